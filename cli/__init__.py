@@ -1,0 +1,1 @@
+"""ikescope's command line and rendering (rich, JSON Lines). No protocol logic here."""

@@ -1,0 +1,73 @@
+"""``ikescope dissect CAPTURE``: the packet list, ``-V`` details, or ``--json`` lines."""
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import sys
+
+from dissect.capture import CaptureError
+from dissect.pipeline import Dissector
+
+from . import jsonout, render
+from .main import EXIT_OK, EXIT_PARTIAL, EXIT_UNUSABLE
+
+PROGRESS_MIN_BYTES = 32 << 20
+
+
+@contextlib.contextmanager
+def progress_bar(path: str, enabled: bool):
+    """A rich progress bar on stderr, only when stderr is a terminal and the file is big.
+
+    Yields a callback taking the number of bytes just read (or None).
+    """
+    try:
+        size = os.path.getsize(path)
+    except OSError:
+        size = 0
+    if not enabled or not sys.stderr.isatty() or size < PROGRESS_MIN_BYTES:
+        yield None
+        return
+    from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn
+    with Progress("[progress.description]{task.description}", BarColumn(), DownloadColumn(),
+                  TimeRemainingColumn(), console=render.make_console(stderr=True), transient=True) as prog:
+        task = prog.add_task(os.path.basename(path), total=size)
+        yield lambda n: prog.advance(task, n)
+
+
+def run_dissect(args: argparse.Namespace) -> int:
+    with progress_bar(args.capture, not args.no_progress) as progress:
+        dis = Dissector(args.capture, ike_ports=args.ports, progress=progress)
+        try:
+            if args.json:
+                jsonout.write_packets(dis.packets(), sys.stdout)
+            else:
+                _print_packets(dis, args.verbose)
+        except CaptureError as e:
+            print(f"ikescope: {e}", file=sys.stderr)
+            return EXIT_UNUSABLE
+    stats = dis.stats
+    console = render.make_console(stderr=args.json)
+    for line in render.summary_lines(stats, dis.tracker.sas.values()):
+        console.print(line)
+    partial = stats.truncated or stats.undecodable or stats.malformed
+    return EXIT_PARTIAL if partial else EXIT_OK
+
+
+def _print_packets(dis: Dissector, verbose: bool) -> None:
+    console = render.make_console()
+    first = True
+    t0 = 0.0
+    for pkt in dis.packets():
+        if first:
+            t0 = dis.stats.first_time if dis.stats.first_time is not None else pkt.datagram.time
+            if not verbose:
+                console.print(render.header_row())
+            first = False
+        if verbose:
+            console.print(render.details_tree(pkt))
+            console.print()
+        else:
+            console.print(render.row(pkt, t0))
+    if first:
+        console.print("No ISAKMP/IKE or ESP packets in this capture.")

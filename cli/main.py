@@ -1,0 +1,80 @@
+"""``ikescope`` command line: argument parsing and exit codes.
+
+Exit codes (also in README.md):
+
+* 0 — done, everything that looked like IKE/ESP was decoded;
+* 1 — done, but the capture was truncated, or some frames that looked like
+  IKE/ESP could not be decoded, or some ISAKMP messages are malformed (all
+  counted in the summary);
+* 2 — nothing done: bad arguments, unreadable file, not a capture, or an
+  unsupported link type (one line on stderr);
+* 130 — interrupted.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+EXIT_OK, EXIT_PARTIAL, EXIT_UNUSABLE, EXIT_INTERRUPTED = 0, 1, 2, 130
+
+
+def _ports(text: str) -> frozenset[int]:
+    try:
+        ports = frozenset(int(p) for p in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a comma-separated list of ports: {text!r}") from None
+    if not ports or any(not 0 < p < 65536 for p in ports):
+        raise argparse.ArgumentTypeError(f"ports must be 1-65535: {text!r}")
+    return ports
+
+
+def build_parser() -> argparse.ArgumentParser:
+    ap = argparse.ArgumentParser(
+        prog="ikescope",
+        description="Dissect, decrypt and explain IKEv1/ISAKMP and ESP in packet captures.",
+        epilog="Exit codes: 0 ok, 1 done with undecodable or truncated input, 2 unusable input or "
+               "arguments, 130 interrupted.")
+    sub = ap.add_subparsers(dest="command", metavar="COMMAND")
+    sub.required = True
+    d = sub.add_parser("dissect", help="list and decode every ISAKMP/IKE and ESP packet of a capture",
+                       description="List every ISAKMP/IKE and ESP packet of a pcap/pcapng capture, each "
+                                   "labelled with its role (MM1-MM6, AM1-AM3, QM1-QM3, INFO, ...).")
+    d.add_argument("capture", help="pcap or pcapng file")
+    out = d.add_mutually_exclusive_group()
+    out.add_argument("-V", "--verbose", action="store_true",
+                     help="show the packet-details tree of every packet, like tshark -V")
+    out.add_argument("--json", action="store_true",
+                     help="JSON Lines on stdout, one object per ISAKMP/ESP frame (see README)")
+    d.add_argument("--ports", type=_ports, default=frozenset({500, 4500}), metavar="P[,P...]",
+                   help="UDP ports carrying IKE (default 500,4500; 4500 follows RFC 3948 framing)")
+    d.add_argument("--no-progress", action="store_true", help="never show a progress bar")
+    return ap
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = build_parser()
+    args = ap.parse_args(argv)
+    try:
+        if args.command == "dissect":
+            from .dissect_cmd import run_dissect
+            return run_dissect(args)
+        ap.error(f"unknown command {args.command}")
+    except KeyboardInterrupt:
+        print("ikescope: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except BrokenPipeError:
+        # the reader went away (e.g. `| head`): stop quietly
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return EXIT_OK
+    return EXIT_OK
+
+
+def entry() -> None:
+    """Console-script entry point."""
+    sys.exit(main())
+
+
+if __name__ == "__main__":
+    entry()

@@ -1,0 +1,149 @@
+"""Rendering of dissected packets: the packet list, the details tree and the summary.
+
+No protocol logic lives here: labels come from the model
+(:meth:`Payload.summary`, :meth:`Message.details`, ...).
+"""
+from __future__ import annotations
+
+import datetime as _dt
+from collections import Counter
+from typing import Iterable
+
+from rich.console import Console
+from rich.text import Text
+from rich.tree import Tree
+
+from dissect.model import ERROR, Packet, Stats
+from dissect.payloads import Detail
+from dissect import registry
+
+ROLE_STYLE = {"MM": "cyan", "AM": "cyan", "QM": "green", "INFO": "yellow", "TRANSACTION": "magenta",
+              "ESP": "dim", "NAT-keepalive": "dim"}
+
+
+def endpoint_text(addr: str, port: int | None) -> str:
+    """``192.0.2.2:500``, ``[2001:db8::2]:500``, or the bare address for ESP."""
+    if port is None:
+        return addr
+    return f"[{addr}]:{port}" if ":" in addr else f"{addr}:{port}"
+
+
+def payload_labels(pkt: Packet) -> str:
+    """Payload list for the Info column: ``HDR, SA, VID×5``; notify, delete and ID contents in brackets."""
+    msg = pkt.isakmp
+    if msg.header is None:
+        return "malformed ISAKMP header"
+    labels = ["HDR*" if msg.encrypted and not msg.decrypted else "HDR"]
+    for p in msg.payloads:
+        s = p.summary() if p.short in ("N", "D", "ID", "IDi", "IDr", "ATTR", "FRAG") else ""
+        labels.append(f"{p.short}({s})" if s else p.short)
+    folded: list[str] = []
+    i = 0
+    while i < len(labels):
+        j = i
+        while j < len(labels) and labels[j] == labels[i]:
+            j += 1
+        folded.append(labels[i] + (f"×{j - i}" if j - i > 1 else ""))
+        i = j
+    if msg.encrypted and not msg.decrypted and msg.ciphertext is not None:
+        first = registry.PAYLOAD_TYPES_V1.get(msg.header.next_payload, (f"#{msg.header.next_payload}",))[0]
+        folded.append(f"encrypted {len(msg.ciphertext)} bytes (first payload {first})")
+    return ", ".join(folded)
+
+
+def row(pkt: Packet, t0: float) -> Text:
+    """One line of the packet list."""
+    d = pkt.datagram
+    t = Text()
+    t.append(f"{d.frame:>6} {d.time - t0:>10.6f}  ")
+    t.append(f"{endpoint_text(d.src, d.sport):>26} → {endpoint_text(d.dst, d.dport):<26} ")
+    role = pkt.role
+    style = ROLE_STYLE.get(role, ROLE_STYLE.get(role[:2], ""))
+    t.append(f"{role:<12}", style=style)
+    if pkt.isakmp is not None:
+        m = pkt.isakmp
+        h = m.header
+        if h is not None:
+            t.append(f"{registry.EXCHANGE_SHORT.get(h.exchange_type, str(h.exchange_type)):<13} "
+                     f"{h.message_id:08x}  ")
+        t.append(payload_labels(pkt))
+        if m.retransmission_of is not None:
+            t.append(f"  [retransmission of #{m.retransmission_of}]", style="yellow")
+        errors = [n for n in m.all_notes() if n.severity == ERROR]
+        if errors:
+            t.append(f"  [Malformed: {errors[0].message}]", style="bold red")
+    elif pkt.esp is not None:
+        e = pkt.esp
+        t.append(f"{'ESP':<13} {'':8}  SPI=0x{e.spi:08x} seq={e.seq} len={e.length}"
+                 + (" (UDP-encap)" if e.udp_encap else ""))
+    else:
+        t.append(f"{'':<13} {'':8}  NAT-keepalive (RFC 3948)")
+    for n in d.notes:
+        t.append(f"  [{n.message}]", style="yellow")
+    return t
+
+
+def header_row() -> Text:
+    return Text(f"{'No.':>6} {'Time':>10}  {'Source':>26}   {'Destination':<26} {'Role':<12}"
+                f"{'Exchange':<13} {'Msg ID':<8}  Info", style="bold")
+
+
+def _tree_add(node: Tree, d: Detail) -> None:
+    child = node.add(Text(d.label))
+    for c in d.children:
+        _tree_add(child, c)
+
+
+def details_tree(pkt: Packet) -> Tree:
+    """The packet-details tree of one packet, as ``tshark -V`` shows it (IP/UDP lines abridged)."""
+    d = pkt.datagram
+    when = _dt.datetime.fromtimestamp(d.time, _dt.timezone.utc).strftime("%Y-%m-%d %H:%M:%S.%f UTC")
+    top = Tree(Text(f"Frame {d.frame}: {when} (epoch {d.time:.6f})"
+                    + (f", reassembled from frames {', '.join(map(str, d.fragments))}" if d.fragments else ""),
+                    style="bold"))
+    top.add(f"Internet Protocol Version {d.ip_version}, Src: {d.src}, Dst: {d.dst}")
+    if d.proto == 17:
+        top.add(f"User Datagram Protocol, Src Port: {d.sport}, Dst Port: {d.dport}")
+        if d.non_esp_marker:
+            top.add("UDP Encapsulation of IPsec Packets: Non-ESP Marker (00000000)")
+    for n in d.notes:
+        top.add(Text(f"Expert Info ({n.severity}/{n.group}): {n.message}", style="yellow"))
+    if pkt.isakmp is not None:
+        _tree_add(top, pkt.isakmp.details())
+    elif pkt.esp is not None:
+        e = pkt.esp
+        esp = top.add("Encapsulating Security Payload")
+        esp.add(f"ESP SPI: 0x{e.spi:08x} ({e.spi})")
+        esp.add(f"ESP Sequence: {e.seq}")
+        esp.add(f"[Length: {e.length} bytes; the rest is encrypted]")
+    else:
+        top.add("NAT-keepalive: 1 byte 0xff (RFC 3948 §2.3)")
+    return top
+
+
+def summary_lines(stats: Stats, sas: Iterable) -> list[Text]:
+    """What was read, what was skipped, what could not be decoded, and the IKE SAs."""
+    lines = [Text(f"{stats.frames} frames read: {stats.isakmp} ISAKMP, {stats.esp} ESP, "
+                  f"{stats.keepalive} NAT keepalives; "
+                  f"{sum(stats.skipped.values())} other frames skipped", style="bold")]
+    for sa in sas:
+        roles = Counter()
+        for p in sa.packets:
+            if p.isakmp.retransmission_of is None:
+                roles[p.isakmp.role] += 1
+        seen = ", ".join(r if c == 1 else f"{r}×{c}" for r, c in roles.items())
+        ex = registry.EXCHANGE_SHORT.get(sa.phase1_exchange or 0, "phase 1 not seen")
+        lines.append(Text(f"IKEv{sa.version} SA {sa.icookie.hex()}/{sa.rcookie.hex()}: "
+                          f"{sa.initiator} (initiator) ↔ {sa.responder}, {ex}; {seen}"))
+    if stats.truncated:
+        lines.append(Text(f"Note: {stats.truncated}", style="yellow"))
+    for reason, n in stats.undecodable.items():
+        lines.append(Text(f"Not decoded: {n} × {reason}", style="yellow"))
+    if stats.malformed:
+        lines.append(Text(f"Malformed: {stats.malformed} ISAKMP message(s) with errors (see [Malformed] above, "
+                          f"or -V)", style="yellow"))
+    return lines
+
+
+def make_console(stderr: bool = False) -> Console:
+    return Console(stderr=stderr, highlight=False, soft_wrap=True)

@@ -1,0 +1,306 @@
+"""Reading pcap and pcapng files into :class:`~dissect.model.Frame` objects.
+
+Streaming and fast: the file is read in chunks and each record is handed to
+a *selector* (see :mod:`dissect.prefilter`) as a slice of the chunk; only the
+records it keeps become :class:`Frame` objects.  Memory stays flat whatever
+the capture size.
+
+* pcap: both byte orders, microsecond and nanosecond magic, and the
+  Kuznetzov "modified pcap" record header.  The link type's upper bits (FCS
+  flag and length, pcap-linktype(7)) are masked off.
+* pcapng: several sections and interfaces, each with its own link type,
+  ``if_tsresol`` and ``if_tsoffset``; Enhanced, Simple and (obsolete)
+  Packet Blocks.  Section and interface blocks are parsed with dpkt.
+
+Errors: :class:`CaptureError` (with a one-line message) when the file is not
+a capture or its only link type is unsupported.  A capture that ends in the
+middle of a record is not an error: the frames before the cut are returned
+and ``stats.truncated`` says where it stopped.
+"""
+from __future__ import annotations
+
+import struct
+from collections.abc import Callable, Iterator
+from typing import BinaryIO
+
+import dpkt
+from dpkt import pcapng
+
+from .model import Frame, Stats
+
+#: A selector gets (chunk, start, end) of one record's captured bytes and
+#: says whether to keep it.
+Selector = Callable[[bytes, int, int], bool]
+#: Builds the selector for a link type, or returns None if unsupported.
+SelectorFactory = Callable[[int], "Selector | None"]
+
+CHUNK = 1 << 22  # 4 MiB
+MAX_RECORD = 1 << 28  # a record header claiming more than 256 MiB is corrupt
+
+PCAP_MAGICS = {
+    # magic as read little-endian -> (byte order, fraction divisor, record header length)
+    0xA1B2C3D4: ("<", 1e6, 16),
+    0xA1B23C4D: ("<", 1e9, 16),
+    0xA1B2CD34: ("<", 1e6, 24),  # Kuznetzov modified pcap
+    0xD4C3B2A1: (">", 1e6, 16),
+    0x4D3CB2A1: (">", 1e9, 16),
+    0x34CDB2A1: (">", 1e6, 24),
+}
+PCAPNG_MAGIC = b"\x0a\x0d\x0d\x0a"
+LINKTYPE_MASK = 0x03FFFFFF
+
+
+class CaptureError(Exception):
+    """The file cannot be read as a capture; ``str(e)`` is a one-line reason."""
+
+
+def read_frames(path: str, selector_for: SelectorFactory, stats: Stats,
+                progress: Callable[[int], None] | None = None) -> Iterator[Frame]:
+    """Yield the frames of the capture at ``path`` that the selectors keep.
+
+    ``selector_for(linktype)`` is asked once per pcap file or pcapng
+    interface.  ``progress(n)`` is called with the number of bytes read
+    after each chunk.  Every record is counted in ``stats.frames``; records skipped
+    by the selector are counted by the caller's selector, not here.
+
+    Raises :class:`CaptureError` for an unreadable file, a file that is
+    neither pcap nor pcapng, or an unsupported link type (pcap), before any
+    frame is yielded.
+    """
+    try:
+        f = open(path, "rb")
+    except OSError as e:
+        raise CaptureError(f"cannot open {path}: {e.strerror or e}") from None
+    with f:
+        head = f.read(24)
+        if len(head) < 4:
+            raise CaptureError(f"{path}: not a capture file (only {len(head)} bytes)")
+        if head[:4] == PCAPNG_MAGIC:
+            yield from _read_pcapng(_Counting(f, progress), head, selector_for, stats, path)
+            return
+        magic = struct.unpack("<I", head[:4])[0]
+        if magic not in PCAP_MAGICS:
+            raise CaptureError(f"{path}: not a pcap or pcapng file (magic 0x{head[:4].hex()})")
+        if len(head) < 24:
+            raise CaptureError(f"{path}: pcap file header is truncated ({len(head)} of 24 bytes)")
+        yield from _read_pcap(_Counting(f, progress), head, selector_for, stats, path)
+
+
+class _Counting:
+    """A file wrapper that reports how many bytes each read returned."""
+    __slots__ = ("f", "progress")
+
+    def __init__(self, f: BinaryIO, progress: Callable[[int], None] | None):
+        self.f, self.progress = f, progress
+
+    def read(self, n: int) -> bytes:
+        b = self.f.read(n)
+        if self.progress is not None:
+            self.progress(len(b))
+        return b
+
+
+# --------------------------------------------------------------------------
+# pcap
+
+def _read_pcap(f: _Counting, head: bytes, selector_for: SelectorFactory, stats: Stats,
+               path: str) -> Iterator[Frame]:
+    order, divisor, rec_len = PCAP_MAGICS[struct.unpack("<I", head[:4])[0]]
+    linktype = struct.unpack(order + "I", head[20:24])[0] & LINKTYPE_MASK
+    select = selector_for(linktype)
+    if select is None:
+        raise CaptureError(f"{path}: unsupported link type {linktype} ({_linktype_name(linktype)})")
+    rec = struct.Struct(order + "IIII").unpack_from
+    u32 = struct.Struct(order + "I").unpack_from
+    buf = f.read(CHUNK)
+    if len(buf) >= rec_len:
+        sec, frac = rec(buf, 0)[:2]
+        stats.first_time = sec + frac / divisor
+    pos = 0
+    n = 0
+    offset_base = 24  # file offset of buf[0]
+    try:
+        while True:
+            # Walk the complete records of this chunk: this loop runs once
+            # per record of the capture, so it does nothing but find the
+            # next record and ask the selector.
+            size = len(buf)
+            kept = []
+            while pos + rec_len <= size:
+                end = pos + rec_len + u32(buf, pos + 8)[0]
+                if end > size:
+                    break
+                n += 1
+                if select(buf, pos + rec_len, end):
+                    sec, frac, _incl, orig = rec(buf, pos)
+                    kept.append(Frame(n, sec + frac / divisor, linktype, buf[pos + rec_len:end], orig))
+                pos = end
+            yield from kept
+            # Refill: keep the partial record, read on.
+            incl = u32(buf, pos + 8)[0] if pos + 12 <= size else 0
+            if incl > MAX_RECORD:
+                stats.truncated = (f"corrupt record header at frame {n + 1} (file offset "
+                                   f"{offset_base + pos}): captured length {incl}; reading stopped")
+                break
+            more = f.read(max(CHUNK, incl + rec_len))
+            offset_base += pos
+            buf = buf[pos:] + more
+            pos = 0
+            if not more:
+                if buf:
+                    what = (f"{len(buf) - rec_len} of {incl} bytes present" if len(buf) >= rec_len
+                            else f"{len(buf)} of {rec_len} record header bytes present")
+                    stats.truncated = (f"capture ends inside frame {n + 1} (file offset {offset_base}): {what}")
+                break
+    finally:
+        stats.frames += n
+        stats.linktypes[linktype] += n
+
+
+# --------------------------------------------------------------------------
+# pcapng
+
+BT_SHB = pcapng.PCAPNG_BT_SHB
+BT_IDB = pcapng.PCAPNG_BT_IDB
+BT_EPB = pcapng.PCAPNG_BT_EPB
+BT_SPB = pcapng.PCAPNG_BT_SPB
+BT_PB = pcapng.PCAPNG_BT_PB
+OPT_TSRESOL = 9
+OPT_TSOFFSET = 14
+
+
+class _Interface:
+    __slots__ = ("linktype", "select", "divisor", "tsoffset", "snaplen")
+
+    def __init__(self, linktype: int, select: Selector | None, divisor: float, tsoffset: int,
+                 snaplen: int):
+        self.linktype = linktype
+        self.select = select
+        self.divisor = divisor
+        self.tsoffset = tsoffset
+        self.snaplen = snaplen
+
+
+def _parse_idb(block: bytes, little: bool, selector_for: SelectorFactory) -> _Interface:
+    idb = (pcapng.InterfaceDescriptionBlockLE if little else pcapng.InterfaceDescriptionBlock)(block)
+    divisor, tsoffset = 1e6, 0
+    for opt in idb.opts:
+        if opt.code == OPT_TSRESOL and opt.data:
+            v = opt.data[0]
+            divisor = float(2 ** (v & 0x7F)) if v & 0x80 else float(10 ** (v & 0x7F))
+        elif opt.code == OPT_TSOFFSET and len(opt.data) >= 8:
+            tsoffset = struct.unpack("<q" if little else ">q", opt.data[:8])[0]
+    linktype = idb.linktype & LINKTYPE_MASK
+    return _Interface(linktype, selector_for(linktype), divisor, tsoffset, idb.snaplen)
+
+
+def _read_pcapng(f: _Counting, head: bytes, selector_for: SelectorFactory, stats: Stats,
+                 path: str) -> Iterator[Frame]:
+    buf = head + f.read(CHUNK)
+    pos, size = 0, len(buf)
+    offset_base = 0
+    little = True
+    u32 = struct.Struct("<I").unpack_from
+    epb = struct.Struct("<IIIII").unpack_from
+    interfaces: list[_Interface] = []
+    n = 0
+    first = True
+    try:
+        while True:
+            if pos + 12 > size:
+                offset_base += pos
+                buf = buf[pos:] + f.read(CHUNK)
+                pos, size = 0, len(buf)
+                if size == 0:
+                    break
+                if size < 12:
+                    stats.truncated = (f"capture ends inside a block header after frame {n} "
+                                       f"(file offset {offset_base})")
+                    break
+            btype = u32(buf, pos)[0]
+            if btype == 0x0A0D0D0A:  # SHB: byte order from its magic
+                bom = buf[pos + 8:pos + 12]
+                if bom == b"\x4d\x3c\x2b\x1a":
+                    little = True
+                elif bom == b"\x1a\x2b\x3c\x4d":
+                    little = False
+                else:
+                    raise CaptureError(f"{path}: pcapng section header has a bad byte-order magic")
+                o = "<" if little else ">"
+                u32 = struct.Struct(o + "I").unpack_from
+                epb = struct.Struct(o + "IIIII").unpack_from
+                interfaces = []
+            elif first:
+                raise CaptureError(f"{path}: pcapng file does not start with a section header")
+            first = False
+            blen = u32(buf, pos + 4)[0]
+            if blen < 12 or blen % 4 or blen > MAX_RECORD:
+                stats.truncated = (f"corrupt pcapng block (type 0x{btype:x}, length {blen}) after "
+                                   f"frame {n} at file offset {offset_base + pos}; reading stopped")
+                break
+            if pos + blen > size:
+                offset_base += pos
+                buf = buf[pos:] + f.read(max(CHUNK, blen))
+                pos, size = 0, len(buf)
+                if blen > size:
+                    stats.truncated = (f"capture ends inside a pcapng block after frame {n} "
+                                       f"(file offset {offset_base}): {size} of {blen} bytes")
+                    break
+            start = pos
+            pos += blen
+            if btype == BT_EPB or btype == BT_PB:
+                if btype == BT_EPB:
+                    ifid, hi, lo, incl, orig = epb(buf, start + 8)
+                else:  # obsolete Packet Block: 16-bit interface id, 16-bit drops count
+                    ifid_drops, hi, lo, incl, orig = epb(buf, start + 8)
+                    ifid = ifid_drops & 0xFFFF if little else ifid_drops >> 16
+                n += 1
+                data_start = start + 28
+                if data_start + incl > start + blen:
+                    stats.undecodable["pcapng packet block shorter than its captured length"] += 1
+                    continue
+                if ifid >= len(interfaces):
+                    stats.undecodable[f"pcapng packet for undeclared interface {ifid}"] += 1
+                    continue
+                itf = interfaces[ifid]
+                stats.linktypes[itf.linktype] += 1
+                if itf.select is None:
+                    stats.skipped[f"link type {itf.linktype} unsupported"] += 1
+                    continue
+                if stats.first_time is None:
+                    stats.first_time = itf.tsoffset + ((hi << 32) | lo) / itf.divisor
+                if itf.select(buf, data_start, data_start + incl):
+                    ts = itf.tsoffset + ((hi << 32) | lo) / itf.divisor
+                    yield Frame(n, ts, itf.linktype, buf[data_start:data_start + incl], orig, ifid)
+            elif btype == BT_SPB:
+                n += 1
+                orig = u32(buf, start + 8)[0]
+                if not interfaces:
+                    stats.undecodable["pcapng simple packet block before any interface"] += 1
+                    continue
+                itf = interfaces[0]
+                incl = min(orig, blen - 16, itf.snaplen or orig)
+                stats.linktypes[itf.linktype] += 1
+                if itf.select is None:
+                    stats.skipped[f"link type {itf.linktype} unsupported"] += 1
+                    continue
+                if itf.select(buf, start + 12, start + 12 + incl):
+                    yield Frame(n, 0.0, itf.linktype, buf[start + 12:start + 12 + incl], orig, 0)
+            elif btype == BT_IDB:
+                try:
+                    interfaces.append(_parse_idb(buf[start:start + blen], little, selector_for))
+                except (dpkt.UnpackError, struct.error, ValueError) as e:
+                    raise CaptureError(f"{path}: malformed pcapng interface description block: {e}") from None
+            # other blocks (NRB, ISB, DSB, custom): nothing to do
+    finally:
+        stats.frames += n
+    if n and all(i.select is None for i in interfaces):
+        lts = sorted({i.linktype for i in interfaces})
+        raise CaptureError(f"{path}: unsupported link type " +
+                           ", ".join(f"{lt} ({_linktype_name(lt)})" for lt in lts))
+
+
+def _linktype_name(linktype: int) -> str:
+    names = {v: k[4:] for k, v in vars(dpkt.pcap).items() if k.startswith("DLT_") and isinstance(v, int)}
+    names.update({101: "RAW", 0: "NULL"})
+    return names.get(linktype, "unknown")

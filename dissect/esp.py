@@ -1,0 +1,33 @@
+"""ESP header (RFC 4303 §2): SPI and sequence number.
+
+Everything after them is ciphertext (IV, payload, padding, ICV) until the
+ESP SA's keys are known.
+"""
+from __future__ import annotations
+
+import struct
+from dataclasses import dataclass
+from typing import Any
+
+_SPI_SEQ = struct.Struct(">II")
+
+
+@dataclass(slots=True)
+class EspHeader:
+    """``spi`` and ``seq`` as unsigned 32-bit integers; ``length`` in bytes from the SPI on."""
+    spi: int
+    seq: int
+    length: int
+    udp_encap: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"spi": f"0x{self.spi:08x}", "seq": self.seq, "length": self.length,
+                "udp_encap": self.udp_encap}
+
+
+def decode_esp(data: bytes, udp_encap: bool = False) -> EspHeader:
+    """Decode SPI and sequence number; raises ValueError if ``data`` has fewer than 8 bytes."""
+    if len(data) < 8:
+        raise ValueError(f"ESP header needs 8 bytes, has {len(data)}")
+    spi, seq = _SPI_SEQ.unpack_from(data)
+    return EspHeader(spi, seq, len(data), udp_encap)

@@ -1,0 +1,173 @@
+"""The data model that flows one way through ikescope.
+
+capture file -> :class:`Frame` -> :class:`Datagram` -> :class:`Packet`
+(an ISAKMP :class:`~dissect.isakmp.Message` or an :class:`~dissect.esp.EspHeader`)
+-> sessions (:mod:`dissect.session`) -> rendering (:mod:`cli`).
+
+Bad input becomes data: an :class:`Expert` note on the thing it concerns, or a
+count in :class:`Stats`; it never escapes a stage as an exception.
+"""
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+# Expert severities, as Wireshark's expert info names them.
+ERROR = "error"
+WARNING = "warning"
+NOTE = "note"
+CHAT = "chat"
+
+
+@dataclass(slots=True)
+class Expert:
+    """A Wireshark-style expert note: something malformed or noteworthy.
+
+    ``offset`` is a byte offset into the ISAKMP message (or into the frame
+    for link/IP level notes), or None when it concerns the whole item.
+    ``group`` follows Wireshark's expert groups ("malformed", "protocol",
+    "sequence", "reassemble", "undecoded").
+    """
+    severity: str
+    message: str
+    offset: int | None = None
+    group: str = "malformed"
+
+    def to_dict(self) -> dict[str, Any]:
+        d: dict[str, Any] = {"severity": self.severity, "group": self.group, "message": self.message}
+        if self.offset is not None:
+            d["offset"] = self.offset
+        return d
+
+    def __str__(self) -> str:
+        at = f" at offset {self.offset}" if self.offset is not None else ""
+        return f"[{self.severity}/{self.group}] {self.message}{at}"
+
+
+@dataclass(slots=True)
+class Frame:
+    """One record of a capture file.
+
+    ``number`` is 1-based, as Wireshark numbers frames; ``time`` is epoch
+    seconds (float); ``data`` is the captured bytes (``len(data)`` may be
+    less than ``wire_len`` when the capture was taken with a snap length).
+    """
+    number: int
+    time: float
+    linktype: int
+    data: bytes
+    wire_len: int
+    interface: int = 0
+
+
+@dataclass(slots=True)
+class Datagram:
+    """An IKE or ESP unit after link, IP and UDP decoding and reassembly.
+
+    * ``frame``/``time``: the frame that completed it (the last fragment);
+      ``fragments`` lists every frame that carried a piece, in order, when
+      the IP datagram was fragmented.
+    * ``proto``: 17 (UDP) or 50 (ESP); ``sport``/``dport`` are None for ESP.
+    * ``kind``: ``"isakmp"``, ``"esp"`` or ``"nat-keepalive"``.
+    * ``payload``: the ISAKMP message (after the non-ESP marker on UDP 4500)
+      or the ESP packet from its SPI on.
+    * ``non_esp_marker``: the 4 zero bytes of RFC 3948 §2.2 preceded it.
+    * ``udp_encap``: ESP carried in UDP (RFC 3948).
+    """
+    frame: int
+    time: float
+    ip_version: int
+    src: str
+    dst: str
+    proto: int
+    sport: int | None
+    dport: int | None
+    kind: str
+    payload: bytes
+    non_esp_marker: bool = False
+    udp_encap: bool = False
+    fragments: tuple[int, ...] = ()
+    notes: list[Expert] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class Stats:
+    """Counts over a whole run, so that nothing is dropped silently.
+
+    ``frames``: records read; ``isakmp``/``esp``/``keepalive``: units
+    decoded; ``skipped``: frames that are not IKE/ESP, by reason;
+    ``undecodable``: frames that looked relevant but could not be decoded,
+    by reason; ``malformed``: ISAKMP messages with error notes.
+    ``truncated``: a one-line note when the capture file ends mid-record.
+    """
+    frames: int = 0
+    isakmp: int = 0
+    esp: int = 0
+    keepalive: int = 0
+    fragments_pending: int = 0
+    malformed: int = 0
+    skipped: Counter = field(default_factory=Counter)
+    undecodable: Counter = field(default_factory=Counter)
+    truncated: str | None = None
+    linktypes: Counter = field(default_factory=Counter)
+    first_time: float | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "frames": self.frames,
+            "isakmp": self.isakmp,
+            "esp": self.esp,
+            "nat_keepalive": self.keepalive,
+            "skipped": dict(self.skipped),
+            "undecodable": dict(self.undecodable),
+            "malformed_isakmp": self.malformed,
+            "fragments_pending": self.fragments_pending,
+            "truncated": self.truncated,
+        }
+
+
+@dataclass(slots=True)
+class Packet:
+    """One row of ikescope's packet list: a datagram and what it carries.
+
+    Exactly one of ``isakmp`` (a :class:`dissect.isakmp.Message`) and
+    ``esp`` (a :class:`dissect.esp.EspHeader`) is set, or neither for a NAT
+    keepalive.  ``sa`` is the :class:`dissect.session.IkeSa` an ISAKMP
+    message belongs to, filled in by the session tracker.
+    """
+    datagram: Datagram
+    isakmp: Any = None
+    esp: Any = None
+    sa: Any = None
+
+    @property
+    def frame(self) -> int:
+        return self.datagram.frame
+
+    @property
+    def role(self) -> str:
+        if self.isakmp is not None:
+            return self.isakmp.role
+        if self.esp is not None:
+            return "ESP"
+        return "NAT-keepalive"
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON object of one frame (documented in README.md, "JSON output")."""
+        d = self.datagram
+        out: dict[str, Any] = {"frame": d.frame, "time": d.time, "src": d.src, "dst": d.dst,
+                               "sport": d.sport, "dport": d.dport, "ip_version": d.ip_version}
+        if d.fragments:
+            out["fragments"] = list(d.fragments)
+        if d.non_esp_marker:
+            out["non_esp_marker"] = True
+        if self.isakmp is not None:
+            out["isakmp"] = self.isakmp.to_dict()
+        elif self.esp is not None:
+            out["esp"] = self.esp.to_dict()
+        else:
+            out["nat_keepalive"] = True
+        if d.notes:
+            out["expert"] = [n.to_dict() for n in d.notes]
+        return out

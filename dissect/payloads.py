@@ -1,0 +1,919 @@
+"""ISAKMP payloads: one dataclass and one decoder per payload type.
+
+Layouts follow RFC 2408 §3.2-3.16 (generic header, SA, Proposal, Transform,
+KE, ID, CERT, CR, HASH, SIG, NONCE, N, D, VID), RFC 2407 §4.5-4.6.3 (IPsec
+DOI attributes, ID, notify data), RFC 3947 §3.2/§5.2 (NAT-D, NAT-OA),
+draft-dukes-ike-mode-cfg-02 §3.2 (Attributes payload) and Cisco's IKE
+fragmentation payload (type 132).  IKEv2 payloads (RFC 7296 §3) are
+recognised by type, with their generic header.
+
+Each decoder takes the payload *body* (the bytes after the 4-byte generic
+header) and never raises: what does not fit its layout becomes an
+:class:`~dissect.model.Expert` note on the payload, with the offset (from
+the start of the ISAKMP message) where it went wrong.
+
+Every payload offers two views of the same attributes: :meth:`Payload.to_dict`
+(JSON, stable keys) and :meth:`Payload.details` (a tree of labelled rows, as
+``tshark -V`` shows them).
+"""
+from __future__ import annotations
+
+import socket
+import struct
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from . import der, registry
+from .model import ERROR, WARNING, Expert
+from .registry import AttrSpec
+
+
+@dataclass(slots=True)
+class Detail:
+    """One row of the packet-details tree: a label and its sub-rows."""
+    label: str
+    children: list["Detail"] = field(default_factory=list)
+
+
+def _hex(b: bytes) -> str:
+    return b.hex()
+
+
+def _num_name(table: dict[int, str], v: int) -> str:
+    return f"{table.get(v, 'Unknown')} ({v})"
+
+
+def _protocols(version: int) -> dict[int, str]:
+    return registry.PROTOCOL_IDS if version == 1 else registry.PROTOCOL_IDS_V2
+
+
+# --------------------------------------------------------------------------
+# Base class
+
+@dataclass(kw_only=True)
+class Payload:
+    """A payload with its generic header (RFC 2408 §3.2, RFC 7296 §3.2).
+
+    ``offset`` is where the generic header starts within the ISAKMP
+    message; ``length`` is the Payload Length field (header included);
+    ``body`` is the bytes after the generic header, as captured.
+    """
+    type: int
+    offset: int
+    length: int
+    next_payload: int
+    body: bytes = field(repr=False)
+    version: int = 1
+    critical: bool = False
+    notes: list[Expert] = field(default_factory=list)
+
+    @property
+    def short(self) -> str:
+        """Short name: SA, KE, ID, HASH, NONCE, VID, N, D, NAT-D, ... (``#N`` if unknown)."""
+        table = registry.PAYLOAD_TYPES_V1 if self.version == 1 else registry.PAYLOAD_TYPES_V2
+        entry = table.get(self.type)
+        return entry[0] if entry else f"#{self.type}"
+
+    @property
+    def name(self) -> str:
+        table = registry.PAYLOAD_TYPES_V1 if self.version == 1 else registry.PAYLOAD_TYPES_V2
+        entry = table.get(self.type)
+        return entry[1] if entry else "Unknown"
+
+    def fields(self) -> dict[str, Any]:
+        """Payload-specific JSON fields (overridden per type)."""
+        return {"data": _hex(self.body)} if self.body else {}
+
+    def field_rows(self) -> list[Detail]:
+        """Payload-specific tree rows (overridden per type)."""
+        return [Detail(f"Data: {_hex(self.body)}")] if self.body else []
+
+    def summary(self) -> str:
+        """A few words for the packet list, e.g. ``VID(DPD)``; empty by default."""
+        return ""
+
+    def to_dict(self) -> dict[str, Any]:
+        d: dict[str, Any] = {"type": self.short, "type_num": self.type, "offset": self.offset,
+                             "length": self.length, "next_payload": self.next_payload}
+        if self.version == 2:
+            d["critical"] = self.critical
+        d.update(self.fields())
+        if self.notes:
+            d["expert"] = [n.to_dict() for n in self.notes]
+        return d
+
+    def details(self) -> Detail:
+        table = registry.PAYLOAD_TYPES_V1 if self.version == 1 else registry.PAYLOAD_TYPES_V2
+        np = table.get(self.next_payload)
+        rows = [Detail(f"Next payload: {np[1] if np else 'Unknown'} ({self.next_payload})")]
+        if self.version == 2:
+            rows.append(Detail(f"Critical bit: {'Critical' if self.critical else 'Not critical'}"))
+        rows.append(Detail(f"Payload length: {self.length}"))
+        rows += self.field_rows()
+        rows += [Detail(f"Expert Info ({n.severity}/{n.group}): {n.message}"
+                        + (f" [offset {n.offset}]" if n.offset is not None else "")) for n in self.notes]
+        return Detail(f"Payload: {self.name} ({self.type})", rows)
+
+    # helpers for decoders
+    def note(self, severity: str, message: str, body_offset: int | None = None, group: str = "malformed") -> None:
+        at = None if body_offset is None else self.offset + 4 + body_offset
+        self.notes.append(Expert(severity, message, at, group))
+
+
+# --------------------------------------------------------------------------
+# SA attributes (RFC 2408 §3.3)
+
+@dataclass(slots=True)
+class Attribute:
+    """One data attribute (RFC 2408 §3.3): TV (AF=1, 2-byte value) or TLV.
+
+    ``value`` is the number for TV attributes and for TLV values up to 8
+    bytes (lifetimes may be sent as variable-length, e.g. ``00 46 50 00``
+    = 4608000); ``raw`` is the value bytes as sent.
+    """
+    type: int
+    raw: bytes
+    tv: bool
+    offset: int
+    spec: AttrSpec | None = None
+
+    @property
+    def value(self) -> int | None:
+        if self.tv or len(self.raw) <= 8:
+            return int.from_bytes(self.raw, "big")
+        return None
+
+    @property
+    def name(self) -> str:
+        return self.spec.name if self.spec else f"Unknown-Attribute-{self.type}"
+
+    @property
+    def value_name(self) -> str | None:
+        if self.spec and self.spec.values is not None and self.value is not None:
+            return self.spec.values.get(self.value, "Unknown")
+        return None
+
+    def display(self, life_unit: str = "") -> str:
+        v = self.value
+        if v is None:
+            return self.raw.hex()
+        vn = self.value_name
+        if vn is not None:
+            return f"{vn} ({v})"
+        unit = self.spec.unit if self.spec else ""
+        if unit:
+            return f"{v} {unit}"
+        if life_unit:
+            return f"{v} {life_unit.lower()}"
+        return str(v)
+
+    def json_value(self) -> int | str:
+        vn = self.value_name
+        if vn is not None:
+            return vn
+        v = self.value
+        return v if v is not None else self.raw.hex()
+
+
+def parse_attributes(data: bytes, base: int, table: dict[int, AttrSpec] | dict[int, str] | None,
+                     notes: list[Expert]) -> list[Attribute]:
+    """Decode a run of data attributes (RFC 2408 §3.3).
+
+    ``base`` is the message offset of ``data[0]`` (for notes); ``table`` maps
+    attribute types to :class:`AttrSpec` (or plain names).  A truncated
+    attribute ends the run with an error note.
+    """
+    out: list[Attribute] = []
+    pos = 0
+    while pos < len(data):
+        if pos + 4 > len(data):
+            notes.append(Expert(ERROR, f"attribute header truncated: {len(data) - pos} bytes left", base + pos))
+            break
+        t, lv = struct.unpack_from(">HH", data, pos)
+        tv = bool(t & 0x8000)
+        t &= 0x7FFF
+        if tv:
+            raw = data[pos + 2:pos + 4]
+            size = 4
+        else:
+            if pos + 4 + lv > len(data):
+                notes.append(Expert(ERROR, f"attribute type {t} length {lv} runs past the end "
+                                    f"({len(data) - pos - 4} bytes left)", base + pos))
+                break
+            raw = data[pos + 4:pos + 4 + lv]
+            size = 4 + lv
+        spec = table.get(t) if table else None
+        if isinstance(spec, str):
+            spec = AttrSpec(spec)
+        out.append(Attribute(t, raw, tv, base + pos, spec))
+        pos += size
+    return out
+
+
+def attributes_json(attrs: list[Attribute]) -> dict[str, Any]:
+    """``{"attributes": {name: value}, "attributes_raw": [[type, value], ...]}``."""
+    return {
+        "attributes": {a.name: a.json_value() for a in attrs},
+        "attributes_raw": [[a.type, a.value if a.value is not None else a.raw.hex()] for a in attrs],
+    }
+
+
+def attribute_rows(attrs: list[Attribute]) -> list[Detail]:
+    rows = []
+    life_unit = ""
+    for a in attrs:
+        if a.spec and a.spec.values is registry.LIFE_TYPES and a.value is not None:
+            life_unit = registry.LIFE_TYPES.get(a.value, "")
+        fmt = "TV" if a.tv else f"TLV, length {len(a.raw)}"
+        label = f"{a.name} ({a.type}): {a.display(life_unit if 'Life-Duration' in a.name else '')}"
+        rows.append(Detail(label, [Detail(f"Format: {fmt}"), Detail(f"Value: {a.raw.hex()}")]))
+    return rows
+
+
+def attribute_table(protocol_id: int) -> dict[int, AttrSpec]:
+    """Phase 1 attributes for PROTO_ISAKMP (RFC 2409 App. A), IPsec DOI ones otherwise (RFC 2407 §4.5)."""
+    return registry.IKE_ATTRIBUTES if protocol_id == 1 else registry.IPSEC_ATTRIBUTES
+
+
+# --------------------------------------------------------------------------
+# SA, Proposal, Transform (RFC 2408 §3.4-3.6)
+
+@dataclass(slots=True)
+class Transform:
+    number: int
+    transform_id: int
+    protocol_id: int
+    attributes: list[Attribute]
+    offset: int
+    length: int
+
+    @property
+    def transform_name(self) -> str:
+        return registry.TRANSFORM_IDS.get(self.protocol_id, {}).get(self.transform_id, "Unknown")
+
+    def attr(self, name_or_type: str | int) -> Attribute | None:
+        for a in self.attributes:
+            if a.type == name_or_type or a.name == name_or_type:
+                return a
+        return None
+
+    def to_dict(self) -> dict[str, Any]:
+        d = {"number": self.number, "transform_id": self.transform_id, "transform": self.transform_name}
+        d.update(attributes_json(self.attributes))
+        return d
+
+    def details(self) -> Detail:
+        return Detail(f"Transform #{self.number}: {self.transform_name} ({self.transform_id})",
+                      [Detail(f"Transform number: {self.number}"),
+                       Detail(f"Transform ID: {self.transform_name} ({self.transform_id})")]
+                      + attribute_rows(self.attributes))
+
+
+@dataclass(slots=True)
+class Proposal:
+    number: int
+    protocol_id: int
+    spi: bytes
+    transforms: list[Transform]
+    offset: int
+    length: int
+    declared_transforms: int
+
+    @property
+    def protocol(self) -> str:
+        return registry.PROTOCOL_IDS.get(self.protocol_id, "Unknown")
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"number": self.number, "protocol_id": self.protocol_id, "protocol": self.protocol,
+                "spi": self.spi.hex(), "transforms": [t.to_dict() for t in self.transforms]}
+
+    def details(self) -> Detail:
+        rows = [Detail(f"Proposal number: {self.number}"),
+                Detail(f"Protocol ID: {self.protocol} ({self.protocol_id})"),
+                Detail(f"SPI Size: {len(self.spi)}"),
+                Detail(f"Proposal transforms: {self.declared_transforms}")]
+        if self.spi:
+            rows.append(Detail(f"SPI: {self.spi.hex()}"))
+        rows += [t.details() for t in self.transforms]
+        return Detail(f"Proposal #{self.number} ({self.protocol}, {len(self.transforms)} transform(s))", rows)
+
+
+@dataclass(kw_only=True)
+class SaPayload(Payload):
+    """Security Association (RFC 2408 §3.4): DOI, situation, proposals."""
+    doi: int = 0
+    situation: int | None = None
+    proposals: list[Proposal] = field(default_factory=list)
+
+    def fields(self):
+        return {"doi": self.doi, "situation": self.situation,
+                "proposals": [p.to_dict() for p in self.proposals]}
+
+    def field_rows(self):
+        rows = [Detail(f"Domain of interpretation: {_num_name(registry.DOI, self.doi)}")]
+        if self.situation is not None:
+            bits = [n for b, n in registry.SITUATION_BITS.items() if self.situation & b]
+            rows.append(Detail(f"Situation: {self.situation:08x}" + (f" ({', '.join(bits)})" if bits else "")))
+        return rows + [p.details() for p in self.proposals]
+
+    def summary(self):
+        n = sum(len(p.transforms) for p in self.proposals)
+        return f"{len(self.proposals)}P/{n}T" if (len(self.proposals) > 1 or n > 1) else ""
+
+
+def decode_sa(p: SaPayload, _cookies: tuple[bytes, ...] = ()) -> None:
+    body = p.body
+    if len(body) < 8:
+        p.note(ERROR, f"SA payload too short for DOI and situation: {len(body)} bytes", 0)
+        if len(body) >= 4:
+            p.doi = struct.unpack_from(">I", body)[0]
+        return
+    p.doi, p.situation = struct.unpack_from(">II", body)
+    pos = 8
+    if p.doi == 1 and p.situation & 0x06:
+        p.note(WARNING, "labeled-domain situation (SIT_SECRECY/SIT_INTEGRITY) not decoded", 4, "undecoded")
+        return
+    np = 2
+    while pos < len(body) and np != 0:
+        if pos + 8 > len(body):
+            p.note(ERROR, f"proposal header truncated: {len(body) - pos} bytes left", pos)
+            break
+        np, _res, plen, num, proto, spi_size, ntrans = struct.unpack_from(">BBHBBBB", body, pos)
+        if plen < 8 or pos + plen > len(body):
+            p.note(ERROR, f"proposal length {plen} is invalid ({len(body) - pos} bytes left)", pos + 2)
+            break
+        if np not in (0, 2):
+            p.note(ERROR, f"proposal next payload {np} is neither Proposal (2) nor NONE (0)", pos)
+        pbody = body[pos:pos + plen]
+        spi = pbody[8:8 + spi_size]
+        if 8 + spi_size > plen:
+            p.note(ERROR, f"SPI size {spi_size} runs past the proposal", pos + 6)
+        prop = Proposal(num, proto, spi, [], p.offset + 4 + pos, plen, ntrans)
+        tpos = 8 + spi_size
+        tnp = 3 if ntrans else 0
+        while tpos < plen and tnp != 0:
+            if tpos + 8 > plen:
+                p.note(ERROR, f"transform header truncated: {plen - tpos} bytes left", pos + tpos)
+                break
+            tnp, _r, tlen, tnum, tid, _r2 = struct.unpack_from(">BBHBBH", pbody, tpos)
+            if tlen < 8 or tpos + tlen > plen:
+                p.note(ERROR, f"transform length {tlen} is invalid ({plen - tpos} bytes left)", pos + tpos + 2)
+                break
+            if tnp not in (0, 3):
+                p.note(ERROR, f"transform next payload {tnp} is neither Transform (3) nor NONE (0)", pos + tpos)
+            attrs = parse_attributes(pbody[tpos + 8:tpos + tlen], p.offset + 4 + pos + tpos + 8,
+                                     attribute_table(proto), p.notes)
+            prop.transforms.append(Transform(tnum, tid, proto, attrs, p.offset + 4 + pos + tpos, tlen))
+            tpos += tlen
+        if len(prop.transforms) != ntrans:
+            p.note(WARNING, f"proposal #{num} declares {ntrans} transforms, {len(prop.transforms)} found", pos + 7, "protocol")
+        p.proposals.append(prop)
+        pos += plen
+
+
+# --------------------------------------------------------------------------
+# Simple data payloads
+
+@dataclass(kw_only=True)
+class DataPayload(Payload):
+    """KE, HASH, SIG, NONCE, NAT-D: the body is one opaque value."""
+    KEYS = {4: ("key_exchange_data", "Key Exchange Data"), 8: ("hash", "Hash DATA"),
+            9: ("signature", "Signature DATA"), 10: ("nonce", "Nonce DATA"),
+            20: ("hash", "HASH of the address and port"), 130: ("hash", "HASH of the address and port"),
+            40: ("nonce", "Nonce DATA")}
+
+    def fields(self):
+        key, _ = self.KEYS.get(self.type, ("data", "Data"))
+        return {key: self.body.hex(), "data_length": len(self.body)}
+
+    def field_rows(self):
+        _, label = self.KEYS.get(self.type, ("data", "Data"))
+        return [Detail(f"{label}: {self.body.hex()} ({len(self.body)} bytes)")]
+
+
+@dataclass(kw_only=True)
+class VendorIdPayload(Payload):
+    vendor: str | None = None
+
+    def fields(self):
+        return {"vendor_id": self.body.hex(), "vendor": self.vendor}
+
+    def field_rows(self):
+        return [Detail(f"Vendor ID: {self.vendor or 'Unknown Vendor ID'}"),
+                Detail(f"Vendor ID bytes: {self.body.hex()}")]
+
+    def summary(self):
+        return self.vendor or ""
+
+
+def vendor_name(data: bytes, cookies: tuple[bytes, ...] = ()) -> str | None:
+    """Name of a vendor ID by exact match, else by the longest known prefix.
+
+    ``cookies`` are the message's initiator and responder cookies: Cisco IOS
+    sends a VID whose first 8 bytes are its own cookie XOR a fixed mask
+    (:data:`registry.CISCO_IOS_PEER_VID_MASK`), which makes a peer IOS say
+    "speaking to another IOS box".
+    """
+    if len(data) >= 8:
+        head = int.from_bytes(data[:8], "big")
+        mask = int.from_bytes(registry.CISCO_IOS_PEER_VID_MASK, "big")
+        if any(c != bytes(8) and head ^ int.from_bytes(c, "big") == mask for c in cookies):
+            return registry.CISCO_IOS_PEER_VID_NAME
+    best: registry.VendorId | None = None
+    for v in registry.VENDOR_IDS:
+        if data == v.data or (v.prefix and data.startswith(v.data)):
+            if best is None or len(v.data) > len(best.data) or (data == v.data and data != best.data):
+                best = v
+    return best.name if best else None
+
+
+def decode_vid(p: VendorIdPayload, cookies: tuple[bytes, ...]) -> None:
+    p.vendor = vendor_name(p.body, cookies)
+
+
+# --------------------------------------------------------------------------
+# ID (RFC 2408 §3.8, RFC 2407 §4.6.2) and NAT-OA (RFC 3947 §5.2)
+
+def _mask_len(mask: bytes) -> int | None:
+    n = int.from_bytes(mask, "big")
+    bits = len(mask) * 8
+    inv = (~n) & ((1 << bits) - 1)
+    if inv & (inv + 1):
+        return None
+    return bits - inv.bit_length()
+
+
+def _subnet(addr: bytes, mask: bytes) -> str:
+    fam = socket.AF_INET6 if len(addr) == 16 else socket.AF_INET
+    plen = _mask_len(mask)
+    a = socket.inet_ntop(fam, addr)
+    return f"{a}/{plen}" if plen is not None else f"{a}/{socket.inet_ntop(fam, mask)}"
+
+
+def id_text(id_type: int, data: bytes) -> str:
+    """Text of ID data by ID type (RFC 2407 §4.6.2.1); raises ValueError on a bad length."""
+    if id_type in (1, 5):
+        n = 4 if id_type == 1 else 16
+        if len(data) != n:
+            raise ValueError(f"{registry.ID_TYPES[id_type]} needs {n} bytes, has {len(data)}")
+        return socket.inet_ntop(socket.AF_INET if n == 4 else socket.AF_INET6, data)
+    if id_type in (4, 6, 7, 8):
+        n = 4 if id_type in (4, 7) else 16
+        if len(data) != 2 * n:
+            raise ValueError(f"{registry.ID_TYPES[id_type]} needs {2 * n} bytes, has {len(data)}")
+        if id_type in (4, 6):
+            return _subnet(data[:n], data[n:])
+        fam = socket.AF_INET if n == 4 else socket.AF_INET6
+        return f"{socket.inet_ntop(fam, data[:n])}-{socket.inet_ntop(fam, data[n:])}"
+    if id_type in (2, 3):
+        return data.decode("utf-8", "replace")
+    if id_type == 9:
+        try:
+            return der.distinguished_name(data)
+        except der.DerError:
+            return data.hex()
+    if id_type == 11:
+        return data.decode("ascii") if data and all(32 <= c < 127 for c in data) else data.hex()
+    return data.hex()
+
+
+@dataclass(kw_only=True)
+class IdPayload(Payload):
+    id_type: int = 0
+    protocol_id: int = 0
+    port: int = 0
+    id_data: bytes = b""
+    text: str = ""
+
+    @property
+    def id_type_name(self) -> str:
+        table = registry.ID_TYPES if self.version == 1 else registry.ID_TYPES_V2
+        return table.get(self.id_type, "Unknown")
+
+    def fields(self):
+        return {"id_type": self.id_type, "id_type_name": self.id_type_name, "protocol_id": self.protocol_id,
+                "port": self.port, "id_data": self.text, "id_data_hex": self.id_data.hex()}
+
+    def field_rows(self):
+        proto = registry.IP_PROTOCOLS.get(self.protocol_id, "Unknown")
+        rows = [Detail(f"ID type: {self.id_type_name} ({self.id_type})")]
+        if self.version == 1:
+            rows += [Detail(f"Protocol ID: {proto} ({self.protocol_id})"), Detail(f"Port: {self.port}")]
+        return rows + [Detail(f"Identification Data: {self.text}")]
+
+    def summary(self):
+        return self.text
+
+
+def decode_id(p: IdPayload, _cookies: tuple[bytes, ...] = ()) -> None:
+    b = p.body
+    if len(b) < 4:
+        p.note(ERROR, f"ID payload too short: {len(b)} bytes", 0)
+        return
+    if p.version == 1:
+        p.id_type, p.protocol_id, p.port = struct.unpack_from(">BBH", b)
+    else:
+        p.id_type = b[0]
+    p.id_data = b[4:]
+    try:
+        p.text = id_text(p.id_type if p.version == 1 else _V2_ID_AS_V1.get(p.id_type, 0), p.id_data)
+    except ValueError as e:
+        p.note(ERROR, f"bad identification data: {e}", 4)
+        p.text = p.id_data.hex()
+
+
+_V2_ID_AS_V1 = {1: 1, 2: 2, 3: 3, 5: 5, 9: 9, 11: 11}
+
+
+@dataclass(kw_only=True)
+class NatOaPayload(Payload):
+    id_type: int = 0
+    address: str = ""
+
+    def fields(self):
+        return {"id_type": self.id_type, "id_type_name": registry.ID_TYPES.get(self.id_type, "Unknown"),
+                "address": self.address}
+
+    def field_rows(self):
+        return [Detail(f"ID type: {_num_name(registry.ID_TYPES, self.id_type)}"),
+                Detail(f"Original address: {self.address}")]
+
+    def summary(self):
+        return self.address
+
+
+def decode_nat_oa(p: NatOaPayload, _cookies: tuple[bytes, ...] = ()) -> None:
+    b = p.body
+    if len(b) < 4:
+        p.note(ERROR, f"NAT-OA payload too short: {len(b)} bytes", 0)
+        return
+    p.id_type = b[0]
+    try:
+        p.address = id_text(p.id_type, b[4:]) if p.id_type in (1, 5) else b[4:].hex()
+    except ValueError as e:
+        p.note(ERROR, f"bad NAT-OA address: {e}", 4)
+        p.address = b[4:].hex()
+
+
+# --------------------------------------------------------------------------
+# CERT, CR (RFC 2408 §3.9, §3.10)
+
+@dataclass(kw_only=True)
+class CertPayload(Payload):
+    encoding: int = 0
+    data: bytes = b""
+    subject: str | None = None
+    issuer: str | None = None
+
+    def fields(self):
+        d = {"encoding": self.encoding, "encoding_name": registry.CERT_ENCODINGS.get(self.encoding, "Unknown"),
+             "data_length": len(self.data)}
+        if self.type == 7:
+            d["authority"] = self.subject if self.subject is not None else self.data.hex()
+        else:
+            d["data"] = self.data.hex()
+            if self.subject is not None:
+                d["subject"] = self.subject
+                d["issuer"] = self.issuer
+        return d
+
+    def field_rows(self):
+        rows = [Detail(f"Certificate Encoding: {_num_name(registry.CERT_ENCODINGS, self.encoding)}")]
+        if self.type == 7:
+            rows.append(Detail(f"Certificate Authority: {self.subject if self.subject is not None else self.data.hex() or '(any)'}"))
+        else:
+            if self.subject is not None:
+                rows += [Detail(f"Subject: {self.subject}"), Detail(f"Issuer: {self.issuer}")]
+            rows.append(Detail(f"Certificate Data: {len(self.data)} bytes"))
+        return rows
+
+    def summary(self):
+        return self.subject or ""
+
+
+def decode_cert(p: CertPayload, _cookies: tuple[bytes, ...] = ()) -> None:
+    if not p.body:
+        p.note(ERROR, "certificate payload has no encoding byte", 0)
+        return
+    p.encoding, p.data = p.body[0], p.body[1:]
+    if p.type == 7:  # CR: the authority is a DER DN
+        if p.data:
+            try:
+                p.subject = der.distinguished_name(p.data)
+            except der.DerError:
+                pass
+        return
+    if p.encoding == 4 and p.data:
+        try:
+            from cryptography import x509
+            cert = x509.load_der_x509_certificate(p.data)
+            p.subject = cert.subject.rfc4514_string()
+            p.issuer = cert.issuer.rfc4514_string()
+        except Exception as e:  # cryptography raises several types for bad DER
+            p.note(WARNING, f"X.509 certificate not parsed: {type(e).__name__}", 1, "undecoded")
+
+
+# --------------------------------------------------------------------------
+# N (RFC 2408 §3.14, RFC 2407 §4.6.3, RFC 3706 §5), D (RFC 2408 §3.15)
+
+@dataclass(kw_only=True)
+class NotifyPayload(Payload):
+    doi: int = 0
+    protocol_id: int = 0
+    notify_type: int = 0
+    spi: bytes = b""
+    data: bytes = b""
+    attributes: list[Attribute] = field(default_factory=list)
+    sequence: int | None = None
+
+    @property
+    def protocol(self) -> str:
+        return _protocols(self.version).get(self.protocol_id, "Unknown")
+
+    @property
+    def notify_name(self) -> str:
+        table = registry.NOTIFY_TYPES_V1 if self.version == 1 else registry.NOTIFY_TYPES_V2
+        return table.get(self.notify_type, "Unknown")
+
+    def fields(self):
+        d = {"doi": self.doi, "protocol_id": self.protocol_id, "notify_type": self.notify_type,
+             "notify": self.notify_name, "spi": self.spi.hex(), "notification_data": self.data.hex()}
+        if self.sequence is not None:
+            d["sequence"] = self.sequence
+        if self.attributes:
+            d.update(attributes_json(self.attributes))
+        return d
+
+    def field_rows(self):
+        rows = []
+        if self.version == 1:
+            rows.append(Detail(f"Domain of interpretation: {_num_name(registry.DOI, self.doi)}"))
+        rows += [Detail(f"Protocol ID: {_num_name(_protocols(self.version), self.protocol_id)}"),
+                 Detail(f"SPI Size: {len(self.spi)}"),
+                 Detail(f"Notify Message Type: {self.notify_name} ({self.notify_type})")]
+        if self.spi:
+            rows.append(Detail(f"SPI: {self.spi.hex()}"))
+        if self.sequence is not None:
+            rows.append(Detail(f"Sequence number: {self.sequence}"))
+        if self.attributes:
+            rows += attribute_rows(self.attributes)
+        elif self.data:
+            rows.append(Detail(f"Notification DATA: {self.data.hex()}"))
+        return rows
+
+    def summary(self):
+        return self.notify_name if self.notify_name != "Unknown" else str(self.notify_type)
+
+
+def decode_notify(p: NotifyPayload, _cookies: tuple[bytes, ...] = ()) -> None:
+    b = p.body
+    if p.version == 1:
+        if len(b) < 8:
+            p.note(ERROR, f"notification payload too short: {len(b)} bytes", 0)
+            return
+        p.doi, p.protocol_id, spi_size, p.notify_type = struct.unpack_from(">IBBH", b)
+        pos = 8
+    else:
+        if len(b) < 4:
+            p.note(ERROR, f"notify payload too short: {len(b)} bytes", 0)
+            return
+        p.protocol_id, spi_size, p.notify_type = struct.unpack_from(">BBH", b)
+        pos = 4
+    if pos + spi_size > len(b):
+        p.note(ERROR, f"SPI size {spi_size} runs past the payload", pos - 3)
+        spi_size = len(b) - pos
+    p.spi = b[pos:pos + spi_size]
+    p.data = b[pos + spi_size:]
+    if p.version != 1:
+        return
+    if p.notify_type in (36136, 36137):  # R-U-THERE(-ACK): 32-bit sequence number, RFC 3706 §5
+        if len(p.data) == 4:
+            p.sequence = struct.unpack(">I", p.data)[0]
+        else:
+            p.note(ERROR, f"R-U-THERE data must be a 4-byte sequence number, has {len(p.data)} bytes", pos + spi_size)
+    elif p.notify_type == 24576 and p.data:  # RESPONDER-LIFETIME: SA attributes, RFC 2407 §4.6.3.1
+        p.attributes = parse_attributes(p.data, p.offset + 4 + pos + spi_size, attribute_table(p.protocol_id), p.notes)
+    elif p.notify_type == 24577 and len(p.data) == 4:  # REPLAY-STATUS
+        p.sequence = struct.unpack(">I", p.data)[0]
+
+
+@dataclass(kw_only=True)
+class DeletePayload(Payload):
+    doi: int = 0
+    protocol_id: int = 0
+    spis: list[bytes] = field(default_factory=list)
+
+    def fields(self):
+        return {"doi": self.doi, "protocol_id": self.protocol_id,
+                "protocol": _protocols(self.version).get(self.protocol_id, "Unknown"),
+                "spis": [s.hex() for s in self.spis]}
+
+    def field_rows(self):
+        rows = []
+        if self.version == 1:
+            rows.append(Detail(f"Domain of interpretation: {_num_name(registry.DOI, self.doi)}"))
+        rows += [Detail(f"Protocol ID: {_num_name(_protocols(self.version), self.protocol_id)}"),
+                 Detail(f"Number of SPIs: {len(self.spis)}")]
+        rows += [Detail(f"Delete SPI: {s.hex()}") for s in self.spis]
+        return rows
+
+    def summary(self):
+        return _protocols(self.version).get(self.protocol_id, "")
+
+
+def decode_delete(p: DeletePayload, _cookies: tuple[bytes, ...] = ()) -> None:
+    b = p.body
+    if p.version == 1:
+        if len(b) < 8:
+            p.note(ERROR, f"delete payload too short: {len(b)} bytes", 0)
+            return
+        p.doi, p.protocol_id, spi_size, n = struct.unpack_from(">IBBH", b)
+        pos = 8
+    else:
+        if len(b) < 4:
+            p.note(ERROR, f"delete payload too short: {len(b)} bytes", 0)
+            return
+        p.protocol_id, spi_size, n = struct.unpack_from(">BBH", b)
+        pos = 4
+    if spi_size and pos + spi_size * n > len(b):
+        p.note(ERROR, f"{n} SPIs of {spi_size} bytes run past the payload ({len(b) - pos} bytes)", pos - 2)
+        n = (len(b) - pos) // spi_size
+    p.spis = [b[pos + i * spi_size:pos + (i + 1) * spi_size] for i in range(n)] if spi_size else []
+
+
+# --------------------------------------------------------------------------
+# Attributes payload: mode-config / XAUTH (draft-dukes-ike-mode-cfg-02 §3.2)
+
+@dataclass(kw_only=True)
+class ConfigPayload(Payload):
+    cfg_type: int = 0
+    identifier: int = 0
+    attributes: list[Attribute] = field(default_factory=list)
+
+    def _value(self, a: Attribute) -> str | int:
+        if a.type in registry.CFG_TEXT_ATTRIBUTES:
+            return a.raw.decode("utf-8", "replace")
+        if a.type in registry.CFG_IPV4_ATTRIBUTES and len(a.raw) == 4:
+            return socket.inet_ntop(socket.AF_INET, a.raw)
+        if a.tv:
+            return a.value
+        return a.raw.hex()
+
+    def fields(self):
+        return {"cfg_type": self.cfg_type, "cfg": registry.CFG_TYPES.get(self.cfg_type, "Unknown"),
+                "identifier": self.identifier,
+                "attributes": {a.name: self._value(a) for a in self.attributes},
+                "attributes_raw": [[a.type, a.raw.hex()] for a in self.attributes]}
+
+    def field_rows(self):
+        return ([Detail(f"Type: {_num_name(registry.CFG_TYPES, self.cfg_type)}"),
+                 Detail(f"Identifier: {self.identifier}")]
+                + [Detail(f"{a.name} ({a.type}): {self._value(a)}") for a in self.attributes])
+
+    def summary(self):
+        return registry.CFG_TYPES.get(self.cfg_type, "")
+
+
+def decode_config(p: ConfigPayload, _cookies: tuple[bytes, ...] = ()) -> None:
+    b = p.body
+    if len(b) < 4:
+        p.note(ERROR, f"attributes payload too short: {len(b)} bytes", 0)
+        return
+    p.cfg_type, _r, p.identifier = struct.unpack_from(">BBH", b)
+    p.attributes = parse_attributes(b[4:], p.offset + 8, registry.CFG_ATTRIBUTES, p.notes)
+
+
+# --------------------------------------------------------------------------
+# Cisco IKE fragmentation (payload 132)
+
+@dataclass(kw_only=True)
+class CiscoFragPayload(Payload):
+    fragment_id: int = 0
+    fragment_number: int = 0
+    last: bool = False
+    data: bytes = b""
+
+    def fields(self):
+        return {"fragment_id": self.fragment_id, "fragment_number": self.fragment_number,
+                "last_fragment": self.last, "data_length": len(self.data)}
+
+    def field_rows(self):
+        return [Detail(f"Fragment ID: {self.fragment_id}"), Detail(f"Fragment number: {self.fragment_number}"),
+                Detail(f"Flags: {'Last fragment' if self.last else 'More fragments'}"),
+                Detail(f"Fragment data: {len(self.data)} bytes")]
+
+    def summary(self):
+        return f"#{self.fragment_number}{' last' if self.last else ''}"
+
+
+def decode_cisco_frag(p: CiscoFragPayload, _cookies: tuple[bytes, ...] = ()) -> None:
+    b = p.body
+    if len(b) < 4:
+        p.note(ERROR, f"Cisco fragmentation payload too short: {len(b)} bytes", 0)
+        return
+    p.fragment_id, p.fragment_number, flags = struct.unpack_from(">HBB", b)
+    p.last = bool(flags & 1)
+    p.data = b[4:]
+
+
+# --------------------------------------------------------------------------
+# IKEv2 payloads that only need their body shown (RFC 7296 §3)
+
+@dataclass(kw_only=True)
+class Ikev2KePayload(Payload):
+    group: int = 0
+    data: bytes = b""
+
+    def fields(self):
+        return {"group": self.group, "key_exchange_data": self.data.hex()}
+
+    def field_rows(self):
+        return [Detail(f"DH Group #: {_num_name(registry.GROUPS, self.group)}"),
+                Detail(f"Key Exchange Data: {self.data.hex()} ({len(self.data)} bytes)")]
+
+
+def decode_v2_ke(p: Ikev2KePayload, _cookies: tuple[bytes, ...] = ()) -> None:
+    if len(p.body) < 4:
+        p.note(ERROR, f"KE payload too short: {len(p.body)} bytes", 0)
+        return
+    p.group = struct.unpack_from(">H", p.body)[0]
+    p.data = p.body[4:]
+
+
+@dataclass(kw_only=True)
+class EncryptedPayload(Payload):
+    """IKEv2 SK / SKF (RFC 7296 §3.14, RFC 7383 §2.5): the rest is ciphertext."""
+    fragment_number: int | None = None
+    total_fragments: int | None = None
+
+    def fields(self):
+        d: dict[str, Any] = {"encrypted_length": len(self.body)}
+        if self.fragment_number is not None:
+            d.update(fragment_number=self.fragment_number, total_fragments=self.total_fragments)
+        return d
+
+    def field_rows(self):
+        rows = [Detail(f"Encrypted data: {len(self.body)} bytes (IV, ciphertext, ICV)")]
+        if self.fragment_number is not None:
+            rows.insert(0, Detail(f"Fragment {self.fragment_number} of {self.total_fragments}"))
+        return rows
+
+
+def decode_v2_sk(p: EncryptedPayload, _cookies: tuple[bytes, ...] = ()) -> None:
+    if p.type == 53 and len(p.body) >= 4:
+        p.fragment_number, p.total_fragments = struct.unpack_from(">HH", p.body)
+
+
+# --------------------------------------------------------------------------
+# The decoder tables: payload type -> (class, decoder)
+
+#: A decoder fills in a payload's fields from its body; it gets the message's cookies too.
+Decoder = Callable[[Any, tuple], None]
+
+DECODERS_V1: dict[int, tuple[type[Payload], Decoder | None]] = {
+    1: (SaPayload, decode_sa),
+    4: (DataPayload, None),
+    5: (IdPayload, decode_id),
+    6: (CertPayload, decode_cert),
+    7: (CertPayload, decode_cert),
+    8: (DataPayload, None),
+    9: (DataPayload, None),
+    10: (DataPayload, None),
+    11: (NotifyPayload, decode_notify),
+    12: (DeletePayload, decode_delete),
+    13: (VendorIdPayload, decode_vid),
+    14: (ConfigPayload, decode_config),
+    20: (DataPayload, None),
+    21: (NatOaPayload, decode_nat_oa),
+    130: (DataPayload, None),
+    131: (NatOaPayload, decode_nat_oa),
+    132: (CiscoFragPayload, decode_cisco_frag),
+}
+
+DECODERS_V2: dict[int, tuple[type[Payload], Decoder | None]] = {
+    34: (Ikev2KePayload, decode_v2_ke),
+    35: (IdPayload, decode_id),
+    36: (IdPayload, decode_id),
+    40: (DataPayload, None),
+    41: (NotifyPayload, decode_notify),
+    42: (DeletePayload, decode_delete),
+    43: (VendorIdPayload, decode_vid),
+    46: (EncryptedPayload, decode_v2_sk),
+    53: (EncryptedPayload, decode_v2_sk),
+}
+
+
+def decode_payload(version: int, ptype: int, offset: int, length: int, next_payload: int, body: bytes,
+                   critical: bool = False, cookies: tuple[bytes, ...] = ()) -> Payload:
+    """Build and decode one payload of the given type; unknown types stay generic.
+
+    ``cookies`` (initiator and responder cookie of the message) let the
+    vendor ID decoder recognise Cisco IOS's cookie-derived VID.
+    """
+    table = DECODERS_V1 if version == 1 else DECODERS_V2
+    cls, fn = table.get(ptype, (Payload, None))
+    p = cls(type=ptype, offset=offset, length=length, next_payload=next_payload, body=body,
+            version=version, critical=critical)
+    if fn is not None:
+        fn(p, cookies)
+    return p
