@@ -9,8 +9,9 @@ import sys
 from dissect.capture import CaptureError
 from dissect.pipeline import Dissector
 
-from . import jsonout, render
+from . import jsonout
 from .main import EXIT_OK, EXIT_PARTIAL, EXIT_UNUSABLE
+from .summary import summary_lines
 
 PROGRESS_MIN_BYTES = 32 << 20
 
@@ -29,6 +30,8 @@ def progress_bar(path: str, enabled: bool):
         yield None
         return
     from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn
+
+    from . import render
     with Progress("[progress.description]{task.description}", BarColumn(), DownloadColumn(),
                   TimeRemainingColumn(), console=render.make_console(stderr=True), transient=True) as prog:
         task = prog.add_task(os.path.basename(path), total=size)
@@ -47,14 +50,20 @@ def run_dissect(args: argparse.Namespace) -> int:
             print(f"ikescope: {e}", file=sys.stderr)
             return EXIT_UNUSABLE
     stats = dis.stats
-    console = render.make_console(stderr=args.json)
-    for line in render.summary_lines(stats, dis.tracker.sas.values()):
-        console.print(line)
+    lines = summary_lines(stats, dis.tracker.sas.values())
+    if args.json:  # plain text on stderr; stdout stays JSON Lines only
+        sys.stderr.write("".join(text + "\n" for text, _style in lines))
+    else:
+        from . import render
+        console = render.make_console()
+        for text, style in lines:
+            console.print(text, style=style or None, markup=False)
     partial = stats.truncated or stats.undecodable or stats.malformed
     return EXIT_PARTIAL if partial else EXIT_OK
 
 
 def _print_packets(dis: Dissector, verbose: bool) -> None:
+    from . import render
     console = render.make_console()
     first = True
     t0 = 0.0

@@ -29,8 +29,15 @@ def _ports(text: str) -> frozenset[int]:
     return ports
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse with a one-line error message (exit status 2)."""
+
+    def error(self, message: str):
+        self.exit(EXIT_UNUSABLE, f"{self.prog}: error: {message} (see {self.prog.split()[0]} --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    ap = argparse.ArgumentParser(
+    ap = _Parser(
         prog="ikescope",
         description="Dissect, decrypt and explain IKEv1/ISAKMP and ESP in packet captures.",
         epilog="Exit codes: 0 ok, 1 done with undecodable or truncated input, 2 unusable input or "

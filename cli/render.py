@@ -6,14 +6,13 @@ No protocol logic lives here: labels come from the model
 from __future__ import annotations
 
 import datetime as _dt
-from collections import Counter
 from typing import Iterable
 
 from rich.console import Console
 from rich.text import Text
 from rich.tree import Tree
 
-from dissect.model import ERROR, Packet, Stats
+from dissect.model import ERROR, Packet
 from dissect.payloads import Detail
 from dissect import registry
 
@@ -107,7 +106,7 @@ def details_tree(pkt: Packet) -> Tree:
         if d.non_esp_marker:
             top.add("UDP Encapsulation of IPsec Packets: Non-ESP Marker (00000000)")
     for n in d.notes:
-        top.add(Text(f"Expert Info ({n.severity}/{n.group}): {n.message}", style="yellow"))
+        top.add(Text(n.label(), style="yellow"))
     if pkt.isakmp is not None:
         _tree_add(top, pkt.isakmp.details())
     elif pkt.esp is not None:
@@ -121,29 +120,10 @@ def details_tree(pkt: Packet) -> Tree:
     return top
 
 
-def summary_lines(stats: Stats, sas: Iterable) -> list[Text]:
-    """What was read, what was skipped, what could not be decoded, and the IKE SAs."""
-    lines = [Text(f"{stats.frames} frames read: {stats.isakmp} ISAKMP, {stats.esp} ESP, "
-                  f"{stats.keepalive} NAT keepalives; "
-                  f"{sum(stats.skipped.values())} other frames skipped", style="bold")]
-    for sa in sas:
-        roles = Counter()
-        for p in sa.packets:
-            if p.isakmp.retransmission_of is None:
-                roles[p.isakmp.role] += 1
-        seen = ", ".join(r if c == 1 else f"{r}×{c}" for r, c in roles.items())
-        ex = registry.EXCHANGE_SHORT.get(sa.phase1_exchange or 0, "phase 1 not seen")
-        lines.append(Text(f"IKEv{sa.version} SA {sa.icookie.hex()}/{sa.rcookie.hex()}: "
-                          f"{sa.initiator} (initiator) ↔ {sa.responder}, {ex}; {seen}"))
-    if stats.truncated:
-        lines.append(Text(f"Note: {stats.truncated}", style="yellow"))
-    for reason, n in stats.undecodable.items():
-        lines.append(Text(f"Not decoded: {n} × {reason}", style="yellow"))
-    if stats.malformed:
-        lines.append(Text(f"Malformed: {stats.malformed} ISAKMP message(s) with errors (see [Malformed] above, "
-                          f"or -V)", style="yellow"))
-    return lines
-
-
 def make_console(stderr: bool = False) -> Console:
-    return Console(stderr=stderr, highlight=False, soft_wrap=True)
+    """A console for our output: lines are never cut; when not writing to a
+    terminal there is no width limit (a file or pipe gets whole lines)."""
+    import sys
+    stream = sys.stderr if stderr else sys.stdout
+    width = None if stream.isatty() else 100_000
+    return Console(stderr=stderr, highlight=False, soft_wrap=True, width=width)

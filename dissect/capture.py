@@ -117,7 +117,7 @@ def _read_pcap(f: _Counting, head: bytes, selector_for: SelectorFactory, stats: 
         sec, frac = rec(buf, 0)[:2]
         stats.first_time = sec + frac / divisor
     pos = 0
-    n = 0
+    n = n_before = 0
     offset_base = 24  # file offset of buf[0]
     try:
         while True:
@@ -135,6 +135,8 @@ def _read_pcap(f: _Counting, head: bytes, selector_for: SelectorFactory, stats: 
                     sec, frac, _incl, orig = rec(buf, pos)
                     kept.append(Frame(n, sec + frac / divisor, linktype, buf[pos + rec_len:end], orig))
                 pos = end
+            stats.prefiltered += n - n_before - len(kept)
+            n_before = n
             yield from kept
             # Refill: keep the partial record, read on.
             incl = u32(buf, pos + 8)[0] if pos + 12 <= size else 0
@@ -170,28 +172,37 @@ OPT_TSOFFSET = 14
 
 
 class _Interface:
-    __slots__ = ("linktype", "select", "divisor", "tsoffset", "snaplen")
+    __slots__ = ("linktype", "select", "units", "tsoffset", "snaplen")
 
-    def __init__(self, linktype: int, select: Selector | None, divisor: float, tsoffset: int,
+    def __init__(self, linktype: int, select: Selector | None, units: int, tsoffset: int,
                  snaplen: int):
         self.linktype = linktype
         self.select = select
-        self.divisor = divisor
+        self.units = units  # timestamp ticks per second (if_tsresol)
         self.tsoffset = tsoffset
         self.snaplen = snaplen
+
+    def time(self, hi: int, lo: int) -> float:
+        """Epoch seconds of a 64-bit timestamp, as exact as a float allows.
+
+        Seconds and fraction are split in integers first: ticks at
+        nanosecond resolution exceed a float's 53 bits.
+        """
+        sec, frac = divmod((hi << 32) | lo, self.units)
+        return self.tsoffset + sec + frac / self.units
 
 
 def _parse_idb(block: bytes, little: bool, selector_for: SelectorFactory) -> _Interface:
     idb = (pcapng.InterfaceDescriptionBlockLE if little else pcapng.InterfaceDescriptionBlock)(block)
-    divisor, tsoffset = 1e6, 0
+    units, tsoffset = 10 ** 6, 0
     for opt in idb.opts:
         if opt.code == OPT_TSRESOL and opt.data:
             v = opt.data[0]
-            divisor = float(2 ** (v & 0x7F)) if v & 0x80 else float(10 ** (v & 0x7F))
+            units = 2 ** (v & 0x7F) if v & 0x80 else 10 ** (v & 0x7F)
         elif opt.code == OPT_TSOFFSET and len(opt.data) >= 8:
             tsoffset = struct.unpack("<q" if little else ">q", opt.data[:8])[0]
     linktype = idb.linktype & LINKTYPE_MASK
-    return _Interface(linktype, selector_for(linktype), divisor, tsoffset, idb.snaplen)
+    return _Interface(linktype, selector_for(linktype), units, tsoffset, idb.snaplen)
 
 
 def _read_pcapng(f: _Counting, head: bytes, selector_for: SelectorFactory, stats: Stats,
@@ -268,10 +279,11 @@ def _read_pcapng(f: _Counting, head: bytes, selector_for: SelectorFactory, stats
                     stats.skipped[f"link type {itf.linktype} unsupported"] += 1
                     continue
                 if stats.first_time is None:
-                    stats.first_time = itf.tsoffset + ((hi << 32) | lo) / itf.divisor
+                    stats.first_time = itf.time(hi, lo)
                 if itf.select(buf, data_start, data_start + incl):
-                    ts = itf.tsoffset + ((hi << 32) | lo) / itf.divisor
-                    yield Frame(n, ts, itf.linktype, buf[data_start:data_start + incl], orig, ifid)
+                    yield Frame(n, itf.time(hi, lo), itf.linktype, buf[data_start:data_start + incl], orig, ifid)
+                else:
+                    stats.prefiltered += 1
             elif btype == BT_SPB:
                 n += 1
                 orig = u32(buf, start + 8)[0]
@@ -286,6 +298,8 @@ def _read_pcapng(f: _Counting, head: bytes, selector_for: SelectorFactory, stats
                     continue
                 if itf.select(buf, start + 12, start + 12 + incl):
                     yield Frame(n, 0.0, itf.linktype, buf[start + 12:start + 12 + incl], orig, 0)
+                else:
+                    stats.prefiltered += 1
             elif btype == BT_IDB:
                 try:
                     interfaces.append(_parse_idb(buf[start:start + blen], little, selector_for))

@@ -52,7 +52,7 @@ class Header:
         return self.major == 1 and bool(self.flags & 0x01)
 
     def flag_names(self) -> list[str]:
-        table = registry.FLAGS_V1 if self.major == 1 else registry.FLAGS_V2
+        table = registry.FLAGS_V2 if self.major == 2 else registry.FLAGS_V1
         return [letter for bit, (letter, _n) in table.items() if self.flags & bit]
 
 
@@ -81,25 +81,6 @@ class Message:
     def payload_types(self) -> list[str]:
         return [p.short for p in self.payloads]
 
-    def payload_summary(self) -> str:
-        """``HDR, SA, VID×5`` style list (consecutive repeats folded), ``HDR*`` while encrypted."""
-        if self.header is None:
-            return "malformed"
-        parts = ["HDR*" if self.encrypted and not self.decrypted else "HDR"]
-        names = self.payload_types
-        i = 0
-        while i < len(names):
-            j = i
-            while j < len(names) and names[j] == names[i]:
-                j += 1
-            parts.append(names[i] + (f"×{j - i}" if j - i > 1 else ""))
-            i = j
-        if self.encrypted and not self.decrypted:
-            first = registry.PAYLOAD_TYPES_V1.get(self.header.next_payload, ("?",))[0]
-            if self.header.major == 1:
-                parts.append(f"<encrypted {len(self.ciphertext or b'')} bytes, first {first}>")
-        return ", ".join(parts)
-
     def to_dict(self) -> dict[str, Any]:
         h = self.header
         if h is None:
@@ -127,8 +108,8 @@ class Message:
         h = self.header
         title = "Internet Security Association and Key Management Protocol"
         if h is None:
-            return Detail(title, [Detail(f"Expert Info ({n.severity}/{n.group}): {n}") for n in self.notes])
-        ftable = registry.FLAGS_V1 if h.major == 1 else registry.FLAGS_V2
+            return Detail(title, [Detail(n.label()) for n in self.notes])
+        ftable = registry.FLAGS_V2 if h.major == 2 else registry.FLAGS_V1
         flag_rows = [Detail(f"{'1' if h.flags & bit else '0'} = {name}") for bit, (_l, name) in ftable.items()]
         np_table = registry.PAYLOAD_TYPES_V1 if h.major == 1 else registry.PAYLOAD_TYPES_V2
         np = np_table.get(h.next_payload, (None, "Unknown"))[1]
@@ -147,8 +128,7 @@ class Message:
         rows += [p.details() for p in self.payloads]
         if self.encrypted and not self.decrypted and self.ciphertext is not None:
             rows.append(Detail(f"Encrypted Data ({len(self.ciphertext)} bytes): {self.ciphertext.hex()}"))
-        rows += [Detail(f"Expert Info ({n.severity}/{n.group}): {n.message}"
-                        + (f" [offset {n.offset}]" if n.offset is not None else "")) for n in self.notes]
+        rows += [Detail(n.label()) for n in self.notes]
         return Detail(title, rows)
 
     @property

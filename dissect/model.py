@@ -44,6 +44,11 @@ class Expert:
         at = f" at offset {self.offset}" if self.offset is not None else ""
         return f"[{self.severity}/{self.group}] {self.message}{at}"
 
+    def label(self) -> str:
+        """The details-tree line, as Wireshark's expert info reads."""
+        at = f" [offset {self.offset}]" if self.offset is not None else ""
+        return f"Expert Info ({self.severity}/{self.group}): {self.message}{at}"
+
 
 @dataclass(slots=True)
 class Frame:
@@ -112,6 +117,7 @@ class Stats:
     truncated: str | None = None
     linktypes: Counter = field(default_factory=Counter)
     first_time: float | None = None
+    prefiltered: int = 0  # records the raw-byte prefilter judged not IKE/ESP
 
     def to_dict(self) -> dict[str, Any]:
         return {

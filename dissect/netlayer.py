@@ -144,39 +144,59 @@ class NetDecoder:
                 src, dst, proto = ip.src, ip.dst, ip.p
                 payload = ip.data
                 total = ip.len or len(raw)
-                if total > len(raw):
+                complete = total <= len(raw)
+                if not complete:
                     notes.append(Expert(WARNING, f"IPv4 packet truncated by the capture: {len(raw)} of {total} bytes", None, "malformed"))
                 if ip.mf or ip.offset:
                     key = (4, src, dst, proto, ip.id)
-                    self._fragment(frame, key, ip.offset * 8, bool(ip.mf), payload, out, depth,
-                                   lambda whole, frames: self._after_ip(frame, 4, src, dst, proto, whole, out, depth, frames, notes))
-                    return
+                    if self._fragment(frame, key, ip.offset * 8, bool(ip.mf), payload, complete, notes,
+                                      lambda whole, frames: self._after_ip(frame, 4, src, dst, proto, whole, out, depth, frames, notes)):
+                        return
                 self._after_ip(frame, 4, src, dst, proto, payload, out, depth, fragments, notes)
             elif version == 6:
                 ip6 = _IP6(raw)
                 src, dst = ip6.src, ip6.dst
                 data = ip6.data[:ip6.plen] if ip6.plen else ip6.data
-                if ip6.plen and ip6.plen > len(ip6.data):
+                complete = not ip6.plen or ip6.plen <= len(ip6.data)
+                if not complete:
                     notes.append(Expert(WARNING, f"IPv6 packet truncated by the capture: {len(ip6.data)} of {ip6.plen} payload bytes", None, "malformed"))
-                self._v6_payload(frame, src, dst, ip6.nxt, data, out, depth, fragments, notes)
+                self._v6_payload(frame, src, dst, ip6.nxt, data, out, depth, fragments, notes, complete)
             else:
                 self.stats.skipped[f"IP version {version}"] += 1
         except (dpkt.UnpackError, struct.error, IndexError, ValueError) as e:
             self.stats.undecodable[f"IPv{version} header: {type(e).__name__}"] += 1
 
-    def _v6_payload(self, frame, src, dst, nxt, data, out, depth, fragments, notes) -> None:
+    def _v6_payload(self, frame, src, dst, nxt, data, out, depth, fragments, notes, complete=True) -> None:
         nxt, data, frag = _walk_v6(nxt, data)
         if frag is not None:
             key = (6, src, dst, frag.id)
-            self._fragment(frame, key, frag.frag_off * 8, bool(frag.m_flag), data[8:], out, depth,
-                           lambda whole, frames: self._v6_payload(frame, src, dst, frag.nxt, whole, out, depth, frames, notes))
+            if self._fragment(frame, key, frag.frag_off * 8, bool(frag.m_flag), data[8:], complete, notes,
+                              lambda whole, frames: self._v6_payload(frame, src, dst, frag.nxt, whole, out, depth, frames, notes)):
+                return
+            self._v6_payload(frame, src, dst, frag.nxt, data[8:], out, depth, fragments, notes)
             return
         self._after_ip(frame, 6, src, dst, nxt, data, out, depth, fragments, notes)
 
-    def _fragment(self, frame, key, offset, more, data, out, depth, done) -> None:
+    def _fragment(self, frame, key, offset, more, data, complete, notes, done) -> bool:
+        """Hand a fragment to the reassembler; ``done(payload, frames)`` runs when it completes.
+
+        Returns False when the caller should decode the fragment on its own:
+        a first fragment (offset 0) that the capture cut short can never be
+        reassembled, so, as Wireshark does, what was captured is decoded as
+        it is, with a note.  A later fragment cut short is counted as
+        undecodable.
+        """
+        if not complete:
+            if offset == 0:
+                notes.append(Expert(WARNING, "first IP fragment truncated by the capture: decoded without "
+                                    "reassembly", None, "reassemble"))
+                return False
+            self.stats.undecodable["IP fragment truncated by the capture"] += 1
+            return True
         whole = self.reassembler.add(key, offset, more, data, frame.number, frame.time)
         if whole is not None:
             done(whole.payload, whole.frames)
+        return True
 
     def _after_ip(self, frame: Frame, version: int, src: bytes, dst: bytes, proto: int,
                   payload: bytes, out: list[Datagram], depth: int, fragments: tuple[int, ...],

@@ -39,6 +39,24 @@ def _hex(b: bytes) -> str:
     return b.hex()
 
 
+_ESCAPES = {c: f"\\x{c:02x}" for c in list(range(0x20)) + list(range(0x7F, 0xA0))}
+_ESCAPES[ord("\\")] = "\\\\"
+
+
+def printable(text: str) -> str:
+    """Text from the wire made safe to print: control characters become ``\\xNN``.
+
+    A name or ID taken from a packet must not be able to move a terminal's
+    cursor or change its colours.
+    """
+    return text.translate(_ESCAPES)
+
+
+def text_of(data: bytes) -> str:
+    """Bytes from the wire as printable text (UTF-8, invalid bytes replaced, controls escaped)."""
+    return printable(data.decode("utf-8", "replace"))
+
+
 def _num_name(table: dict[int, str], v: int) -> str:
     return f"{table.get(v, 'Unknown')} ({v})"
 
@@ -110,8 +128,7 @@ class Payload:
             rows.append(Detail(f"Critical bit: {'Critical' if self.critical else 'Not critical'}"))
         rows.append(Detail(f"Payload length: {self.length}"))
         rows += self.field_rows()
-        rows += [Detail(f"Expert Info ({n.severity}/{n.group}): {n.message}"
-                        + (f" [offset {n.offset}]" if n.offset is not None else "")) for n in self.notes]
+        rows += [Detail(n.label()) for n in self.notes]
         return Detail(f"Payload: {self.name} ({self.type})", rows)
 
     # helpers for decoders
@@ -210,10 +227,19 @@ def parse_attributes(data: bytes, base: int, table: dict[int, AttrSpec] | dict[i
     return out
 
 
+def name_value_map(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """``{name: value}``; a name that repeats (a lifetime in seconds *and* in
+    kilobytes, two DNS servers) maps to the list of its values, in order."""
+    grouped: dict[str, list[Any]] = {}
+    for name, value in pairs:
+        grouped.setdefault(name, []).append(value)
+    return {name: values[0] if len(values) == 1 else values for name, values in grouped.items()}
+
+
 def attributes_json(attrs: list[Attribute]) -> dict[str, Any]:
-    """``{"attributes": {name: value}, "attributes_raw": [[type, value], ...]}``."""
+    """``{"attributes": {name: value}, "attributes_raw": [[type, value], ...]}`` (see :func:`name_value_map`)."""
     return {
-        "attributes": {a.name: a.json_value() for a in attrs},
+        "attributes": name_value_map([(a.name, a.json_value()) for a in attrs]),
         "attributes_raw": [[a.type, a.value if a.value is not None else a.raw.hex()] for a in attrs],
     }
 
@@ -466,10 +492,10 @@ def id_text(id_type: int, data: bytes) -> str:
         fam = socket.AF_INET if n == 4 else socket.AF_INET6
         return f"{socket.inet_ntop(fam, data[:n])}-{socket.inet_ntop(fam, data[n:])}"
     if id_type in (2, 3):
-        return data.decode("utf-8", "replace")
+        return text_of(data)
     if id_type == 9:
         try:
-            return der.distinguished_name(data)
+            return printable(der.distinguished_name(data))
         except der.DerError:
             return data.hex()
     if id_type == 11:
@@ -599,7 +625,7 @@ def decode_cert(p: CertPayload, _cookies: tuple[bytes, ...] = ()) -> None:
     if p.type == 7:  # CR: the authority is a DER DN
         if p.data:
             try:
-                p.subject = der.distinguished_name(p.data)
+                p.subject = printable(der.distinguished_name(p.data))
             except der.DerError:
                 pass
         return
@@ -607,8 +633,8 @@ def decode_cert(p: CertPayload, _cookies: tuple[bytes, ...] = ()) -> None:
         try:
             from cryptography import x509
             cert = x509.load_der_x509_certificate(p.data)
-            p.subject = cert.subject.rfc4514_string()
-            p.issuer = cert.issuer.rfc4514_string()
+            p.subject = printable(cert.subject.rfc4514_string())
+            p.issuer = printable(cert.issuer.rfc4514_string())
         except Exception as e:  # cryptography raises several types for bad DER
             p.note(WARNING, f"X.509 certificate not parsed: {type(e).__name__}", 1, "undecoded")
 
@@ -752,9 +778,12 @@ class ConfigPayload(Payload):
 
     def _value(self, a: Attribute) -> str | int:
         if a.type in registry.CFG_TEXT_ATTRIBUTES:
-            return a.raw.decode("utf-8", "replace")
+            return text_of(a.raw)
         if a.type in registry.CFG_IPV4_ATTRIBUTES and len(a.raw) == 4:
             return socket.inet_ntop(socket.AF_INET, a.raw)
+        names = registry.CFG_VALUE_NAMES.get(a.type)
+        if names is not None and a.value is not None:
+            return names.get(a.value, str(a.value))
         if a.tv:
             return a.value
         return a.raw.hex()
@@ -762,7 +791,7 @@ class ConfigPayload(Payload):
     def fields(self):
         return {"cfg_type": self.cfg_type, "cfg": registry.CFG_TYPES.get(self.cfg_type, "Unknown"),
                 "identifier": self.identifier,
-                "attributes": {a.name: self._value(a) for a in self.attributes},
+                "attributes": name_value_map([(a.name, self._value(a)) for a in self.attributes]),
                 "attributes_raw": [[a.type, a.raw.hex()] for a in self.attributes]}
 
     def field_rows(self):

@@ -44,9 +44,7 @@ class Dissector:
         net = NetDecoder(stats, self.ike_ports)
         ports = self.ike_ports
         fast = self.fast
-        kept = 0
         for frame in read_frames(self.path, lambda lt: prefilter.selector_for(lt, ports), stats, self.progress):
-            kept += 1
             d = fast_esp(frame, ports) if fast else None
             if d is not None:  # the ESP flood: no list, no dpkt
                 stats.esp += 1
@@ -57,9 +55,8 @@ class Dissector:
                 if pkt is not None:
                     yield pkt
         net.finish()
-        passed_over = stats.frames - kept - sum(stats.skipped.values())
-        if passed_over:
-            stats.skipped["not IKE/ESP"] += passed_over
+        if stats.prefiltered:
+            stats.skipped["not IKE/ESP"] += stats.prefiltered
 
     def _packet(self, d: Datagram) -> Packet | None:
         stats = self.stats

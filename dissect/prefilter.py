@@ -62,16 +62,16 @@ def selector_for(linktype: int, ports: frozenset[int] = IKE_PORTS) -> Selector |
     def select(b: bytes, s: int, e: int, off=off, et_at=et_at, ports=ports, vlan=ETH_VLAN,
                v4_keep=V4_KEEP, v6_keep=V6_KEEP) -> bool:
         q = s + off
-        if e - q < 48:  # room for an IPv6 header and UDP ports (or IPv4 with options)
-            if e - q < 28:
-                return False
-            return True  # short but maybe IP: let the decoder look
+        if e - q < 20:
+            return False
         if et_at >= 0:
             et = (b[s + et_at] << 8) | b[s + et_at + 1]
             if et != 0x86DD and et != 0x0800:
                 return et in vlan
         v = b[q] >> 4
         if v == 6:
+            if e - q < 44:  # no room for UDP ports: only an extension header chain can matter
+                return e - q >= 40 and b[q + 6] in v6_keep
             nh = b[q + 6]
             if nh == 17:
                 return ((b[q + 40] << 8) | b[q + 41]) in ports or ((b[q + 42] << 8) | b[q + 43]) in ports

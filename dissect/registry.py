@@ -760,6 +760,9 @@ XAUTH_TYPES: dict[int, str] = {0: "Generic", 1: "RADIUS-CHAP", 2: "OTP", 3: "S/K
 #: XAUTH-STATUS values
 XAUTH_STATUS: dict[int, str] = {0: "Fail", 1: "Success"}
 
+#: Mode-config attributes whose numeric value has names
+CFG_VALUE_NAMES: dict[int, dict[int, str]] = {16520: XAUTH_TYPES, 16527: XAUTH_STATUS}
+
 
 # --------------------------------------------------------------------------
 # Fields inside some vendor IDs (Wireshark's value strings)

@@ -2,25 +2,34 @@
 
 An IKE SA is identified by its initiator cookie (IKEv1, RFC 2408 §2.5.3) or
 initiator SPI (IKEv2); the responder cookie is learned from the first
-message that carries it.  The initiator is the peer that sent a message with
-a zero responder cookie; failing that (the capture missed the first
-message), a Main Mode SA payload with a responder cookie marks its sender as
-the responder; failing that, the sender of the first message seen is taken
-as the initiator.
+message that carries it.
 
-Roles (RFC 2409 §5, §5.5, §5.7; RFC 7296 §1.2):
+Which peer is the initiator, from the strongest evidence seen so far:
 
-* Main Mode: the initiator's n-th distinct message is MM(2n-1), the
-  responder's MM(2n) — so a lost message does not shift the labels of the
-  other side.
-* Aggressive Mode: AM1, AM2, AM3 in the same way.
+1. IKEv2: the Initiator flag (RFC 7296 §3.1).
+2. A message with a zero responder cookie comes from the initiator (MM1, AM1).
+3. A Main or Aggressive Mode SA payload with a responder cookie comes from
+   the responder (MM2, AM2).
+4. The first encrypted Main Mode message comes from the initiator (MM5
+   follows MM4).
+5. Otherwise (the capture missed the start), the sender of the first
+   message seen is taken as the initiator, until stronger evidence arrives;
+   then the SA's earlier phase-1 labels are corrected.
+
+Roles (RFC 2409 §5, §5.4, §5.5, §5.7; RFC 7296 §1.2):
+
+* Main Mode, by content and sender: SA → MM1/MM2, KE/NONCE → MM3/MM4,
+  encrypted (or ID/HASH/SIG) → MM5/MM6, the odd number from the initiator.
+  A missed message does not shift the labels of the others.
+* Aggressive Mode: SA from the initiator → AM1, from the responder → AM2,
+  anything later from the initiator → AM3.
 * Quick Mode: per message ID; whoever sends the first message with that ID
   is the Quick Mode initiator (either peer may be): QM1, QM2, QM3.
 * Informational: INFO; Transaction (mode-config/XAUTH): TRANSACTION.
 * IKEv2: ``<exchange> request`` / ``<exchange> response`` from the R flag.
 
-A retransmission is the same bytes sent again in the same direction; it
-keeps the role of the first copy and points at its frame.
+A retransmission is the same bytes sent again; it keeps the role of the
+first copy and points at its frame.
 """
 from __future__ import annotations
 
@@ -31,28 +40,34 @@ from . import registry
 from .isakmp import Message
 from .model import Datagram, Packet
 
-ROLE_PREFIX = {2: "MM", 4: "AM"}
-ROLE_MAX = {2: 6, 4: 3}
+ZERO_COOKIE = b"\0" * 8
+PHASE1 = (2, 4)  # Main, Aggressive
+
+# evidence strength for who the initiator is (higher wins)
+GUESS, FIRST_ENCRYPTED_MM, RESPONDER_SA, ZERO_RCOOKIE, IKEV2_FLAG = range(5)
 
 
 @dataclass
 class IkeSa:
     """One IKE SA seen in the capture.
 
-    ``initiator``/``responder`` are peer addresses as text; ``packets`` are the
-    ISAKMP packets of this SA in capture order (retransmissions included).
+    ``initiator``/``responder`` are peer addresses as text; ``evidence`` says
+    how sure that is (see the module doc); ``packets`` are the ISAKMP
+    packets of this SA in capture order (retransmissions included).
     ``phase1_exchange`` is 2 (Main), 4 (Aggressive) or 34 (IKEv2) once seen.
     """
     icookie: bytes
     version: int
-    rcookie: bytes = b"\0" * 8
+    rcookie: bytes = ZERO_COOKIE
     initiator: str | None = None
     responder: str | None = None
+    evidence: int = GUESS
     phase1_exchange: int | None = None
     packets: list[Packet] = field(default_factory=list)
-    # per (exchange type, message ID): the peer that started it, and counts per side
-    _exchanges: dict[tuple[int, int], dict] = field(default_factory=dict, repr=False)
-    _seen: dict[bytes, tuple[int, str]] = field(default_factory=dict, repr=False)
+    # Quick Mode: message ID -> (QM initiator, messages seen per peer)
+    _quick_modes: dict[int, tuple[str, dict[str, int]]] = field(default_factory=dict, repr=False)
+    _seen: dict[bytes, tuple[int, Message]] = field(default_factory=dict, repr=False)
+    _encrypted_mm_seen: bool = field(default=False, repr=False)
 
     @property
     def name(self) -> str:
@@ -65,6 +80,36 @@ class IkeSa:
                 "frames": [p.frame for p in self.packets]}
 
 
+def initiator_evidence(msg: Message, first_encrypted_mm: bool) -> tuple[int, bool] | None:
+    """(strength, sent by the initiator?) that this message gives, or None."""
+    h = msg.header
+    if h.major == 2:
+        return IKEV2_FLAG, bool(h.flags & 0x08)
+    if h.rcookie == ZERO_COOKIE:
+        return ZERO_RCOOKIE, True
+    if h.exchange_type in PHASE1 and any(p.type == 1 for p in msg.payloads):
+        return RESPONDER_SA, False
+    if h.exchange_type == 2 and msg.encrypted and first_encrypted_mm:
+        return FIRST_ENCRYPTED_MM, True
+    return None
+
+
+def phase1_role(msg: Message, from_initiator: bool) -> str:
+    """MM1..MM6 or AM1..AM3 from the message's content and its sender (module doc)."""
+    types = {p.type for p in msg.payloads}
+    if msg.header.exchange_type == 4:
+        if 1 in types:
+            return "AM1" if from_initiator else "AM2"
+        return "AM3" if from_initiator else "AM2"
+    if msg.encrypted or types & {5, 8, 9}:
+        step = 5
+    elif 1 in types:
+        step = 1
+    else:
+        step = 3
+    return f"MM{step if from_initiator else step + 1}"
+
+
 class SessionTracker:
     """Assigns each ISAKMP packet to its :class:`IkeSa` and labels its role, in capture order."""
 
@@ -74,45 +119,53 @@ class SessionTracker:
     def add(self, pkt: Packet) -> None:
         msg: Message = pkt.isakmp
         h = msg.header
-        if h is None:
-            msg.role = "MALFORMED"
+        if h is None or h.major not in (1, 2):
+            msg.role = "MALFORMED"  # no header, or not ISAKMP/IKEv2: no IKE SA to put it in
             return
+        d = pkt.datagram
         key = (h.major, h.icookie)
         sa = self.sas.get(key)
-        d = pkt.datagram
         if sa is None:
-            sa = self.sas[key] = IkeSa(h.icookie, h.major)
-            self._find_initiator(sa, msg, d)
-        if sa.rcookie == b"\0" * 8 and h.rcookie != b"\0" * 8:
+            sa = self.sas[key] = IkeSa(h.icookie, h.major, initiator=d.src, responder=d.dst)
+        if sa.rcookie == ZERO_COOKIE and h.rcookie != ZERO_COOKIE:
             sa.rcookie = h.rcookie
         if sa.phase1_exchange is None and h.exchange_type in (2, 4, 34):
             sa.phase1_exchange = h.exchange_type
         sa.packets.append(pkt)
         pkt.sa = sa
+        self._learn_initiator(sa, msg, d)
 
         digest = hashlib.blake2b(msg.raw, digest_size=16).digest()
         first = sa._seen.get(digest)
         if first is not None:
-            msg.retransmission_of, msg.role = first
+            msg.retransmission_of, msg.role = first[0], first[1].role
             return
         msg.role = self._role(sa, msg, d)
-        sa._seen[digest] = (d.frame, msg.role)
+        sa._seen[digest] = (d.frame, msg)
+
+    def _learn_initiator(self, sa: IkeSa, msg: Message, d: Datagram) -> None:
+        first_encrypted = msg.header.exchange_type == 2 and msg.encrypted and not sa._encrypted_mm_seen
+        if msg.header.exchange_type == 2 and msg.encrypted:
+            sa._encrypted_mm_seen = True
+        ev = initiator_evidence(msg, first_encrypted)
+        if ev is None:
+            return
+        strength, from_initiator = ev
+        if strength <= sa.evidence:
+            return
+        sa.evidence = strength
+        initiator = d.src if from_initiator else d.dst
+        if initiator != sa.initiator:
+            sa.initiator, sa.responder = initiator, (d.dst if from_initiator else d.src)
+            self._relabel_phase1(sa)
 
     @staticmethod
-    def _find_initiator(sa: IkeSa, msg: Message, d: Datagram) -> None:
-        h = msg.header
-        if h.major == 2:
-            from_initiator = bool(h.flags & 0x08)
-        elif h.rcookie == b"\0" * 8:
-            from_initiator = True
-        elif h.exchange_type == 2 and any(p.type == 1 for p in msg.payloads):
-            from_initiator = False  # an SA payload after the responder cookie is known: MM2
-        else:
-            from_initiator = True
-        if from_initiator:
-            sa.initiator, sa.responder = d.src, d.dst
-        else:
-            sa.initiator, sa.responder = d.dst, d.src
+    def _relabel_phase1(sa: IkeSa) -> None:
+        """The initiator turned out to be the other peer: correct the phase-1 labels given so far."""
+        for p in sa.packets:
+            m = p.isakmp
+            if m.role and m.header.exchange_type in PHASE1:
+                m.role = phase1_role(m, p.datagram.src == sa.initiator)
 
     def _role(self, sa: IkeSa, msg: Message, d: Datagram) -> str:
         h = msg.header
@@ -120,24 +173,16 @@ class SessionTracker:
         if h.major == 2:
             name = registry.EXCHANGE_SHORT.get(et, f"exchange {et}")
             return f"{name} {'response' if h.flags & 0x20 else 'request'}"
+        if et in PHASE1:
+            return phase1_role(msg, d.src == sa.initiator)
         if et == 5:
             return "INFO"
         if et == 6:
             return "TRANSACTION"
-        if et in ROLE_PREFIX:
-            k = self._position(sa, (et, 0), sa.initiator, d.src)
-            return f"{ROLE_PREFIX[et]}{k}" if k <= ROLE_MAX[et] else f"{ROLE_PREFIX[et]}?"
         if et == 32:
-            k = self._position(sa, (et, h.message_id), d.src, d.src)
+            starter, counts = sa._quick_modes.setdefault(h.message_id, (d.src, {}))
+            n = counts[d.src] = counts.get(d.src, 0) + 1
+            k = 2 * n - 1 if d.src == starter else 2 * n
             return f"QM{k}" if k <= 3 else "QM?"
         return registry.EXCHANGE_SHORT.get(et, f"exchange {et}")
 
-    @staticmethod
-    def _position(sa: IkeSa, key: tuple[int, int], starter: str | None, src: str) -> int:
-        """1-based position of this message in its exchange: 2n-1 for the starter's n-th, 2n for the peer's.
-
-        ``starter`` is who began the exchange; the first call for a key fixes it.
-        """
-        ex = sa._exchanges.setdefault(key, {"starter": starter, "counts": {}})
-        n = ex["counts"][src] = ex["counts"].get(src, 0) + 1
-        return 2 * n - 1 if src == ex["starter"] else 2 * n

@@ -1,0 +1,31 @@
+"""The end-of-run summary, as (text, style) lines; printed by rich or as plain text."""
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable
+
+from dissect import registry
+from dissect.model import Stats
+
+
+def summary_lines(stats: Stats, sas: Iterable) -> list[tuple[str, str]]:
+    """What was read, what was skipped, what could not be decoded, and the IKE SAs."""
+    lines = [(f"{stats.frames} frames read: {stats.isakmp} ISAKMP, {stats.esp} ESP, "
+              f"{stats.keepalive} NAT keepalives; {sum(stats.skipped.values())} other frames skipped", "bold")]
+    for sa in sas:
+        roles: Counter = Counter()
+        for p in sa.packets:
+            if p.isakmp.retransmission_of is None:
+                roles[p.isakmp.role] += 1
+        seen = ", ".join(r if c == 1 else f"{r}×{c}" for r, c in roles.items())
+        ex = registry.EXCHANGE_SHORT.get(sa.phase1_exchange or 0, "phase 1 not seen")
+        lines.append((f"IKEv{sa.version} SA {sa.icookie.hex()}/{sa.rcookie.hex()}: "
+                      f"{sa.initiator} (initiator) ↔ {sa.responder}, {ex}; {seen}", ""))
+    if stats.truncated:
+        lines.append((f"Note: {stats.truncated}", "yellow"))
+    for reason, n in stats.undecodable.items():
+        lines.append((f"Not decoded: {n} × {reason}", "yellow"))
+    if stats.malformed:
+        lines.append((f"Malformed: {stats.malformed} ISAKMP message(s) with errors "
+                      f"(marked [Malformed] in the list; details with -V)", "yellow"))
+    return lines
