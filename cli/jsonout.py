@@ -23,7 +23,7 @@ def encode_packet(pkt: Packet, _flow_cache: dict = {}) -> str:
     """One JSON line (with its newline) for a packet."""
     d = pkt.datagram
     e = pkt.esp
-    if e is not None and not d.notes and not d.fragments and not d.non_esp_marker:
+    if e is not None and e.seq is not None and not d.notes and not d.fragments and not d.non_esp_marker:
         key = (d.src, d.dst, d.sport, d.dport, d.ip_version)
         flow = _flow_cache.get(key)
         if flow is None:

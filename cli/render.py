@@ -73,7 +73,7 @@ def row(pkt: Packet, t0: float) -> Text:
             t.append(f"  [Malformed: {errors[0].message}]", style="bold red")
     elif pkt.esp is not None:
         e = pkt.esp
-        t.append(f"{'ESP':<13} {'':8}  SPI=0x{e.spi:08x} seq={e.seq} len={e.length}"
+        t.append(f"{'ESP':<13} {'':8}  SPI=0x{e.spi:08x} seq={'?' if e.seq is None else e.seq} len={e.length}"
                  + (" (UDP-encap)" if e.udp_encap else ""))
     else:
         t.append(f"{'':<13} {'':8}  NAT-keepalive (RFC 3948)")
@@ -113,7 +113,7 @@ def details_tree(pkt: Packet) -> Tree:
         e = pkt.esp
         esp = top.add("Encapsulating Security Payload")
         esp.add(f"ESP SPI: 0x{e.spi:08x} ({e.spi})")
-        esp.add(f"ESP Sequence: {e.seq}")
+        esp.add(f"ESP Sequence: {'(not captured)' if e.seq is None else e.seq}")
         esp.add(f"[Length: {e.length} bytes; the rest is encrypted]")
     else:
         top.add("NAT-keepalive: 1 byte 0xff (RFC 3948 §2.3)")

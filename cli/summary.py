@@ -26,6 +26,6 @@ def summary_lines(stats: Stats, sas: Iterable) -> list[tuple[str, str]]:
     for reason, n in stats.undecodable.items():
         lines.append((f"Not decoded: {n} × {reason}", "yellow"))
     if stats.malformed:
-        lines.append((f"Malformed: {stats.malformed} ISAKMP message(s) with errors "
-                      f"(marked [Malformed] in the list; details with -V)", "yellow"))
+        lines.append((f"Malformed: {stats.malformed} ISAKMP/ESP message(s) with errors "
+                      f"(marked in the list; details with -V)", "yellow"))
     return lines

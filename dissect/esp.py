@@ -14,9 +14,13 @@ _SPI_SEQ = struct.Struct(">II")
 
 @dataclass(slots=True)
 class EspHeader:
-    """``spi`` and ``seq`` as unsigned 32-bit integers; ``length`` in bytes from the SPI on."""
+    """``spi`` and ``seq`` as unsigned 32-bit integers; ``length`` in bytes from the SPI on.
+
+    ``seq`` is None when the packet (or the capture of it) ends before the
+    sequence number.
+    """
     spi: int
-    seq: int
+    seq: int | None
     length: int
     udp_encap: bool = False
 
@@ -26,8 +30,14 @@ class EspHeader:
 
 
 def decode_esp(data: bytes, udp_encap: bool = False) -> EspHeader:
-    """Decode SPI and sequence number; raises ValueError if ``data`` has fewer than 8 bytes."""
-    if len(data) < 8:
+    """Decode SPI and sequence number.
+
+    With 4 to 7 bytes only the SPI is known (``seq`` None), as Wireshark
+    shows a truncated ESP header; raises ValueError with fewer than 4.
+    """
+    if len(data) >= 8:
+        spi, seq = _SPI_SEQ.unpack_from(data)
+        return EspHeader(spi, seq, len(data), udp_encap)
+    if len(data) < 4:
         raise ValueError(f"ESP header needs 8 bytes, has {len(data)}")
-    spi, seq = _SPI_SEQ.unpack_from(data)
-    return EspHeader(spi, seq, len(data), udp_encap)
+    return EspHeader(int.from_bytes(data[:4], "big"), None, len(data), udp_encap)

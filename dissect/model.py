@@ -103,7 +103,7 @@ class Stats:
     ``frames``: records read; ``isakmp``/``esp``/``keepalive``: units
     decoded; ``skipped``: frames that are not IKE/ESP, by reason;
     ``undecodable``: frames that looked relevant but could not be decoded,
-    by reason; ``malformed``: ISAKMP messages with error notes.
+    by reason; ``malformed``: ISAKMP messages and ESP headers with error notes.
     ``truncated``: a one-line note when the capture file ends mid-record.
     """
     frames: int = 0

@@ -268,8 +268,8 @@ def classify_udp(sport: int, dport: int, data: bytes) -> tuple[str | None, str, 
                 return None, "ISAKMP after the non-ESP marker shorter than its 28-byte header", True
             return "isakmp", "", True
         if sport != IKE_PORT and dport != IKE_PORT:
-            if len(data) < 8:
-                return None, "UDP-encapsulated ESP shorter than SPI and sequence number", False
+            if len(data) < 4:
+                return None, "UDP-encapsulated ESP shorter than its SPI", False
             return "esp", "", False
     if len(data) < 28:
         return None, "ISAKMP shorter than its 28-byte header", False

@@ -57,6 +57,24 @@ def text_of(data: bytes) -> str:
     return printable(data.decode("utf-8", "replace"))
 
 
+def unpack_partial(fields: str, data: bytes) -> tuple[list[int], bool]:
+    """Unpack big-endian fixed fields (struct codes, e.g. ``"IBBH"``) as far as ``data`` allows.
+
+    Returns the values (0 for fields the data does not reach) and whether
+    every field was present: a truncated payload still shows what it has,
+    as Wireshark does.
+    """
+    values, pos = [], 0
+    for code in fields:
+        size = struct.calcsize(">" + code)
+        if pos + size <= len(data):
+            values.append(struct.unpack_from(">" + code, data, pos)[0])
+        else:
+            values.append(0)
+        pos += size
+    return values, pos <= len(data)
+
+
 def _num_name(table: dict[int, str], v: int) -> str:
     return f"{table.get(v, 'Unknown')} ({v})"
 
@@ -533,13 +551,12 @@ class IdPayload(Payload):
 
 def decode_id(p: IdPayload, _cookies: tuple[bytes, ...] = ()) -> None:
     b = p.body
-    if len(b) < 4:
+    (p.id_type, protocol_id, port), complete = unpack_partial("BBH", b)
+    if p.version == 1:
+        p.protocol_id, p.port = protocol_id, port
+    if not complete:
         p.note(ERROR, f"ID payload too short: {len(b)} bytes", 0)
         return
-    if p.version == 1:
-        p.id_type, p.protocol_id, p.port = struct.unpack_from(">BBH", b)
-    else:
-        p.id_type = b[0]
     p.id_data = b[4:]
     try:
         p.text = id_text(p.id_type if p.version == 1 else _V2_ID_AS_V1.get(p.id_type, 0), p.id_data)
@@ -694,17 +711,14 @@ class NotifyPayload(Payload):
 def decode_notify(p: NotifyPayload, _cookies: tuple[bytes, ...] = ()) -> None:
     b = p.body
     if p.version == 1:
-        if len(b) < 8:
-            p.note(ERROR, f"notification payload too short: {len(b)} bytes", 0)
-            return
-        p.doi, p.protocol_id, spi_size, p.notify_type = struct.unpack_from(">IBBH", b)
+        (p.doi, p.protocol_id, spi_size, p.notify_type), complete = unpack_partial("IBBH", b)
         pos = 8
     else:
-        if len(b) < 4:
-            p.note(ERROR, f"notify payload too short: {len(b)} bytes", 0)
-            return
-        p.protocol_id, spi_size, p.notify_type = struct.unpack_from(">BBH", b)
+        (p.protocol_id, spi_size, p.notify_type), complete = unpack_partial("BBH", b)
         pos = 4
+    if not complete:
+        p.note(ERROR, f"notification payload too short: {len(b)} bytes", 0)
+        return
     if pos + spi_size > len(b):
         p.note(ERROR, f"SPI size {spi_size} runs past the payload", pos - 3)
         spi_size = len(b) - pos
@@ -750,17 +764,14 @@ class DeletePayload(Payload):
 def decode_delete(p: DeletePayload, _cookies: tuple[bytes, ...] = ()) -> None:
     b = p.body
     if p.version == 1:
-        if len(b) < 8:
-            p.note(ERROR, f"delete payload too short: {len(b)} bytes", 0)
-            return
-        p.doi, p.protocol_id, spi_size, n = struct.unpack_from(">IBBH", b)
+        (p.doi, p.protocol_id, spi_size, n), complete = unpack_partial("IBBH", b)
         pos = 8
     else:
-        if len(b) < 4:
-            p.note(ERROR, f"delete payload too short: {len(b)} bytes", 0)
-            return
-        p.protocol_id, spi_size, n = struct.unpack_from(">BBH", b)
+        (p.protocol_id, spi_size, n), complete = unpack_partial("BBH", b)
         pos = 4
+    if not complete:
+        p.note(ERROR, f"delete payload too short: {len(b)} bytes", 0)
+        return
     if spi_size and pos + spi_size * n > len(b):
         p.note(ERROR, f"{n} SPIs of {spi_size} bytes run past the payload ({len(b) - pos} bytes)", pos - 2)
         n = (len(b) - pos) // spi_size

@@ -13,7 +13,7 @@ from . import prefilter
 from .capture import read_frames
 from .esp import decode_esp
 from .isakmp import decode_message
-from .model import Datagram, Packet, Stats
+from .model import ERROR, Datagram, Expert, Packet, Stats
 from .netlayer import NetDecoder, fast_esp
 from .session import SessionTracker
 
@@ -67,6 +67,10 @@ class Dissector:
                 stats.undecodable[f"ESP: {e}"] += 1
                 return None
             stats.esp += 1
+            if esp.seq is None:
+                d.notes.append(Expert(ERROR, f"ESP header truncated: {len(d.payload)} of 8 bytes "
+                                      "(no sequence number)", len(d.payload)))
+                stats.malformed += 1
             return Packet(d, esp=esp)
         if d.kind == "nat-keepalive":
             stats.keepalive += 1
