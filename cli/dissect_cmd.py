@@ -18,22 +18,26 @@ PROGRESS_MIN_BYTES = 32 << 20
 
 @contextlib.contextmanager
 def progress_bar(path: str, enabled: bool):
-    """A rich progress bar on stderr, only when stderr is a terminal and the file is big.
+    """A rich progress bar on stderr, only when stderr is a terminal, the file
+    is big, and stdout goes elsewhere (rows streaming to the same terminal
+    show the progress themselves, and would tear the bar).
 
-    Yields a callback taking the number of bytes just read (or None).
+    Yields a callback taking the number of bytes just read (or None).  stdout
+    is not redirected through rich: JSON lines go straight to their file.
     """
     try:
         size = os.path.getsize(path)
     except OSError:
         size = 0
-    if not enabled or not sys.stderr.isatty() or size < PROGRESS_MIN_BYTES:
+    if not enabled or not sys.stderr.isatty() or sys.stdout.isatty() or size < PROGRESS_MIN_BYTES:
         yield None
         return
     from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn
 
     from . import render
     with Progress("[progress.description]{task.description}", BarColumn(), DownloadColumn(),
-                  TimeRemainingColumn(), console=render.make_console(stderr=True), transient=True) as prog:
+                  TimeRemainingColumn(), console=render.make_console(stderr=True), transient=True,
+                  redirect_stdout=False, redirect_stderr=False) as prog:
         task = prog.add_task(os.path.basename(path), total=size)
         yield lambda n: prog.advance(task, n)
 
@@ -63,20 +67,27 @@ def run_dissect(args: argparse.Namespace) -> int:
 
 
 def _print_packets(dis: Dissector, verbose: bool) -> None:
+    """The packet list or the details trees: with rich's colours on a terminal,
+    as plain text (the same characters, written directly) to a file or pipe."""
     from . import render
     console = render.make_console()
+    if console.is_terminal:
+        show_row, show_tree = console.print, lambda d: (console.print(render.rich_tree(d)), console.print())
+    else:
+        write = sys.stdout.write
+        show_row = lambda text: write(text.plain + "\n")  # noqa: E731
+        show_tree = lambda d: write(render.text_tree(d) + "\n")  # noqa: E731
     first = True
     t0 = 0.0
     for pkt in dis.packets():
         if first:
             t0 = dis.stats.first_time if dis.stats.first_time is not None else pkt.datagram.time
             if not verbose:
-                console.print(render.header_row())
+                show_row(render.header_row())
             first = False
         if verbose:
-            console.print(render.details_tree(pkt))
-            console.print()
+            show_tree(render.frame_details(pkt))
         else:
-            console.print(render.row(pkt, t0))
+            show_row(render.row(pkt, t0))
     if first:
-        console.print("No ISAKMP/IKE or ESP packets in this capture.")
+        show_row(render.Text("No ISAKMP/IKE or ESP packets in this capture."))

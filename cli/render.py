@@ -87,37 +87,53 @@ def header_row() -> Text:
                 f"{'Exchange':<13} {'Msg ID':<8}  Info", style="bold")
 
 
-def _tree_add(node: Tree, d: Detail) -> None:
-    child = node.add(Text(d.label))
-    for c in d.children:
-        _tree_add(child, c)
-
-
-def details_tree(pkt: Packet) -> Tree:
+def frame_details(pkt: Packet) -> Detail:
     """The packet-details tree of one packet, as ``tshark -V`` shows it (IP/UDP lines abridged)."""
     d = pkt.datagram
     when = _dt.datetime.fromtimestamp(d.time, _dt.timezone.utc).strftime("%Y-%m-%d %H:%M:%S.%f UTC")
-    top = Tree(Text(f"Frame {d.frame}: {when} (epoch {d.time:.6f})"
-                    + (f", reassembled from frames {', '.join(map(str, d.fragments))}" if d.fragments else ""),
-                    style="bold"))
-    top.add(f"Internet Protocol Version {d.ip_version}, Src: {d.src}, Dst: {d.dst}")
+    top = Detail(f"Frame {d.frame}: {when} (epoch {d.time:.6f})"
+                 + (f", reassembled from frames {', '.join(map(str, d.fragments))}" if d.fragments else ""))
+    rows = top.children
+    rows.append(Detail(f"Internet Protocol Version {d.ip_version}, Src: {d.src}, Dst: {d.dst}"))
     if d.proto == 17:
-        top.add(f"User Datagram Protocol, Src Port: {d.sport}, Dst Port: {d.dport}")
+        rows.append(Detail(f"User Datagram Protocol, Src Port: {d.sport}, Dst Port: {d.dport}"))
         if d.non_esp_marker:
-            top.add("UDP Encapsulation of IPsec Packets: Non-ESP Marker (00000000)")
-    for n in d.notes:
-        top.add(Text(n.label(), style="yellow"))
+            rows.append(Detail("UDP Encapsulation of IPsec Packets: Non-ESP Marker (00000000)"))
+    rows += [Detail(n.label()) for n in d.notes]
     if pkt.isakmp is not None:
-        _tree_add(top, pkt.isakmp.details())
+        rows.append(pkt.isakmp.details())
     elif pkt.esp is not None:
         e = pkt.esp
-        esp = top.add("Encapsulating Security Payload")
-        esp.add(f"ESP SPI: 0x{e.spi:08x} ({e.spi})")
-        esp.add(f"ESP Sequence: {'(not captured)' if e.seq is None else e.seq}")
-        esp.add(f"[Length: {e.length} bytes; the rest is encrypted]")
+        rows.append(Detail("Encapsulating Security Payload", [
+            Detail(f"ESP SPI: 0x{e.spi:08x} ({e.spi})"),
+            Detail(f"ESP Sequence: {'(not captured)' if e.seq is None else e.seq}"),
+            Detail(f"[Length: {e.length} bytes; the rest is encrypted]")]))
     else:
-        top.add("NAT-keepalive: 1 byte 0xff (RFC 3948 §2.3)")
+        rows.append(Detail("NAT-keepalive: 1 byte 0xff (RFC 3948 §2.3)"))
     return top
+
+
+def rich_tree(d: Detail, node: Tree | None = None) -> Tree:
+    """The details tree for a terminal (rich); expert lines in yellow."""
+    style = "yellow" if d.label.startswith("Expert Info") else ("bold" if node is None else "")
+    child = Tree(Text(d.label, style=style)) if node is None else node.add(Text(d.label, style=style))
+    for c in d.children:
+        rich_tree(c, child)
+    return child
+
+
+def text_tree(d: Detail) -> str:
+    """The details tree as plain text, drawn like rich's (for files and pipes: much faster)."""
+    out = [d.label]
+
+    def walk(node: Detail, prefix: str) -> None:
+        last = len(node.children) - 1
+        for i, c in enumerate(node.children):
+            out.append(f"{prefix}{'└── ' if i == last else '├── '}{c.label}")
+            if c.children:
+                walk(c, prefix + ("    " if i == last else "│   "))
+    walk(d, "")
+    return "\n".join(out) + "\n"
 
 
 def make_console(stderr: bool = False) -> Console:
