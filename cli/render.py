@@ -34,7 +34,7 @@ def payload_labels(pkt: Packet) -> str:
         return "malformed ISAKMP header"
     labels = ["HDR*" if msg.encrypted and not msg.decrypted else "HDR"]
     for p in msg.payloads:
-        s = p.summary() if p.short in ("N", "D", "ID", "IDi", "IDr", "ATTR", "FRAG") else ""
+        s = p.summary() if p.short in ("SA", "N", "D", "ID", "IDi", "IDr", "ATTR", "FRAG") else ""
         labels.append(f"{p.short}({s})" if s else p.short)
     folded: list[str] = []
     i = 0

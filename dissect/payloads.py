@@ -301,6 +301,39 @@ class Transform:
                 return a
         return None
 
+    def summary(self) -> str:
+        """The policy in a few words, in the order Cisco's configuration lists it:
+        ``AES-CBC-128 SHA PSK DH2 86400s`` (Phase 1, RFC 2409 App. A) or
+        ``ESP AES-128 HMAC-SHA Tunnel PFS-DH14 3600s 4608000KB`` (IPsec DOI,
+        RFC 2407 §4.5); lifetimes in seconds (s) and kilobytes (KB)."""
+        phase1 = self.protocol_id == 1
+        # attribute type -> slot, per DOI: (cipher, key length, hash/auth alg, auth method/encap, group, life type, life)
+        types = (1, 14, 2, 3, 4, 11, 12) if phase1 else (None, 6, 5, 4, 3, 1, 2)
+        slots: dict[int, str] = {}
+        lives: list[str] = []
+        unit = "s"
+        for a in self.attributes:
+            if a.value is None or a.type not in types:
+                continue
+            i, v = types.index(a.type), a.value
+            if i == 5:
+                unit = "KB" if v == 2 else "s"
+            elif i == 6:
+                lives.append(f"{v}{unit}")
+            elif i == 1:
+                slots[1] = str(v)
+            elif i == 3 and phase1:
+                slots[3] = registry.AUTH_METHOD_SHORT.get(v, a.value_name or str(v))
+            elif i == 4:
+                slots[4] = f"DH{v}" if phase1 else f"PFS-DH{v}"
+            else:
+                slots[i] = a.value_name or str(v)
+        cipher = slots.get(0, "") if phase1 else self.transform_name
+        if 1 in slots:
+            cipher = f"{cipher}-{slots[1]}"
+        head = [] if phase1 else [registry.PROTOCOL_IDS.get(self.protocol_id, "?").replace("IPSEC_", "")]
+        return " ".join(head + [cipher] + [slots[i] for i in (2, 3, 4) if i in slots] + lives)
+
     def to_dict(self) -> dict[str, Any]:
         d = {"number": self.number, "transform_id": self.transform_id, "transform": self.transform_name}
         d.update(attributes_json(self.attributes))
@@ -361,8 +394,11 @@ class SaPayload(Payload):
         return rows + [p.details() for p in self.proposals]
 
     def summary(self):
-        n = sum(len(p.transforms) for p in self.proposals)
-        return f"{len(self.proposals)}P/{n}T" if (len(self.proposals) > 1 or n > 1) else ""
+        """The one transform's policy (a chosen SA), or how many were offered."""
+        transforms = [t for p in self.proposals for t in p.transforms]
+        if len(transforms) == 1:
+            return transforms[0].summary()
+        return f"{len(self.proposals)} proposals, {len(transforms)} transforms" if transforms else ""
 
 
 def decode_sa(p: SaPayload, _cookies: tuple[bytes, ...] = ()) -> None:

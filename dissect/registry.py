@@ -320,6 +320,16 @@ IKE_ATTRIBUTES: dict[int, AttrSpec] = {
                  key="asymmetric_algorithm"),
 }
 
+#: Short authentication-method words for one-line policy summaries (Cisco's
+#: "authentication pre-share" and friends); the rest use the full name.
+AUTH_METHOD_SHORT: dict[int, str] = {
+    1: "PSK", 2: "DSS", 3: "RSA-SIG", 4: "RSA-ENC", 5: "RSA-REV-ENC",
+    9: "ECDSA-256", 10: "ECDSA-384", 11: "ECDSA-521",
+    64221: "Hybrid-RSA", 64222: "Hybrid-RSA", 64223: "Hybrid-DSS", 64224: "Hybrid-DSS",
+    65001: "XAUTH-PSK", 65002: "XAUTH-PSK", 65003: "XAUTH-DSS", 65004: "XAUTH-DSS",
+    65005: "XAUTH-RSA", 65006: "XAUTH-RSA",
+}
+
 #: IPsec DOI SA attributes, RFC 2407 §4.5 (+ RFC 3947 encapsulation modes,
 #: RFC 3168, RFC 4304, RFC 4359, RFC 6407); attribute and value names as
 #: Wireshark's.
