@@ -15,8 +15,7 @@ from dissect.model import Packet
 
 _encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 
-_ESP_HEAD = '{"frame":%d,"time":%r,'
-_ESP_TAIL = '"esp":{"spi":"0x%08x","seq":%d,"length":%d,"udp_encap":%s}}\n'
+_ESP_LINE = '{"frame":%d,"time":%r,%s"esp":{"spi":"0x%08x","seq":%d,"length":%d,"udp_encap":%s}}\n'
 
 
 def encode_packet(pkt: Packet, _flow_cache: dict = {}) -> str:
@@ -24,15 +23,14 @@ def encode_packet(pkt: Packet, _flow_cache: dict = {}) -> str:
     d = pkt.datagram
     e = pkt.esp
     if e is not None and e.seq is not None and not d.notes and not d.fragments and not d.non_esp_marker:
-        key = (d.src, d.dst, d.sport, d.dport, d.ip_version)
+        key = (d.src, d.dst, d.sport, d.dport)
         flow = _flow_cache.get(key)
         if flow is None:
             flow = _encode({"src": d.src, "dst": d.dst, "sport": d.sport, "dport": d.dport,
                             "ip_version": d.ip_version})[1:-1] + ","
             if len(_flow_cache) < 4096:
                 _flow_cache[key] = flow
-        return (_ESP_HEAD % (d.frame, d.time) + flow
-                + _ESP_TAIL % (e.spi, e.seq, e.length, "true" if e.udp_encap else "false"))
+        return _ESP_LINE % (d.frame, d.time, flow, e.spi, e.seq, e.length, "true" if e.udp_encap else "false")
     return _encode(pkt.to_dict()) + "\n"
 
 

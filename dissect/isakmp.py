@@ -20,7 +20,7 @@ from typing import Any
 
 from . import registry
 from .model import ERROR, WARNING, Expert
-from .payloads import Detail, Payload, decode_payload
+from .payloads import Context, Detail, Payload, decode_payload
 
 HEADER_LEN = 28
 _HDR = struct.Struct(">8s8sBBBBII")
@@ -201,7 +201,8 @@ def walk_payloads(msg: Message, data: bytes, pos: int, end: int, np: int, versio
             body_end = end
         p = decode_payload(version, np, pos, plen, nxt, bytes(data[pos + 4:body_end]),
                            critical=bool(res & 0x80) if version == 2 else False,
-                           cookies=(msg.header.icookie, msg.header.rcookie) if msg.header else ())
+                           ctx=Context(msg.header.icookie, msg.header.rcookie, msg.header.exchange_type)
+                           if msg.header else None)
         msg.payloads.append(p)
         if version == 2 and np in (46, 53):  # SK / SKF: everything after is encrypted
             msg.encrypted = True

@@ -86,6 +86,14 @@ def _protocols(version: int) -> dict[int, str]:
 # --------------------------------------------------------------------------
 # Base class
 
+@dataclass(frozen=True, slots=True)
+class Context:
+    """What a payload decoder may need from the message around it (RFC 2408 §3.1 header fields)."""
+    icookie: bytes = bytes(8)
+    rcookie: bytes = bytes(8)
+    exchange_type: int = 0
+
+
 @dataclass(kw_only=True)
 class Payload:
     """A payload with its generic header (RFC 2408 §3.2, RFC 7296 §3.2).
@@ -102,16 +110,21 @@ class Payload:
     version: int = 1
     critical: bool = False
     notes: list[Expert] = field(default_factory=list)
+    alias: tuple[str, str] | None = None  # (short, long) when the context renames the type
 
     @property
     def short(self) -> str:
         """Short name: SA, KE, ID, HASH, NONCE, VID, N, D, NAT-D, ... (``#N`` if unknown)."""
+        if self.alias:
+            return self.alias[0]
         table = registry.PAYLOAD_TYPES_V1 if self.version == 1 else registry.PAYLOAD_TYPES_V2
         entry = table.get(self.type)
         return entry[0] if entry else f"#{self.type}"
 
     @property
     def name(self) -> str:
+        if self.alias:
+            return self.alias[1]
         table = registry.PAYLOAD_TYPES_V1 if self.version == 1 else registry.PAYLOAD_TYPES_V2
         entry = table.get(self.type)
         return entry[1] if entry else "Unknown"
@@ -401,7 +414,7 @@ class SaPayload(Payload):
         return f"{len(self.proposals)} proposals, {len(transforms)} transforms" if transforms else ""
 
 
-def decode_sa(p: SaPayload, _cookies: tuple[bytes, ...] = ()) -> None:
+def decode_sa(p: SaPayload, _ctx: Context = None) -> None:
     body = p.body
     if len(body) < 8:
         p.note(ERROR, f"SA payload too short for DOI and situation: {len(body)} bytes", 0)
@@ -458,6 +471,7 @@ def decode_sa(p: SaPayload, _cookies: tuple[bytes, ...] = ()) -> None:
 class DataPayload(Payload):
     """KE, HASH, SIG, NONCE, NAT-D: the body is one opaque value."""
     KEYS = {4: ("key_exchange_data", "Key Exchange Data"), 8: ("hash", "Hash DATA"),
+            15: ("hash", "HASH of the address and port"),
             9: ("signature", "Signature DATA"), 10: ("nonce", "Nonce DATA"),
             20: ("hash", "HASH of the address and port"), 130: ("hash", "HASH of the address and port"),
             40: ("nonce", "Nonce DATA")}
@@ -507,8 +521,8 @@ def vendor_name(data: bytes, cookies: tuple[bytes, ...] = ()) -> str | None:
     return best.name if best else None
 
 
-def decode_vid(p: VendorIdPayload, cookies: tuple[bytes, ...]) -> None:
-    p.vendor = vendor_name(p.body, cookies)
+def decode_vid(p: VendorIdPayload, ctx: Context = None) -> None:
+    p.vendor = vendor_name(p.body, (ctx.icookie, ctx.rcookie) if ctx else ())
 
 
 # --------------------------------------------------------------------------
@@ -585,7 +599,7 @@ class IdPayload(Payload):
         return self.text
 
 
-def decode_id(p: IdPayload, _cookies: tuple[bytes, ...] = ()) -> None:
+def decode_id(p: IdPayload, _ctx: Context = None) -> None:
     b = p.body
     (p.id_type, protocol_id, port), complete = unpack_partial("BBH", b)
     if p.version == 1:
@@ -621,7 +635,7 @@ class NatOaPayload(Payload):
         return self.address
 
 
-def decode_nat_oa(p: NatOaPayload, _cookies: tuple[bytes, ...] = ()) -> None:
+def decode_nat_oa(p: NatOaPayload, _ctx: Context = None) -> None:
     b = p.body
     if len(b) < 4:
         p.note(ERROR, f"NAT-OA payload too short: {len(b)} bytes", 0)
@@ -670,7 +684,7 @@ class CertPayload(Payload):
         return self.subject or ""
 
 
-def decode_cert(p: CertPayload, _cookies: tuple[bytes, ...] = ()) -> None:
+def decode_cert(p: CertPayload, _ctx: Context = None) -> None:
     if not p.body:
         p.note(ERROR, "certificate payload has no encoding byte", 0)
         return
@@ -744,7 +758,7 @@ class NotifyPayload(Payload):
         return self.notify_name if self.notify_name != "Unknown" else str(self.notify_type)
 
 
-def decode_notify(p: NotifyPayload, _cookies: tuple[bytes, ...] = ()) -> None:
+def decode_notify(p: NotifyPayload, _ctx: Context = None) -> None:
     b = p.body
     if p.version == 1:
         (p.doi, p.protocol_id, spi_size, p.notify_type), complete = unpack_partial("IBBH", b)
@@ -797,7 +811,7 @@ class DeletePayload(Payload):
         return _protocols(self.version).get(self.protocol_id, "")
 
 
-def decode_delete(p: DeletePayload, _cookies: tuple[bytes, ...] = ()) -> None:
+def decode_delete(p: DeletePayload, _ctx: Context = None) -> None:
     b = p.body
     if p.version == 1:
         (p.doi, p.protocol_id, spi_size, n), complete = unpack_partial("IBBH", b)
@@ -850,7 +864,7 @@ class ConfigPayload(Payload):
         return registry.CFG_TYPES.get(self.cfg_type, "")
 
 
-def decode_config(p: ConfigPayload, _cookies: tuple[bytes, ...] = ()) -> None:
+def decode_config(p: ConfigPayload, _ctx: Context = None) -> None:
     b = p.body
     if len(b) < 4:
         p.note(ERROR, f"attributes payload too short: {len(b)} bytes", 0)
@@ -882,7 +896,7 @@ class CiscoFragPayload(Payload):
         return f"#{self.fragment_number}{' last' if self.last else ''}"
 
 
-def decode_cisco_frag(p: CiscoFragPayload, _cookies: tuple[bytes, ...] = ()) -> None:
+def decode_cisco_frag(p: CiscoFragPayload, _ctx: Context = None) -> None:
     b = p.body
     if len(b) < 4:
         p.note(ERROR, f"Cisco fragmentation payload too short: {len(b)} bytes", 0)
@@ -908,7 +922,7 @@ class Ikev2KePayload(Payload):
                 Detail(f"Key Exchange Data: {self.data.hex()} ({len(self.data)} bytes)")]
 
 
-def decode_v2_ke(p: Ikev2KePayload, _cookies: tuple[bytes, ...] = ()) -> None:
+def decode_v2_ke(p: Ikev2KePayload, _ctx: Context = None) -> None:
     if len(p.body) < 4:
         p.note(ERROR, f"KE payload too short: {len(p.body)} bytes", 0)
         return
@@ -935,7 +949,7 @@ class EncryptedPayload(Payload):
         return rows
 
 
-def decode_v2_sk(p: EncryptedPayload, _cookies: tuple[bytes, ...] = ()) -> None:
+def decode_v2_sk(p: EncryptedPayload, _ctx: Context = None) -> None:
     if p.type == 53 and len(p.body) >= 4:
         p.fragment_number, p.total_fragments = struct.unpack_from(">HH", p.body)
 
@@ -943,8 +957,8 @@ def decode_v2_sk(p: EncryptedPayload, _cookies: tuple[bytes, ...] = ()) -> None:
 # --------------------------------------------------------------------------
 # The decoder tables: payload type -> (class, decoder)
 
-#: A decoder fills in a payload's fields from its body; it gets the message's cookies too.
-Decoder = Callable[[Any, tuple], None]
+#: A decoder fills in a payload's fields from its body; it gets the message's context too.
+Decoder = Callable[[Any, "Context | None"], None]
 
 DECODERS_V1: dict[int, tuple[type[Payload], Decoder | None]] = {
     1: (SaPayload, decode_sa),
@@ -980,16 +994,22 @@ DECODERS_V2: dict[int, tuple[type[Payload], Decoder | None]] = {
 
 
 def decode_payload(version: int, ptype: int, offset: int, length: int, next_payload: int, body: bytes,
-                   critical: bool = False, cookies: tuple[bytes, ...] = ()) -> Payload:
+                   critical: bool = False, ctx: Context | None = None) -> Payload:
     """Build and decode one payload of the given type; unknown types stay generic.
 
-    ``cookies`` (initiator and responder cookie of the message) let the
-    vendor ID decoder recognise Cisco IOS's cookie-derived VID.
+    ``ctx`` (the message's cookies and exchange type) lets the vendor ID
+    decoder recognise Cisco IOS's cookie-derived VID, and gives type 15 its
+    old-NAT-T-draft meaning inside Main and Aggressive Mode.
     """
     table = DECODERS_V1 if version == 1 else DECODERS_V2
-    cls, fn = table.get(ptype, (Payload, None))
+    alias = None
+    if version == 1 and ctx is not None and (ptype, ctx.exchange_type) in registry.PAYLOAD_ALIASES_V1:
+        alias = registry.PAYLOAD_ALIASES_V1[(ptype, ctx.exchange_type)]
+        cls, fn = table[alias[2]]
+    else:
+        cls, fn = table.get(ptype, (Payload, None))
     p = cls(type=ptype, offset=offset, length=length, next_payload=next_payload, body=body,
-            version=version, critical=critical)
+            version=version, critical=critical, alias=alias[:2] if alias else None)
     if fn is not None:
-        fn(p, cookies)
+        fn(p, ctx)
     return p

@@ -128,6 +128,16 @@ PAYLOAD_TYPES_V1: dict[int, tuple[str, str]] = {
     132: ("FRAG", "Cisco-Fragmentation"),
 }
 
+#: Payload types whose meaning depends on the exchange: (type, exchange type)
+#: -> (short, long, type whose decoder applies).  Old Cisco gear sent NAT-D
+#: as type 15 from early NAT-T drafts (libreswan: ISAKMP_NEXT_NATD_BADDRAFTS),
+#: which IANA later gave to GDOI's SA KEK; in Main/Aggressive Mode only the
+#: NAT-D meaning makes sense.
+PAYLOAD_ALIASES_V1: dict[tuple[int, int], tuple[str, str, int]] = {
+    (15, 2): ("NAT-D", "NAT-D (old NAT-T drafts, type 15)", 20),
+    (15, 4): ("NAT-D", "NAT-D (old NAT-T drafts, type 15)", 20),
+}
+
 PAYLOAD_TYPES_V2: dict[int, tuple[str, str]] = {
     0: ("NONE", "NONE / No Next Payload"),
     33: ("SA", "Security Association"),

@@ -10,10 +10,11 @@ Which peer is the initiator, from the strongest evidence seen so far:
 2. A message with a zero responder cookie comes from the initiator (MM1, AM1).
 3. A Main or Aggressive Mode SA payload with a responder cookie comes from
    the responder (MM2, AM2).
-4. The first encrypted Main Mode message comes from the initiator (MM5
-   follows MM4).
+4. The first encrypted Main Mode message after an unencrypted one comes
+   from the initiator (MM5 follows MM4).
 5. Otherwise (the capture missed the start), the sender of the first
-   message seen is taken as the initiator, until stronger evidence arrives;
+   message seen is taken as the initiator, and the phase-1 labels that
+   depend on it end in ``?`` (``MM3?``) until stronger evidence arrives;
    then the SA's earlier phase-1 labels are corrected.
 
 Roles (RFC 2409 §5, §5.4, §5.5, §5.7; RFC 7296 §1.2):
@@ -67,6 +68,7 @@ class IkeSa:
     # Quick Mode: message ID -> (QM initiator, messages seen per peer)
     _quick_modes: dict[int, tuple[str, dict[str, int]]] = field(default_factory=dict, repr=False)
     _seen: dict[bytes, tuple[int, Message]] = field(default_factory=dict, repr=False)
+    _plain_mm_seen: bool = field(default=False, repr=False)
     _encrypted_mm_seen: bool = field(default=False, repr=False)
 
     @property
@@ -94,20 +96,22 @@ def initiator_evidence(msg: Message, first_encrypted_mm: bool) -> tuple[int, boo
     return None
 
 
-def phase1_role(msg: Message, from_initiator: bool) -> str:
-    """MM1..MM6 or AM1..AM3 from the message's content and its sender (module doc)."""
+def phase1_role(msg: Message, from_initiator: bool, certain: bool = True) -> str:
+    """MM1..MM6 or AM1..AM3 from the message's content and its sender (module doc).
+
+    With ``certain`` False (the initiator is only guessed), a label that
+    depends on the guess gets a trailing ``?``.
+    """
+    h = msg.header
     types = {p.type for p in msg.payloads}
-    if msg.header.exchange_type == 4:
-        if 1 in types:
-            return "AM1" if from_initiator else "AM2"
-        return "AM3" if from_initiator else "AM2"
-    if msg.encrypted or types & {5, 8, 9}:
-        step = 5
-    elif 1 in types:
-        step = 1
+    if h.rcookie == ZERO_COOKIE:  # only the initiator's first message has no responder cookie
+        return "AM1" if h.exchange_type == 4 else "MM1"
+    if h.exchange_type == 4:
+        role = ("AM1" if from_initiator else "AM2") if 1 in types else ("AM3" if from_initiator else "AM2")
     else:
-        step = 3
-    return f"MM{step if from_initiator else step + 1}"
+        step = 5 if msg.encrypted or types & {5, 8, 9} else 1 if 1 in types else 3
+        role = f"MM{step if from_initiator else step + 1}"
+    return role if certain else role + "?"
 
 
 class SessionTracker:
@@ -144,24 +148,30 @@ class SessionTracker:
         sa._seen[digest] = (d.frame, msg)
 
     def _learn_initiator(self, sa: IkeSa, msg: Message, d: Datagram) -> None:
-        first_encrypted = msg.header.exchange_type == 2 and msg.encrypted and not sa._encrypted_mm_seen
-        if msg.header.exchange_type == 2 and msg.encrypted:
-            sa._encrypted_mm_seen = True
+        main_mode = msg.header.exchange_type == 2
+        first_encrypted = main_mode and msg.encrypted and sa._plain_mm_seen and not sa._encrypted_mm_seen
+        if main_mode:
+            if msg.encrypted:
+                sa._encrypted_mm_seen = True
+            else:
+                sa._plain_mm_seen = True
         ev = initiator_evidence(msg, first_encrypted)
         if ev is None:
             return
         strength, from_initiator = ev
         if strength <= sa.evidence:
             return
+        was_guess = sa.evidence == GUESS
         sa.evidence = strength
         initiator = d.src if from_initiator else d.dst
         if initiator != sa.initiator:
             sa.initiator, sa.responder = initiator, (d.dst if from_initiator else d.src)
+        if was_guess:
             self._relabel_phase1(sa)
 
     @staticmethod
     def _relabel_phase1(sa: IkeSa) -> None:
-        """The initiator turned out to be the other peer: correct the phase-1 labels given so far."""
+        """The initiator is now known, not guessed: firm up (or correct) the phase-1 labels given so far."""
         for p in sa.packets:
             m = p.isakmp
             if m.role and m.header.exchange_type in PHASE1:
@@ -174,7 +184,7 @@ class SessionTracker:
             name = registry.EXCHANGE_SHORT.get(et, f"exchange {et}")
             return f"{name} {'response' if h.flags & 0x20 else 'request'}"
         if et in PHASE1:
-            return phase1_role(msg, d.src == sa.initiator)
+            return phase1_role(msg, d.src == sa.initiator, sa.evidence != GUESS)
         if et == 5:
             return "INFO"
         if et == 6:

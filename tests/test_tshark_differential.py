@@ -130,7 +130,9 @@ DELIBERATE: tuple[Deliberate, ...] = (
                "Two payloads of type 15 in a Main Mode (DOI IPsec) message: tshark dissects type 15 as a GDOI SA "
                "KEK payload (RFC 6407), whose inner fields run past the payload; " + _PAYLOAD_CHAIN_ABANDONED
                + " (the second type 15). ikescope walks the generic payload headers and lists both, as tcpdump "
-               "does ('(pay15) (pay15)' in the local tcpdump -vvv output)."),
+               "does ('(pay15) (pay15)' in the local tcpdump -vvv output), and names them NAT-D: old Cisco gear "
+               "sent NAT-D as type 15 from early NAT-T drafts (libreswan's ISAKMP_NEXT_NATD_BADDRAFTS); the peers "
+               "here send the draft NAT-T vendor IDs."),
     Deliberate("public/tcpdump/ikev2pI2-segfault.pcapng", (1,), ("payload_types", "payloads"),
                "Fuzzed IKEv2 SA_INIT whose SA payload's second proposal claims 43690 bytes: "
                + _PAYLOAD_CHAIN_ABANDONED + " (the KE payload after the SA, whose own length, 244, fits). "
