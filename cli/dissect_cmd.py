@@ -90,4 +90,4 @@ def _print_packets(dis: Dissector, verbose: bool) -> None:
         else:
             show_row(render.row(pkt, t0))
     if first:
-        show_row(render.Text("No ISAKMP/IKE or ESP packets in this capture."))
+        show_row(render.Text("No ISAKMP/IKE or ESP packets decoded in this capture."))

@@ -27,15 +27,23 @@ def endpoint_text(addr: str, port: int | None) -> str:
     return f"[{addr}]:{port}" if ":" in addr else f"{addr}:{port}"
 
 
+BRACKET_MAX = 48  # characters of payload detail shown in the list (IDs can be long)
+
+
+def _clip(text: str) -> str:
+    return text if len(text) <= BRACKET_MAX else text[:BRACKET_MAX - 1] + "…"
+
+
 def payload_labels(pkt: Packet) -> str:
-    """Payload list for the Info column: ``HDR, SA, VID×5``; notify, delete and ID contents in brackets."""
+    """Payload list for the Info column: ``HDR, SA, VID×5``; the chosen policy, notify,
+    delete and ID contents in parentheses."""
     msg = pkt.isakmp
     if msg.header is None:
         return "malformed ISAKMP header"
     labels = ["HDR*" if msg.encrypted and not msg.decrypted else "HDR"]
     for p in msg.payloads:
         s = p.summary() if p.short in ("SA", "N", "D", "ID", "IDi", "IDr", "ATTR", "FRAG") else ""
-        labels.append(f"{p.short}({s})" if s else p.short)
+        labels.append(f"{p.short}({_clip(s)})" if s else p.short)
     folded: list[str] = []
     i = 0
     while i < len(labels):
@@ -44,27 +52,47 @@ def payload_labels(pkt: Packet) -> str:
             j += 1
         folded.append(labels[i] + (f"×{j - i}" if j - i > 1 else ""))
         i = j
-    if msg.encrypted and not msg.decrypted and msg.ciphertext is not None:
-        first = registry.PAYLOAD_TYPES_V1.get(msg.header.next_payload, (f"#{msg.header.next_payload}",))[0]
-        folded.append(f"encrypted {len(msg.ciphertext)} bytes (first payload {first})")
+    if msg.encrypted and not msg.decrypted:
+        if msg.ciphertext is not None:
+            first = registry.PAYLOAD_TYPES_V1.get(msg.header.next_payload, (f"#{msg.header.next_payload}",))[0]
+            folded.append(f"encrypted {msg.encrypted_length} bytes (first payload {first})")
+        else:
+            folded.append(f"encrypted {msg.encrypted_length} bytes")
     return ", ".join(folded)
+
+
+# The packet list's columns: (title, width, alignment); Info follows.
+COLUMNS = (("No.", 6, ">"), ("Time", 10, ">"), ("Source", 26, ">"), ("", 1, "<"), ("Destination", 26, "<"),
+           ("SA", 3, ">"), ("Role", 13, "<"), ("Exchange", 15, "<"), ("Msg ID", 8, "<"))
+ROLE_COLUMN = 6
+
+
+def _cells(values: list[str], first: int = 0) -> str:
+    """Columns ``first``.. of a row, each padded to its width and followed by a space."""
+    return "".join(f"{v:{COLUMNS[i][2]}{COLUMNS[i][1]}} " for i, v in enumerate(values, first))
 
 
 def row(pkt: Packet, t0: float) -> Text:
     """One line of the packet list."""
     d = pkt.datagram
-    t = Text()
-    t.append(f"{d.frame:>6} {d.time - t0:>10.6f}  ")
-    t.append(f"{endpoint_text(d.src, d.sport):>26} → {endpoint_text(d.dst, d.dport):<26} ")
     role = pkt.role
-    style = ROLE_STYLE.get(role, ROLE_STYLE.get(role[:2], ""))
-    t.append(f"{role:<12}", style=style)
+    exchange, msgid, sa = "", "", ""
+    if pkt.isakmp is not None and pkt.isakmp.header is not None:
+        h = pkt.isakmp.header
+        exchange = registry.EXCHANGE_SHORT.get(h.exchange_type, str(h.exchange_type))
+        msgid = f"{h.message_id:08x}"
+        if h.major == 2:  # the exchange column already names it: show the direction only
+            role = role.rsplit(" ", 1)[-1]
+        if pkt.sa is not None:
+            sa = f"#{pkt.sa.index}"
+    elif pkt.esp is not None:
+        exchange = "ESP"
+    t = Text(_cells([str(d.frame), f"{d.time - t0:.6f}", endpoint_text(d.src, d.sport), "→",
+                     endpoint_text(d.dst, d.dport), sa]))
+    t.append(_cells([role], ROLE_COLUMN), style=ROLE_STYLE.get(pkt.role, ROLE_STYLE.get(pkt.role[:2], "")))
+    t.append(_cells([exchange, msgid], ROLE_COLUMN + 1) + " ")
     if pkt.isakmp is not None:
         m = pkt.isakmp
-        h = m.header
-        if h is not None:
-            t.append(f"{registry.EXCHANGE_SHORT.get(h.exchange_type, str(h.exchange_type)):<13} "
-                     f"{h.message_id:08x}  ")
         t.append(payload_labels(pkt))
         if m.retransmission_of is not None:
             t.append(f"  [retransmission of #{m.retransmission_of}]", style="yellow")
@@ -73,18 +101,19 @@ def row(pkt: Packet, t0: float) -> Text:
             t.append(f"  [Malformed: {errors[0].message}]", style="bold red")
     elif pkt.esp is not None:
         e = pkt.esp
-        t.append(f"{'ESP':<13} {'':8}  SPI=0x{e.spi:08x} seq={'?' if e.seq is None else e.seq} len={e.length}"
+        t.append(f"SPI=0x{e.spi:08x} seq={'?' if e.seq is None else e.seq} len={e.length}"
                  + (" (UDP-encap)" if e.udp_encap else ""))
     else:
-        t.append(f"{'':<13} {'':8}  NAT-keepalive (RFC 3948)")
+        t.append("NAT-keepalive (RFC 3948)")
+    if d.fragments:
+        t.append(f"  [reassembled from {', '.join('#' + str(f) for f in d.fragments)}]")
     for n in d.notes:
         t.append(f"  [{n.message}]", style="yellow")
     return t
 
 
 def header_row() -> Text:
-    return Text(f"{'No.':>6} {'Time':>10}  {'Source':>26}   {'Destination':<26} {'Role':<12}"
-                f"{'Exchange':<13} {'Msg ID':<8}  Info", style="bold")
+    return Text(_cells([title for title, _w, _a in COLUMNS]) + " Info", style="bold")
 
 
 def frame_details(pkt: Packet) -> Detail:

@@ -6,21 +6,26 @@ from collections.abc import Iterable
 
 from dissect import registry
 from dissect.model import Stats
+from dissect.session import GUESS
 
 
 def summary_lines(stats: Stats, sas: Iterable) -> list[tuple[str, str]]:
     """What was read, what was skipped, what could not be decoded, and the IKE SAs."""
+    fragments = f" (+{stats.fragment_frames} frames of IP fragments)" if stats.fragment_frames else ""
     lines = [(f"{stats.frames} frames read: {stats.isakmp} ISAKMP, {stats.esp} ESP, "
-              f"{stats.keepalive} NAT keepalives; {sum(stats.skipped.values())} other frames skipped", "bold")]
+              f"{stats.keepalive} NAT keepalives{fragments}; "
+              f"{sum(stats.skipped.values())} other frames skipped", "bold")]
     for sa in sas:
         roles: Counter = Counter()
         for p in sa.packets:
             if p.isakmp.retransmission_of is None:
                 roles[p.isakmp.role] += 1
         seen = ", ".join(r if c == 1 else f"{r}×{c}" for r, c in roles.items())
-        ex = registry.EXCHANGE_SHORT.get(sa.phase1_exchange or 0, "phase 1 not seen")
-        lines.append((f"IKEv{sa.version} SA {sa.icookie.hex()}/{sa.rcookie.hex()}: "
-                      f"{sa.initiator} (initiator) ↔ {sa.responder}, {ex}; {seen}", ""))
+        not_seen = "phase 1 not seen" if sa.version == 1 else "IKE_SA_INIT not seen"
+        ex = registry.EXCHANGE_SHORT.get(sa.phase1_exchange or 0, not_seen)
+        guess = "?" if sa.evidence == GUESS else ""
+        lines.append((f"IKEv{sa.version} SA #{sa.index} {sa.icookie.hex()}/{sa.rcookie.hex()}: "
+                      f"{sa.initiator} (initiator{guess}) ↔ {sa.responder}, {ex}; {seen}", ""))
     if stats.truncated:
         lines.append((f"Note: {stats.truncated}", "yellow"))
     for reason, n in stats.undecodable.items():

@@ -78,6 +78,13 @@ class Message:
     retransmission_of: int | None = None
 
     @property
+    def encrypted_length(self) -> int:
+        """Bytes still encrypted: the IKEv1 body after the header, or the IKEv2 SK payload's body."""
+        if self.ciphertext is not None:
+            return len(self.ciphertext)
+        return len(self.payloads[-1].body) if self.encrypted and self.payloads else 0
+
+    @property
     def payload_types(self) -> list[str]:
         return [p.short for p in self.payloads]
 
@@ -98,8 +105,8 @@ class Message:
         }
         if self.retransmission_of is not None:
             d["retransmission_of"] = self.retransmission_of
-        if self.encrypted and not self.decrypted and self.ciphertext is not None:
-            d["encrypted_length"] = len(self.ciphertext)
+        if self.encrypted and not self.decrypted:
+            d["encrypted_length"] = self.encrypted_length
         if self.notes:
             d["expert"] = [n.to_dict() for n in self.notes]
         return d

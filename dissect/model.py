@@ -118,6 +118,7 @@ class Stats:
     linktypes: Counter = field(default_factory=Counter)
     first_time: float | None = None
     prefiltered: int = 0  # records the raw-byte prefilter judged not IKE/ESP
+    fragment_frames: int = 0  # frames that were IP fragments of a datagram completed in a later frame
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -129,6 +130,7 @@ class Stats:
             "undecodable": dict(self.undecodable),
             "malformed_isakmp": self.malformed,
             "fragments_pending": self.fragments_pending,
+            "fragment_frames": self.fragment_frames,
             "truncated": self.truncated,
         }
 

@@ -729,8 +729,9 @@ class NotifyPayload(Payload):
         return table.get(self.notify_type, "Unknown")
 
     def fields(self):
-        d = {"doi": self.doi, "protocol_id": self.protocol_id, "notify_type": self.notify_type,
-             "notify": self.notify_name, "spi": self.spi.hex(), "notification_data": self.data.hex()}
+        d = {"doi": self.doi} if self.version == 1 else {}  # IKEv2 notifies have no DOI (RFC 7296 §3.10)
+        d.update({"protocol_id": self.protocol_id, "notify_type": self.notify_type,
+                  "notify": self.notify_name, "spi": self.spi.hex(), "notification_data": self.data.hex()})
         if self.sequence is not None:
             d["sequence"] = self.sequence
         if self.attributes:
@@ -794,9 +795,10 @@ class DeletePayload(Payload):
     spis: list[bytes] = field(default_factory=list)
 
     def fields(self):
-        return {"doi": self.doi, "protocol_id": self.protocol_id,
-                "protocol": _protocols(self.version).get(self.protocol_id, "Unknown"),
-                "spis": [s.hex() for s in self.spis]}
+        d = {"doi": self.doi} if self.version == 1 else {}  # IKEv2 deletes have no DOI (RFC 7296 §3.11)
+        d.update({"protocol_id": self.protocol_id, "protocol": _protocols(self.version).get(self.protocol_id, "Unknown"),
+                  "spis": [s.hex() for s in self.spis]})
+        return d
 
     def field_rows(self):
         rows = []

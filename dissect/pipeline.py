@@ -51,6 +51,8 @@ class Dissector:
                 yield Packet(d, None, decode_esp(d.payload, d.udp_encap))
                 continue
             for d in net.decode(frame):
+                if d.fragments:
+                    stats.fragment_frames += len(d.fragments) - 1
                 pkt = self._packet(d)
                 if pkt is not None:
                     yield pkt

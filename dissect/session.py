@@ -59,6 +59,7 @@ class IkeSa:
     """
     icookie: bytes
     version: int
+    index: int = 0  # 1-based, in order of first appearance in the capture
     rcookie: bytes = ZERO_COOKIE
     initiator: str | None = None
     responder: str | None = None
@@ -76,7 +77,8 @@ class IkeSa:
         return f"{self.icookie.hex()}/{self.rcookie.hex()}"
 
     def to_dict(self) -> dict:
-        return {"icookie": self.icookie.hex(), "rcookie": self.rcookie.hex(), "ike_version": self.version,
+        return {"index": self.index, "icookie": self.icookie.hex(), "rcookie": self.rcookie.hex(),
+                "ike_version": self.version,
                 "initiator": self.initiator, "responder": self.responder,
                 "phase1_exchange": registry.EXCHANGE_TYPES.get(self.phase1_exchange or -1),
                 "frames": [p.frame for p in self.packets]}
@@ -130,7 +132,7 @@ class SessionTracker:
         key = (h.major, h.icookie)
         sa = self.sas.get(key)
         if sa is None:
-            sa = self.sas[key] = IkeSa(h.icookie, h.major, initiator=d.src, responder=d.dst)
+            sa = self.sas[key] = IkeSa(h.icookie, h.major, len(self.sas) + 1, initiator=d.src, responder=d.dst)
         if sa.rcookie == ZERO_COOKIE and h.rcookie != ZERO_COOKIE:
             sa.rcookie = h.rcookie
         if sa.phase1_exchange is None and h.exchange_type in (2, 4, 34):
