@@ -33,7 +33,10 @@ class _Parser(argparse.ArgumentParser):
     """argparse with a one-line error message (exit status 2)."""
 
     def error(self, message: str):
-        self.exit(EXIT_UNUSABLE, f"{self.prog}: error: {message} (see {self.prog.split()[0]} --help)\n")
+        hint = f"see {self.prog} --help"
+        if "invalid choice" in message and len(sys.argv) > 1 and os.path.isfile(sys.argv[1]):
+            hint = f"did you mean: {self.prog} dissect {sys.argv[1]}"
+        self.exit(EXIT_UNUSABLE, f"{self.prog}: error: {message} ({hint})\n")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -42,12 +45,12 @@ def build_parser() -> argparse.ArgumentParser:
         description="Dissect, decrypt and explain IKEv1/ISAKMP and ESP in packet captures.",
         epilog="Exit codes: 0 ok, 1 done with undecodable or truncated input, 2 unusable input or "
                "arguments, 130 interrupted.")
+    ap.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     sub = ap.add_subparsers(dest="command", metavar="COMMAND")
-    sub.required = True
     d = sub.add_parser("dissect", help="list and decode every ISAKMP/IKE and ESP packet of a capture",
                        description="List every ISAKMP/IKE and ESP packet of a pcap/pcapng capture, each "
                                    "labelled with its role (MM1-MM6, AM1-AM3, QM1-QM3, INFO, ...).")
-    d.add_argument("capture", help="pcap or pcapng file")
+    d.add_argument("capture", help="pcap or pcapng file (gzip/xz/bzip2 compressed too), or - for stdin")
     out = d.add_mutually_exclusive_group()
     out.add_argument("-V", "--verbose", action="store_true",
                      help="show the packet-details tree of every packet, like tshark -V")
@@ -59,9 +62,20 @@ def build_parser() -> argparse.ArgumentParser:
     return ap
 
 
+def _version() -> str:
+    try:
+        from importlib.metadata import version
+        return version("ikescope")
+    except Exception:  # not installed (run from a checkout)
+        return "(not installed)"
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = build_parser()
     args = ap.parse_args(argv)
+    if args.command is None:
+        ap.print_help(sys.stderr)
+        return EXIT_UNUSABLE
     try:
         if args.command == "dissect":
             from .dissect_cmd import run_dissect

@@ -19,7 +19,13 @@ and ``stats.truncated`` says where it stopped.
 """
 from __future__ import annotations
 
+import bz2
+import gzip
+import io
+import lzma
 import struct
+import sys
+import zlib
 from collections.abc import Callable, Iterator
 from typing import BinaryIO
 
@@ -54,40 +60,129 @@ class CaptureError(Exception):
     """The file cannot be read as a capture; ``str(e)`` is a one-line reason."""
 
 
+COMPRESSED = {  # magic -> (name, opener of a file object, or None if unsupported)
+    b"\x1f\x8b": ("gzip", lambda f: gzip.GzipFile(fileobj=f)),
+    b"\xfd7zXZ\x00": ("xz", lambda f: lzma.LZMAFile(f)),
+    b"BZh": ("bzip2", lambda f: bz2.BZ2File(f)),
+    b"\x28\xb5\x2f\xfd": ("zstd", None),
+    b"\x04\x22\x4d\x18": ("lz4", None),
+}
+#: What a file that is not a capture seems to be: (leading bytes, words, a capture format editcap converts)
+OTHER_FORMATS = ((b"snoop\x00\x00\x00", "a Sun snoop file", True),
+                 (b"XCP\x00", "a Microsoft Network Monitor file", True),
+                 (b"\x7fELF", "an executable", False), (b"%PDF", "a PDF document", False),
+                 (b"PK\x03\x04", "a zip archive", False))
+EDITCAP = "; convert it with: editcap -F pcapng FILE out.pcapng"
+
+
 def read_frames(path: str, selector_for: SelectorFactory, stats: Stats,
                 progress: Callable[[int], None] | None = None) -> Iterator[Frame]:
     """Yield the frames of the capture at ``path`` that the selectors keep.
 
-    ``selector_for(linktype)`` is asked once per pcap file or pcapng
-    interface.  ``progress(n)`` is called with the number of bytes read
-    after each chunk.  Every record is counted in ``stats.frames``; records skipped
-    by the selector are counted by the caller's selector, not here.
+    ``path`` may be ``-`` for standard input, and the capture may be gzip,
+    xz or bzip2 compressed (as tshark reads them).  ``selector_for(linktype)``
+    is asked once per pcap file or pcapng interface.  ``progress(n)`` is
+    called with the number of bytes read after each chunk (uncompressed
+    files only).  Every record is counted in ``stats.frames``.
 
     Raises :class:`CaptureError` for an unreadable file, a file that is
     neither pcap nor pcapng, or an unsupported link type (pcap), before any
-    frame is yielded.
+    frame is yielded.  A compressed stream that turns out corrupt ends the
+    reading like a truncated capture (``stats.truncated``).
     """
+    raw, name = _open(path)
+    with raw:
+        magic = raw.peek(8)[:8]
+        for sig, (kind, opener) in COMPRESSED.items():
+            if magic.startswith(sig):
+                if opener is None:
+                    raise CaptureError(f"{name}: {kind}-compressed; decompress it first")
+                f = _Decompressing(opener(raw))
+                progress = None
+                break
+        else:
+            f = raw
+        try:
+            yield from _read_any(f, selector_for, stats, name, progress)
+        except CaptureError:
+            if f is not raw and f.error:
+                raise CaptureError(f"{name}: the {kind} data is corrupt or cut short before the first "
+                                   f"frame ({f.error})") from None
+            raise
+        except OSError as e:
+            if stats.frames == 0:
+                raise CaptureError(f"{name}: read error: {e.strerror or e}") from None
+            stats.truncated = f"read error after frame {stats.frames}: {e.strerror or e}"
+        if f is not raw and f.error:
+            stats.truncated = (f"the compressed data is corrupt or cut short ({f.error}); "
+                               + (stats.truncated or f"reading stopped after frame {stats.frames}"))
+
+
+class _Decompressing:
+    """A decompressing reader that hands out what it could decompress before an error.
+
+    gzip/xz/bzip2 readers raise at a cut or a corrupt block and drop the
+    data of that read; reading in small pieces keeps everything before the
+    fault, which then reads like a truncated capture.  ``error`` says what
+    went wrong.
+    """
+
+    def __init__(self, f) -> None:
+        self.f = f
+        self.error: str | None = None
+
+    def read(self, n: int) -> bytes:
+        parts, got = [], 0
+        while got < n and self.error is None:
+            try:
+                b = self.f.read1(min(n - got, 1 << 16))
+            except (OSError, EOFError, lzma.LZMAError, zlib.error) as e:
+                self.error = str(e) or type(e).__name__
+                break
+            if not b:
+                break
+            parts.append(b)
+            got += len(b)
+        return b"".join(parts)
+
+
+def _open(path: str) -> tuple[io.BufferedReader, str]:
+    if path == "-":
+        return sys.stdin.buffer, "<stdin>"
     try:
-        f = open(path, "rb")
+        return open(path, "rb"), path
     except OSError as e:
         raise CaptureError(f"cannot open {path}: {e.strerror or e}") from None
-    with f:
-        head = f.read(24)
-        if len(head) < 4:
-            raise CaptureError(f"{path}: not a capture file (only {len(head)} bytes)")
-        if head[:4] == PCAPNG_MAGIC:
-            yield from _read_pcapng(_Counting(f, progress), head, selector_for, stats, path)
-            return
-        magic = struct.unpack("<I", head[:4])[0]
-        if magic not in PCAP_MAGICS:
-            raise CaptureError(f"{path}: not a pcap or pcapng file (magic 0x{head[:4].hex()})")
-        if len(head) < 24:
-            raise CaptureError(f"{path}: pcap file header is truncated ({len(head)} of 24 bytes)")
-        yield from _read_pcap(_Counting(f, progress), head, selector_for, stats, path)
+
+
+def _read_any(f, selector_for: SelectorFactory, stats: Stats, name: str,
+              progress: Callable[[int], None] | None) -> Iterator[Frame]:
+    head = f.read(24)
+    if len(head) < 4:
+        raise CaptureError(f"{name}: not a capture file (only {len(head)} bytes)")
+    if head[:4] == PCAPNG_MAGIC:
+        yield from _read_pcapng(_Counting(f, progress), head, selector_for, stats, name)
+        return
+    magic = struct.unpack("<I", head[:4])[0]
+    if magic not in PCAP_MAGICS:
+        raise CaptureError(f"{name}: not a pcap or pcapng file{_format_hint(head)}")
+    if len(head) < 24:
+        raise CaptureError(f"{name}: pcap file header is truncated ({len(head)} of 24 bytes)")
+    yield from _read_pcap(_Counting(f, progress), head, selector_for, stats, name)
+
+
+def _format_hint(head: bytes) -> str:
+    """A few words on what a file that is not a capture seems to be."""
+    for sig, what, convertible in OTHER_FORMATS:
+        if head.startswith(sig):
+            return f" (it is {what})" + (EDITCAP if convertible else "")
+    if all(32 <= b < 127 or b in (9, 10, 13) for b in head):
+        return " (it is text)"
+    return f" (it starts with 0x{head[:4].hex()})" + EDITCAP
 
 
 class _Counting:
-    """A file wrapper that reports how many bytes each read returned."""
+    """A file wrapper that reports how many bytes each read returned (to a progress bar)."""
     __slots__ = ("f", "progress")
 
     def __init__(self, f: BinaryIO, progress: Callable[[int], None] | None):
