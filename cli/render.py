@@ -87,6 +87,8 @@ def row(pkt: Packet, t0: float) -> Text:
             sa = f"#{pkt.sa.index}"
     elif pkt.esp is not None:
         exchange = "ESP"
+    elif pkt.icmp is not None:
+        exchange = "ICMP" if pkt.icmp.version == 4 else "ICMPv6"
     t = Text(_cells([str(d.frame), f"{d.time - t0:.6f}", endpoint_text(d.src, d.sport), "→",
                      endpoint_text(d.dst, d.dport), sa]))
     t.append(_cells([role], ROLE_COLUMN), style=ROLE_STYLE.get(pkt.role, ROLE_STYLE.get(pkt.role[:2], "")))
@@ -103,6 +105,8 @@ def row(pkt: Packet, t0: float) -> Text:
         e = pkt.esp
         t.append(f"SPI=0x{e.spi:08x} seq={'?' if e.seq is None else e.seq} len={e.length}"
                  + (" (UDP-encap)" if e.udp_encap else ""))
+    elif pkt.icmp is not None:
+        t.append(pkt.icmp.summary(), style="bold red")
     else:
         t.append("NAT-keepalive (RFC 3948)")
     if d.fragments:
@@ -137,6 +141,20 @@ def frame_details(pkt: Packet) -> Detail:
             Detail(f"ESP SPI: 0x{e.spi:08x} ({e.spi})"),
             Detail(f"ESP Sequence: {'(not captured)' if e.seq is None else e.seq}"),
             Detail(f"[Length: {e.length} bytes; the rest is encrypted]")]))
+    elif pkt.icmp is not None:
+        i = pkt.icmp
+        q = [Detail(f"Source: {i.quoted_src}"), Detail(f"Destination: {i.quoted_dst}"),
+             Detail(f"Protocol: {registry.IP_PROTOCOLS.get(i.quoted_proto, '?')} ({i.quoted_proto})")]
+        if i.sport is not None:
+            q += [Detail(f"Source port: {i.sport}"), Detail(f"Destination port: {i.dport}")]
+        if i.spi is not None:
+            q.append(Detail(f"ESP SPI: 0x{i.spi:08x}" + (f", sequence {i.seq}" if i.seq is not None else "")))
+        if i.icookie is not None:
+            q.append(Detail(f"ISAKMP cookies: {i.icookie.hex()}/{(i.rcookie or b'').hex()}"))
+        rows.append(Detail(f"Internet Control Message Protocol{'v6' if i.version == 6 else ''}", [
+            Detail(f"Type: {i.type_name} ({i.type})"), Detail(f"Code: {i.code_name} ({i.code})")]
+            + ([Detail(f"MTU of next hop: {i.mtu}")] if i.mtu else [])
+            + [Detail(f"Quoted packet ({i.about})", q)]))
     else:
         rows.append(Detail("NAT-keepalive: 1 byte 0xff (RFC 3948 §2.3)"))
     return top
@@ -145,7 +163,8 @@ def frame_details(pkt: Packet) -> Detail:
 def rich_tree(d: Detail, node: Tree | None = None) -> Tree:
     """The details tree for a terminal (rich); expert lines in yellow."""
     style = "yellow" if d.label.startswith("Expert Info") else ("bold" if node is None else "")
-    child = Tree(Text(d.label, style=style)) if node is None else node.add(Text(d.label, style=style))
+    label = Text(d.label, style=style, overflow="fold")  # long hex wraps rather than being cut
+    child = Tree(label) if node is None else node.add(label)
     for c in d.children:
         rich_tree(c, child)
     return child

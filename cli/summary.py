@@ -12,8 +12,9 @@ from dissect.session import GUESS
 def summary_lines(stats: Stats, sas: Iterable) -> list[tuple[str, str]]:
     """What was read, what was skipped, what could not be decoded, and the IKE SAs."""
     fragments = f" (+{stats.fragment_frames} frames of IP fragments)" if stats.fragment_frames else ""
+    icmp = f", {stats.icmp_errors} ICMP errors about IKE/ESP" if stats.icmp_errors else ""
     lines = [(f"{stats.frames} frames read: {stats.isakmp} ISAKMP, {stats.esp} ESP, "
-              f"{stats.keepalive} NAT keepalives{fragments}; "
+              f"{stats.keepalive} NAT keepalives{icmp}{fragments}; "
               f"{sum(stats.skipped.values())} other frames skipped", "bold")]
     for sa in sas:
         roles: Counter = Counter()

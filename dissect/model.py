@@ -74,7 +74,8 @@ class Datagram:
       ``fragments`` lists every frame that carried a piece, in order, when
       the IP datagram was fragmented.
     * ``proto``: 17 (UDP) or 50 (ESP); ``sport``/``dport`` are None for ESP.
-    * ``kind``: ``"isakmp"``, ``"esp"`` or ``"nat-keepalive"``.
+    * ``kind``: ``"isakmp"``, ``"esp"``, ``"nat-keepalive"`` or ``"icmp-error"``
+      (an ICMP error quoting an IKE/ESP packet; ``payload`` is the ICMP message).
     * ``payload``: the ISAKMP message (after the non-ESP marker on UDP 4500)
       or the ESP packet from its SPI on.
     * ``non_esp_marker``: the 4 zero bytes of RFC 3948 §2.2 preceded it.
@@ -110,6 +111,7 @@ class Stats:
     isakmp: int = 0
     esp: int = 0
     keepalive: int = 0
+    icmp_errors: int = 0
     fragments_pending: int = 0
     malformed: int = 0
     skipped: Counter = field(default_factory=Counter)
@@ -126,6 +128,7 @@ class Stats:
             "isakmp": self.isakmp,
             "esp": self.esp,
             "nat_keepalive": self.keepalive,
+            "icmp_errors": self.icmp_errors,
             "skipped": dict(self.skipped),
             "undecodable": dict(self.undecodable),
             "malformed_isakmp": self.malformed,
@@ -139,15 +142,17 @@ class Stats:
 class Packet:
     """One row of ikescope's packet list: a datagram and what it carries.
 
-    Exactly one of ``isakmp`` (a :class:`dissect.isakmp.Message`) and
-    ``esp`` (a :class:`dissect.esp.EspHeader`) is set, or neither for a NAT
-    keepalive.  ``sa`` is the :class:`dissect.session.IkeSa` an ISAKMP
+    At most one of ``isakmp`` (a :class:`dissect.isakmp.Message`), ``esp``
+    (a :class:`dissect.esp.EspHeader`) and ``icmp`` (a
+    :class:`dissect.icmp.IcmpError` about an IKE/ESP packet) is set; none
+    for a NAT keepalive.  ``sa`` is the :class:`dissect.session.IkeSa` an ISAKMP
     message belongs to, filled in by the session tracker.
     """
     datagram: Datagram
     isakmp: Any = None
     esp: Any = None
     sa: Any = None
+    icmp: Any = None
 
     @property
     def frame(self) -> int:
@@ -159,6 +164,8 @@ class Packet:
             return self.isakmp.role
         if self.esp is not None:
             return "ESP"
+        if self.icmp is not None:
+            return "ICMP-error"
         return "NAT-keepalive"
 
     def to_dict(self) -> dict[str, Any]:
@@ -174,6 +181,8 @@ class Packet:
             out["isakmp"] = self.isakmp.to_dict()
         elif self.esp is not None:
             out["esp"] = self.esp.to_dict()
+        elif self.icmp is not None:
+            out["icmp"] = self.icmp.to_dict()
         else:
             out["nat_keepalive"] = True
         if d.notes:

@@ -28,6 +28,7 @@ import dpkt
 from dpkt import ip6 as dip6
 
 from . import prefilter
+from .icmp import IcmpError
 from .model import WARNING, Datagram, Expert, Frame, Stats
 from .reassembly import Reassembler
 
@@ -210,6 +211,11 @@ class NetDecoder:
             self._emit(out, frame, version, src, dst, 50, None, None, "esp", payload, fragments, notes)
         elif proto in (4, 41) and depth < 3:
             self._ip(frame, payload, out, depth + 1, fragments)
+        elif proto == ICMP_PROTO[version]:
+            if icmp_error(version, payload, self.ports) is None:
+                self.stats.skipped["ICMP, not an error about IKE/ESP"] += 1
+            else:
+                self._emit(out, frame, version, src, dst, proto, None, None, "icmp-error", payload, fragments, notes)
         else:
             self.stats.skipped[f"IP protocol {proto}"] += 1
 
@@ -274,6 +280,67 @@ def classify_udp(sport: int, dport: int, data: bytes) -> tuple[str | None, str, 
     if len(data) < 28:
         return None, "ISAKMP shorter than its 28-byte header", False
     return "isakmp", "", False
+
+
+ICMP_PROTO = {4: 1, 6: 58}
+ICMP_ERROR_TYPES = {4: prefilter.ICMP4_ERRORS, 6: frozenset({1, 2, 3, 4})}
+
+
+def icmp_error(version: int, icmp: bytes, ports: frozenset[int]) -> IcmpError | None:
+    """The ICMP(v6) error in ``icmp`` (header on), if it quotes an IKE or ESP packet; else None.
+
+    The quoted packet (RFC 792: IP header + 8 bytes; RFC 4443 and most
+    stacks quote more) is decoded like any other: IPv4/IPv6 (extension
+    headers walked), then ESP's SPI and sequence number, or UDP on the IKE
+    ports with RFC 3948 framing, and the ISAKMP cookies when quoted.
+    """
+    if len(icmp) < 8 or icmp[0] not in ICMP_ERROR_TYPES[version]:
+        return None
+    typ, code = icmp[0], icmp[1]
+    mtu = None
+    if version == 4 and typ == 3 and code == 4:
+        mtu = struct.unpack_from(">H", icmp, 6)[0]
+    elif version == 6 and typ == 2:
+        mtu = struct.unpack_from(">I", icmp, 4)[0]
+    quoted = icmp[8:]
+    try:
+        if quoted and quoted[0] >> 4 == 4:
+            ip = _IP4(quoted)
+            if ip.offset:
+                return None
+            src, dst, proto, l4 = ip.src, ip.dst, ip.p, ip.data
+        elif quoted and quoted[0] >> 4 == 6:
+            ip6 = _IP6(quoted)
+            src, dst = ip6.src, ip6.dst
+            proto, l4, frag = _walk_v6(ip6.nxt, ip6.data)
+            if frag is not None:
+                if frag.frag_off:
+                    return None
+                proto, l4 = frag.nxt, l4[8:]
+        else:
+            return None
+    except (dpkt.UnpackError, struct.error, IndexError, ValueError):
+        return None
+    err = IcmpError(version, typ, code, addr(src), addr(dst), proto, mtu=mtu)
+    if proto == 50 and len(l4) >= 4:
+        err.spi = int.from_bytes(l4[:4], "big")
+        err.seq = int.from_bytes(l4[4:8], "big") if len(l4) >= 8 else None
+        return err
+    if proto != 17 or len(l4) < 4:
+        return None
+    err.sport, err.dport = struct.unpack_from(">HH", l4)
+    if err.sport not in ports and err.dport not in ports:
+        return None
+    kind, _reason, marker = classify_udp(err.sport, err.dport, l4[8:])
+    body = l4[8:]
+    if marker:
+        body = body[4:]
+    if kind == "esp" and len(body) >= 4:
+        err.spi = int.from_bytes(body[:4], "big")
+        err.seq = int.from_bytes(body[4:8], "big") if len(body) >= 8 else None
+    elif len(body) >= 16 and kind != "nat-keepalive":
+        err.icookie, err.rcookie = body[:8], body[8:16]
+    return err
 
 
 def _walk_v6(nxt: int, data: bytes):

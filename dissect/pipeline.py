@@ -14,7 +14,7 @@ from .capture import read_frames
 from .esp import decode_esp
 from .isakmp import decode_message
 from .model import ERROR, Datagram, Expert, Packet, Stats
-from .netlayer import NetDecoder, fast_esp
+from .netlayer import NetDecoder, fast_esp, icmp_error
 from .session import SessionTracker
 
 
@@ -77,6 +77,9 @@ class Dissector:
         if d.kind == "nat-keepalive":
             stats.keepalive += 1
             return Packet(d)
+        if d.kind == "icmp-error":
+            stats.icmp_errors += 1
+            return Packet(d, icmp=icmp_error(d.ip_version, d.payload, self.ike_ports))
         try:
             msg = decode_message(d.payload)
         except Exception as e:  # a decoder bug must not end the run; it is counted and reported

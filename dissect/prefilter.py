@@ -10,7 +10,8 @@ object.  The test is deliberately generous: it keeps
 * every IPv4 fragment and every IPv6 packet with an extension header
   (hop-by-hop, routing, fragment, destination options, mobility, HIP,
   shim6), since only reassembly or a header walk can tell;
-* IP-in-IP (4, 41) and 802.1Q / QinQ tagged Ethernet frames.
+* IP-in-IP (4, 41) and 802.1Q / QinQ tagged Ethernet frames;
+* ICMP and ICMPv6 errors (they may quote an IKE or ESP packet).
 
 Everything it keeps is decoded properly by :mod:`dissect.netlayer`; what it
 drops is counted by the caller as "not IKE/ESP".
@@ -34,6 +35,7 @@ LINKTYPE_IPV6 = 229
 #: IPv6 next-header values that the prefilter must pass to the full decoder
 V6_KEEP = frozenset({0, 43, 44, 60, 135, 139, 140, 50, 51, 4, 41})
 V4_KEEP = frozenset({50, 51, 4, 41})
+ICMP4_ERRORS = frozenset({3, 11, 12})  # destination unreachable, time exceeded, parameter problem
 ETH_IP = (0x0800, 0x86DD)
 ETH_VLAN = frozenset({0x8100, 0x88A8, 0x9100})
 
@@ -60,7 +62,7 @@ def selector_for(linktype: int, ports: frozenset[int] = IKE_PORTS) -> Selector |
     et_at = {LINKTYPE_ETHERNET: 12, LINKTYPE_SLL: 14, LINKTYPE_SLL2: 0}.get(linktype, -1)
 
     def select(b: bytes, s: int, e: int, off=off, et_at=et_at, ports=ports, vlan=ETH_VLAN,
-               v4_keep=V4_KEEP, v6_keep=V6_KEEP) -> bool:
+               v4_keep=V4_KEEP, v6_keep=V6_KEEP, icmp_errors=ICMP4_ERRORS) -> bool:
         q = s + off
         if e - q < 20:
             return False
@@ -75,6 +77,8 @@ def selector_for(linktype: int, ports: frozenset[int] = IKE_PORTS) -> Selector |
             nh = b[q + 6]
             if nh == 17:
                 return ((b[q + 40] << 8) | b[q + 41]) in ports or ((b[q + 42] << 8) | b[q + 43]) in ports
+            if nh == 58:
+                return 0 < b[q + 40] < 5  # ICMPv6 error messages 1-4
             return nh in v6_keep
         if v == 4:
             if b[q + 6] & 0x3F or b[q + 7]:  # MF flag or a fragment offset
@@ -85,6 +89,9 @@ def selector_for(linktype: int, ports: frozenset[int] = IKE_PORTS) -> Selector |
                 if u + 4 > e:
                     return False
                 return ((b[u] << 8) | b[u + 1]) in ports or ((b[u + 2] << 8) | b[u + 3]) in ports
+            if p == 1:
+                u = q + ((b[q] & 15) << 2)
+                return u < e and b[u] in icmp_errors
             return p in v4_keep
         return False
     return select

@@ -1198,3 +1198,26 @@ VENDOR_IDS: tuple[VendorId, ...] = (
     VendorId("4f457e4c466e5d427c5c6b52", "Linux FreeS/WAN 2.06"),
     VendorId("4f4572696f5c77557f746249", "Openswan 2.3.0"),
 )
+
+
+# --------------------------------------------------------------------------
+# ICMP errors that quote an IKE or ESP packet (RFC 792, RFC 4443)
+
+ICMP_TYPES: dict[int, str] = {3: "Destination unreachable", 11: "Time exceeded", 12: "Parameter problem"}
+ICMP_CODES: dict[int, dict[int, str]] = {
+    3: {0: "Network unreachable", 1: "Host unreachable", 2: "Protocol unreachable", 3: "Port unreachable",
+        4: "Fragmentation needed", 5: "Source route failed", 6: "Destination network unknown",
+        7: "Destination host unknown", 9: "Network administratively prohibited",
+        10: "Host administratively prohibited", 13: "Communication administratively prohibited"},
+    11: {0: "TTL exceeded in transit", 1: "Fragment reassembly time exceeded"},
+    12: {0: "Pointer indicates the error", 1: "Missing a required option", 2: "Bad length"},
+}
+ICMPV6_TYPES: dict[int, str] = {1: "Destination unreachable", 2: "Packet too big", 3: "Time exceeded",
+                                4: "Parameter problem"}
+ICMPV6_CODES: dict[int, dict[int, str]] = {
+    1: {0: "No route to destination", 1: "Administratively prohibited", 2: "Beyond scope of source address",
+        3: "Address unreachable", 4: "Port unreachable", 5: "Source address failed policy",
+        6: "Reject route to destination"},
+    3: {0: "Hop limit exceeded in transit", 1: "Fragment reassembly time exceeded"},
+    4: {0: "Erroneous header field", 1: "Unrecognized Next Header type", 2: "Unrecognized IPv6 option"},
+}

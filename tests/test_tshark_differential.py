@@ -157,9 +157,8 @@ DELIBERATE: tuple[Deliberate, ...] = (
 #: (capture, layer) -> number of frames in which tshark finds that layer only *inside* another
 #: protocol's tree: an ICMP error quotes the IP header and first bytes of the packet that caused
 #: it, and tshark dissects the quote (protocols "ip:icmp:ip:esp").  Such a frame is an ICMP
-#: message, not ESP/IKE traffic; ikescope's netlayer does not look into ICMP payloads
-#: (dissect/netlayer.py follows only UDP, ESP, AH and IP-in-IP), on purpose.  These frames are
-#: left out of the frame-set checks; the counts keep the exemption explicit.
+#: message, not ESP/IKE traffic: ikescope shows it as an ICMP-error row about the quoted packet
+#: (test_icmp_quotes checks those frames), not as ESP/ISAKMP.  The counts keep this explicit.
 QUOTED_IN_ICMP: dict[tuple[str, str], int] = {
     ("public/wireshark-wiki/ipsec_esp_capture_2/capture.pcap", "esp"): 312,
 }
@@ -257,6 +256,17 @@ def _frame_set_problems(capture: str, layer: str, ts_frames: dict,
 
 # --------------------------------------------------------------------------
 # The differential tests
+
+@pytest.mark.parametrize("capture,path", CAPTURE_PARAMS)
+def test_icmp_quotes(capture: str, path: Path) -> None:
+    """Frames where tshark finds ESP/ISAKMP only inside an ICMP error are ikescope's ICMP-error rows."""
+    ts = theirs(path)
+    quoted = {n for n, f in ts.items() if not f.esp and not f.isakmp
+              and any(q[0] in ("esp", "isakmp") for q in f.quoted)}
+    icmp = {p.frame: p.icmp for p in Dissector(str(path)).packets() if p.icmp is not None}
+    assert quoted <= set(icmp), f"{capture}: no ICMP-error row for frames {sorted(quoted - set(icmp))[:10]}"
+    for n in quoted:
+        assert icmp[n].about in ("ESP", "IKE", "UDP-encapsulated ESP"), (capture, n)
 
 @pytest.mark.parametrize("capture,path", CAPTURE_PARAMS)
 def test_isakmp_frames(capture: str, path: Path) -> None:
