@@ -1,7 +1,6 @@
 """The end-of-run summary, as (text, style) lines; printed by rich or as plain text."""
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Iterable
 
 from dissect import registry
@@ -17,11 +16,7 @@ def summary_lines(stats: Stats, sas: Iterable) -> list[tuple[str, str]]:
               f"{stats.keepalive} NAT keepalives{icmp}{fragments}; "
               f"{sum(stats.skipped.values())} other frames skipped", "bold")]
     for sa in sas:
-        roles: Counter = Counter()
-        for p in sa.packets:
-            if p.isakmp.retransmission_of is None:
-                roles[p.isakmp.role] += 1
-        seen = ", ".join(r if c == 1 else f"{r}×{c}" for r, c in roles.items())
+        seen = ", ".join(r if c == 1 else f"{r}×{c}" for r, c in sa.roles.items())
         not_seen = "phase 1 not seen" if sa.version == 1 else "IKE_SA_INIT not seen"
         ex = registry.EXCHANGE_SHORT.get(sa.phase1_exchange or 0, not_seen)
         guess = "?" if sa.evidence == GUESS else ""

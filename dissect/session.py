@@ -35,6 +35,7 @@ first copy and points at its frame.
 from __future__ import annotations
 
 import hashlib
+from collections import Counter, OrderedDict
 from dataclasses import dataclass, field
 
 from . import registry
@@ -47,15 +48,25 @@ PHASE1 = (2, 4)  # Main, Aggressive
 # evidence strength for who the initiator is (higher wins)
 GUESS, FIRST_ENCRYPTED_MM, RESPONDER_SA, ZERO_RCOOKIE, IKEV2_FLAG = range(5)
 
+#: How many recent messages per IKE SA are remembered to spot retransmissions
+#: (a peer resends within seconds, a few messages later), and how many Quick
+#: Mode message IDs: memory per SA stays bounded however long the capture.
+RECENT_MESSAGES = 64
+RECENT_QUICK_MODES = 256
+#: Phase-1 messages labelled under a guessed initiator that can still be corrected.
+GUESSED_MAX = 16
+
 
 @dataclass
 class IkeSa:
     """One IKE SA seen in the capture.
 
     ``initiator``/``responder`` are peer addresses as text; ``evidence`` says
-    how sure that is (see the module doc); ``packets`` are the ISAKMP
-    packets of this SA in capture order (retransmissions included).
-    ``phase1_exchange`` is 2 (Main), 4 (Aggressive) or 34 (IKEv2) once seen.
+    how sure that is (see the module doc).  ``roles`` counts the roles of
+    first transmissions; ``messages`` counts every ISAKMP message of the SA,
+    retransmissions included, seen between ``first_frame`` and
+    ``last_frame``.  ``phase1_exchange`` is 2 (Main), 4 (Aggressive) or 34
+    (IKEv2) once seen.  Packets themselves are not kept (memory stays flat).
     """
     icookie: bytes
     version: int
@@ -65,10 +76,16 @@ class IkeSa:
     responder: str | None = None
     evidence: int = GUESS
     phase1_exchange: int | None = None
-    packets: list[Packet] = field(default_factory=list)
+    roles: Counter = field(default_factory=Counter)
+    messages: int = 0
+    first_frame: int = 0
+    last_frame: int = 0
     # Quick Mode: message ID -> (QM initiator, messages seen per peer)
-    _quick_modes: dict[int, tuple[str, dict[str, int]]] = field(default_factory=dict, repr=False)
-    _seen: dict[bytes, tuple[int, Message]] = field(default_factory=dict, repr=False)
+    _quick_modes: OrderedDict = field(default_factory=OrderedDict, repr=False)
+    # digest of a recent message -> (frame, Message) of its first copy
+    _recent: OrderedDict = field(default_factory=OrderedDict, repr=False)
+    # phase-1 packets labelled while the initiator was a guess
+    _guessed: list[Packet] = field(default_factory=list, repr=False)
     _plain_mm_seen: bool = field(default=False, repr=False)
     _encrypted_mm_seen: bool = field(default=False, repr=False)
 
@@ -81,7 +98,8 @@ class IkeSa:
                 "ike_version": self.version,
                 "initiator": self.initiator, "responder": self.responder,
                 "phase1_exchange": registry.EXCHANGE_TYPES.get(self.phase1_exchange or -1),
-                "frames": [p.frame for p in self.packets]}
+                "messages": self.messages, "first_frame": self.first_frame, "last_frame": self.last_frame,
+                "roles": dict(self.roles)}
 
 
 def initiator_evidence(msg: Message, first_encrypted_mm: bool) -> tuple[int, bool] | None:
@@ -132,22 +150,29 @@ class SessionTracker:
         key = (h.major, h.icookie)
         sa = self.sas.get(key)
         if sa is None:
-            sa = self.sas[key] = IkeSa(h.icookie, h.major, len(self.sas) + 1, initiator=d.src, responder=d.dst)
+            sa = self.sas[key] = IkeSa(h.icookie, h.major, len(self.sas) + 1, initiator=d.src, responder=d.dst,
+                                       first_frame=d.frame)
         if sa.rcookie == ZERO_COOKIE and h.rcookie != ZERO_COOKIE:
             sa.rcookie = h.rcookie
         if sa.phase1_exchange is None and h.exchange_type in (2, 4, 34):
             sa.phase1_exchange = h.exchange_type
-        sa.packets.append(pkt)
+        sa.messages += 1
+        sa.last_frame = d.frame
         pkt.sa = sa
         self._learn_initiator(sa, msg, d)
 
         digest = hashlib.blake2b(msg.raw, digest_size=16).digest()
-        first = sa._seen.get(digest)
+        first = sa._recent.get(digest)
         if first is not None:
             msg.retransmission_of, msg.role = first[0], first[1].role
-            return
-        msg.role = self._role(sa, msg, d)
-        sa._seen[digest] = (d.frame, msg)
+        else:
+            msg.role = self._role(sa, msg, d)
+            sa.roles[msg.role] += 1
+            sa._recent[digest] = (d.frame, msg)
+            if len(sa._recent) > RECENT_MESSAGES:
+                sa._recent.popitem(last=False)
+        if sa.evidence == GUESS and h.exchange_type in PHASE1 and len(sa._guessed) < GUESSED_MAX:
+            sa._guessed.append(pkt)
 
     def _learn_initiator(self, sa: IkeSa, msg: Message, d: Datagram) -> None:
         main_mode = msg.header.exchange_type == 2
@@ -174,10 +199,15 @@ class SessionTracker:
     @staticmethod
     def _relabel_phase1(sa: IkeSa) -> None:
         """The initiator is now known, not guessed: firm up (or correct) the phase-1 labels given so far."""
-        for p in sa.packets:
+        for p in sa._guessed:
             m = p.isakmp
-            if m.role and m.header.exchange_type in PHASE1:
-                m.role = phase1_role(m, p.datagram.src == sa.initiator)
+            new = phase1_role(m, p.datagram.src == sa.initiator)
+            if m.retransmission_of is None:
+                sa.roles[m.role] -= 1
+                sa.roles[new] += 1
+            m.role = new
+        sa.roles += Counter()  # drop the emptied counts
+        sa._guessed.clear()
 
     def _role(self, sa: IkeSa, msg: Message, d: Datagram) -> str:
         h = msg.header
@@ -193,6 +223,8 @@ class SessionTracker:
             return "TRANSACTION"
         if et == 32:
             starter, counts = sa._quick_modes.setdefault(h.message_id, (d.src, {}))
+            if len(sa._quick_modes) > RECENT_QUICK_MODES:
+                sa._quick_modes.popitem(last=False)
             n = counts[d.src] = counts.get(d.src, 0) + 1
             k = 2 * n - 1 if d.src == starter else 2 * n
             return f"QM{k}" if k <= 3 else "QM?"

@@ -24,8 +24,12 @@ def _slice(src, dst, first_frame):
 
 def _roles_as_yielded_and_final(path):
     d = Dissector(str(path))
-    seen = [(p.frame, p.isakmp.role if p.isakmp else p.role) for p in d.packets()]
-    final = {p.frame: p.isakmp.role for sa in d.tracker.sas.values() for p in sa.packets}
+    pkts = []
+    seen = []
+    for p in d.packets():
+        pkts.append(p)
+        seen.append((p.frame, p.role))
+    final = {p.frame: p.role for p in pkts}  # roles as corrected once the initiator was known
     return seen, final, d
 
 

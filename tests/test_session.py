@@ -87,7 +87,9 @@ def test_sa_grouping_and_peers(case):
     assert sorted(sa.icookie.hex() for sa in d.tracker.sas.values()) == cookies
     for sa in d.tracker.sas.values():
         frames = [r["frame"] for r in t["frame_table"] if r.get("ispi") == sa.icookie.hex()]
-        assert sa.to_dict()["frames"] == frames
+        info = sa.to_dict()
+        assert (info["messages"], info["first_frame"], info["last_frame"]) == (len(frames), frames[0], frames[-1])
+        assert [p.frame for p in pkts if p.sa is sa] == frames
 
 
 def test_psk_mismatch_mm5_retransmitted_twice():
