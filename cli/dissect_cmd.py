@@ -11,6 +11,7 @@ from dissect.pipeline import Dissector
 
 from . import jsonout
 from .main import EXIT_OK, EXIT_PARTIAL, EXIT_UNUSABLE
+from .glyphs import use_glyphs_for
 from .summary import summary_lines
 
 PROGRESS_MIN_BYTES = 32 << 20
@@ -54,6 +55,7 @@ def run_dissect(args: argparse.Namespace) -> int:
             print(f"ikescope: {e}", file=sys.stderr)
             return EXIT_UNUSABLE
     stats = dis.stats
+    use_glyphs_for(sys.stderr if args.json else sys.stdout)
     lines = summary_lines(stats, dis.tracker.sas.values())
     if args.json:  # plain text on stderr; stdout stays JSON Lines only
         sys.stderr.write("".join(text + "\n" for text, _style in lines))

@@ -13,7 +13,8 @@ from typing import TextIO
 
 from dissect.model import Packet
 
-_encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+#: ASCII only (non-ASCII text as \\u escapes): valid JSON whatever stdout's encoding is.
+_encode = json.JSONEncoder(ensure_ascii=True, separators=(",", ":")).encode
 
 _ESP_LINE = '{"frame":%d,"time":%r,%s"esp":{"spi":"0x%08x","seq":%d,"length":%d,"udp_encap":%s}}\n'
 

@@ -13,6 +13,8 @@ from rich.text import Text
 from rich.tree import Tree
 
 from dissect.model import ERROR, Packet
+
+from .glyphs import GLYPHS, use_glyphs_for
 from dissect.payloads import Detail
 from dissect import registry
 
@@ -50,7 +52,7 @@ def payload_labels(pkt: Packet) -> str:
         j = i
         while j < len(labels) and labels[j] == labels[i]:
             j += 1
-        folded.append(labels[i] + (f"×{j - i}" if j - i > 1 else ""))
+        folded.append(labels[i] + (f"{GLYPHS['times']}{j - i}" if j - i > 1 else ""))
         i = j
     if msg.encrypted and not msg.decrypted:
         if msg.ciphertext is not None:
@@ -89,7 +91,7 @@ def row(pkt: Packet, t0: float) -> Text:
         exchange = "ESP"
     elif pkt.icmp is not None:
         exchange = "ICMP" if pkt.icmp.version == 4 else "ICMPv6"
-    t = Text(_cells([str(d.frame), f"{d.time - t0:.6f}", endpoint_text(d.src, d.sport), "→",
+    t = Text(_cells([str(d.frame), f"{d.time - t0:.6f}", endpoint_text(d.src, d.sport), GLYPHS["arrow"],
                      endpoint_text(d.dst, d.dport), sa]))
     t.append(_cells([role], ROLE_COLUMN), style=ROLE_STYLE.get(pkt.role, ROLE_STYLE.get(pkt.role[:2], "")))
     t.append(_cells([exchange, msgid], ROLE_COLUMN + 1) + " ")
@@ -120,11 +122,18 @@ def header_row() -> Text:
     return Text(_cells([title for title, _w, _a in COLUMNS]) + " Info", style="bold")
 
 
+def utc_text(t: float) -> str:
+    """``2026-11-29 13:44:40.425945 UTC``, or a note when the capture's time is out of range."""
+    try:
+        return _dt.datetime.fromtimestamp(t, _dt.timezone.utc).strftime("%Y-%m-%d %H:%M:%S.%f UTC")
+    except (ValueError, OSError, OverflowError):
+        return "(time out of range)"
+
+
 def frame_details(pkt: Packet) -> Detail:
     """The packet-details tree of one packet, as ``tshark -V`` shows it (IP/UDP lines abridged)."""
     d = pkt.datagram
-    when = _dt.datetime.fromtimestamp(d.time, _dt.timezone.utc).strftime("%Y-%m-%d %H:%M:%S.%f UTC")
-    top = Detail(f"Frame {d.frame}: {when} (epoch {d.time:.6f})"
+    top = Detail(f"Frame {d.frame}: {utc_text(d.time)} (epoch {d.time:.6f})"
                  + (f", reassembled from frames {', '.join(map(str, d.fragments))}" if d.fragments else ""))
     rows = top.children
     rows.append(Detail(f"Internet Protocol Version {d.ip_version}, Src: {d.src}, Dst: {d.dst}"))
@@ -177,11 +186,17 @@ def text_tree(d: Detail) -> str:
     def walk(node: Detail, prefix: str) -> None:
         last = len(node.children) - 1
         for i, c in enumerate(node.children):
-            out.append(f"{prefix}{'└── ' if i == last else '├── '}{c.label}")
+            out.append(f"{prefix}{GLYPHS['last'] if i == last else GLYPHS['branch']}{c.label}")
             if c.children:
-                walk(c, prefix + ("    " if i == last else "│   "))
+                walk(c, prefix + ("    " if i == last else GLYPHS["pipe"]))
     walk(d, "")
     return "\n".join(out) + "\n"
+
+
+class _Console(Console):
+    def on_broken_pipe(self) -> None:
+        """The reader went away: let the command end quietly (rich would exit with status 1)."""
+        raise BrokenPipeError
 
 
 def make_console(stderr: bool = False) -> Console:
@@ -189,5 +204,6 @@ def make_console(stderr: bool = False) -> Console:
     terminal there is no width limit (a file or pipe gets whole lines)."""
     import sys
     stream = sys.stderr if stderr else sys.stdout
+    use_glyphs_for(stream)
     width = None if stream.isatty() else 100_000
-    return Console(stderr=stderr, highlight=False, soft_wrap=True, width=width)
+    return _Console(stderr=stderr, highlight=False, soft_wrap=True, width=width)

@@ -7,6 +7,8 @@ from dissect import registry
 from dissect.model import Stats
 from dissect.session import GUESS
 
+from .glyphs import GLYPHS
+
 
 def summary_lines(stats: Stats, sas: Iterable) -> list[tuple[str, str]]:
     """What was read, what was skipped, what could not be decoded, and the IKE SAs."""
@@ -16,16 +18,16 @@ def summary_lines(stats: Stats, sas: Iterable) -> list[tuple[str, str]]:
               f"{stats.keepalive} NAT keepalives{icmp}{fragments}; "
               f"{sum(stats.skipped.values())} other frames skipped", "bold")]
     for sa in sas:
-        seen = ", ".join(r if c == 1 else f"{r}×{c}" for r, c in sa.roles.items())
+        seen = ", ".join(r if c == 1 else f"{r}{GLYPHS['times']}{c}" for r, c in sa.roles.items())
         not_seen = "phase 1 not seen" if sa.version == 1 else "IKE_SA_INIT not seen"
         ex = registry.EXCHANGE_SHORT.get(sa.phase1_exchange or 0, not_seen)
         guess = "?" if sa.evidence == GUESS else ""
         lines.append((f"IKEv{sa.version} SA #{sa.index} {sa.icookie.hex()}/{sa.rcookie.hex()}: "
-                      f"{sa.initiator} (initiator{guess}) ↔ {sa.responder}, {ex}; {seen}", ""))
+                      f"{sa.initiator} (initiator{guess}) {GLYPHS['both']} {sa.responder}, {ex}; {seen}", ""))
     if stats.truncated:
         lines.append((f"Note: {stats.truncated}", "yellow"))
     for reason, n in stats.undecodable.items():
-        lines.append((f"Not decoded: {n} × {reason}", "yellow"))
+        lines.append((f"Not decoded: {n} {GLYPHS['times']} {reason}", "yellow"))
     if stats.malformed:
         lines.append((f"Malformed: {stats.malformed} ISAKMP/ESP message(s) with errors "
                       f"(marked in the list; details with -V)", "yellow"))

@@ -264,6 +264,8 @@ BT_SPB = pcapng.PCAPNG_BT_SPB
 BT_PB = pcapng.PCAPNG_BT_PB
 OPT_TSRESOL = 9
 OPT_TSOFFSET = 14
+#: Smallest valid block length per type: header and trailer (12) plus the fixed fields.
+MIN_BLOCK = {BT_EPB: 32, BT_PB: 32, BT_SPB: 16, BT_IDB: 20, BT_SHB: 28}
 
 
 class _Interface:
@@ -302,6 +304,8 @@ def _parse_idb(block: bytes, little: bool, selector_for: SelectorFactory) -> _In
 
 def _read_pcapng(f: _Counting, head: bytes, selector_for: SelectorFactory, stats: Stats,
                  path: str) -> Iterator[Frame]:
+    """pcapng blocks, in order.  A fault before any packet block is a :class:`CaptureError`;
+    after that it ends the reading like a truncated file (``stats.truncated``)."""
     buf = head + f.read(CHUNK)
     pos, size = 0, len(buf)
     offset_base = 0
@@ -309,8 +313,14 @@ def _read_pcapng(f: _Counting, head: bytes, selector_for: SelectorFactory, stats
     u32 = struct.Struct("<I").unpack_from
     epb = struct.Struct("<IIIII").unpack_from
     interfaces: list[_Interface] = []
+    declared: list[_Interface] = []  # over all sections
     n = 0
-    first = True
+
+    def fault(message: str) -> None:
+        if n == 0:
+            raise CaptureError(f"{path}: {message}")
+        stats.truncated = f"{message} (after frame {n}); reading stopped"
+
     try:
         while True:
             if pos + 12 > size:
@@ -320,37 +330,31 @@ def _read_pcapng(f: _Counting, head: bytes, selector_for: SelectorFactory, stats
                 if size == 0:
                     break
                 if size < 12:
-                    stats.truncated = (f"capture ends inside a block header after frame {n} "
-                                       f"(file offset {offset_base})")
+                    fault(f"capture ends inside a pcapng block header (file offset {offset_base})")
                     break
             btype = u32(buf, pos)[0]
             if btype == 0x0A0D0D0A:  # SHB: byte order from its magic
                 bom = buf[pos + 8:pos + 12]
-                if bom == b"\x4d\x3c\x2b\x1a":
-                    little = True
-                elif bom == b"\x1a\x2b\x3c\x4d":
-                    little = False
-                else:
-                    raise CaptureError(f"{path}: pcapng section header has a bad byte-order magic")
+                if bom not in (b"\x4d\x3c\x2b\x1a", b"\x1a\x2b\x3c\x4d"):
+                    fault(f"pcapng section header with a bad byte-order magic at file offset {offset_base + pos}")
+                    break
+                little = bom == b"\x4d\x3c\x2b\x1a"
                 o = "<" if little else ">"
                 u32 = struct.Struct(o + "I").unpack_from
                 epb = struct.Struct(o + "IIIII").unpack_from
                 interfaces = []
-            elif first:
+            elif offset_base + pos == 0:
                 raise CaptureError(f"{path}: pcapng file does not start with a section header")
-            first = False
             blen = u32(buf, pos + 4)[0]
-            if blen < 12 or blen % 4 or blen > MAX_RECORD:
-                stats.truncated = (f"corrupt pcapng block (type 0x{btype:x}, length {blen}) after "
-                                   f"frame {n} at file offset {offset_base + pos}; reading stopped")
+            if blen < MIN_BLOCK.get(btype, 12) or blen % 4 or blen > MAX_RECORD:
+                fault(f"corrupt pcapng block (type 0x{btype:x}, length {blen}) at file offset {offset_base + pos}")
                 break
             if pos + blen > size:
                 offset_base += pos
                 buf = buf[pos:] + f.read(max(CHUNK, blen))
                 pos, size = 0, len(buf)
                 if blen > size:
-                    stats.truncated = (f"capture ends inside a pcapng block after frame {n} "
-                                       f"(file offset {offset_base}): {size} of {blen} bytes")
+                    fault(f"capture ends inside a pcapng block (file offset {offset_base}): {size} of {blen} bytes")
                     break
             start = pos
             pos += blen
@@ -397,14 +401,21 @@ def _read_pcapng(f: _Counting, head: bytes, selector_for: SelectorFactory, stats
                     stats.prefiltered += 1
             elif btype == BT_IDB:
                 try:
-                    interfaces.append(_parse_idb(buf[start:start + blen], little, selector_for))
+                    itf = _parse_idb(buf[start:start + blen], little, selector_for)
                 except (dpkt.UnpackError, struct.error, ValueError) as e:
-                    raise CaptureError(f"{path}: malformed pcapng interface description block: {e}") from None
+                    if n == 0:
+                        raise CaptureError(f"{path}: malformed pcapng interface description block: {e}") from None
+                    stats.undecodable["malformed pcapng interface description block"] += 1
+                    itf = _Interface(-1, None, 10 ** 6, 0, 0)  # keeps later interface numbers right
+                interfaces.append(itf)
+                declared.append(itf)
             # other blocks (NRB, ISB, DSB, custom): nothing to do
     finally:
         stats.frames += n
-    if n and all(i.select is None for i in interfaces):
-        lts = sorted({i.linktype for i in interfaces})
+    if n and not any(i.select for i in declared) and not stats.truncated:
+        if not declared:
+            raise CaptureError(f"{path}: the pcapng packet blocks refer to no declared interface")
+        lts = sorted({i.linktype for i in declared if i.linktype >= 0})
         raise CaptureError(f"{path}: unsupported link type " +
                            ", ".join(f"{lt} ({_linktype_name(lt)})" for lt in lts))
 

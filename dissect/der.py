@@ -42,17 +42,23 @@ def _tlv(data: bytes, pos: int) -> tuple[int, int, int]:
     return tag, pos, pos + n
 
 
+MAX_OID_ARC_BYTES = 16  # an arc longer than 112 bits is not a real OID
+
+
 def _oid(value: bytes) -> str:
     if not value:
         raise DerError("empty OID")
     first = value[0]
     parts = [min(first // 40, 2), first - 40 * min(first // 40, 2)]
-    n = 0
+    n = run = 0
     for b in value[1:]:
         n = (n << 7) | (b & 0x7F)
+        run += 1
+        if run > MAX_OID_ARC_BYTES:
+            raise DerError("OID arc too long")
         if not b & 0x80:
             parts.append(n)
-            n = 0
+            n = run = 0
     return ".".join(map(str, parts))
 
 
@@ -67,10 +73,19 @@ def _string(tag: int, value: bytes) -> str:
 
 
 def distinguished_name(data: bytes) -> str:
-    """Render a DER RDNSequence as ``C=.., O=.., CN=..`` (encoding order).
+    """Render a DER RDNSequence as ``C=.., O=.., CN=..`` (encoding order, as strongSwan logs IDs).
 
     Raises :class:`DerError` when ``data`` is not a DER SEQUENCE of RDNs.
     """
+    try:
+        return _distinguished_name(data)
+    except DerError:
+        raise
+    except (ValueError, IndexError, UnicodeError) as e:  # anything else the bytes provoke
+        raise DerError(str(e)) from None
+
+
+def _distinguished_name(data: bytes) -> str:
     tag, start, end = _tlv(data, 0)
     if tag != 0x30:
         raise DerError("a distinguished name must be a SEQUENCE")

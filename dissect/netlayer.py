@@ -38,6 +38,14 @@ NON_ESP_MARKER = b"\x00\x00\x00\x00"
 
 V6_EXT_HEADERS = {0: dip6.IP6HopOptsHeader, 43: dip6.IP6RoutingHeader, 60: dip6.IP6DstOptsHeader,
                   51: dip6.IP6AHHeader}
+#: More extension headers than this in one packet is malformed (RFC 8200 §4.1
+#: allows each once, destination options twice): stop walking.
+MAX_EXT_HEADERS = 16
+#: IP-in-IP and fragments-inside-reassembled-fragments: deeper is malformed.
+MAX_NESTING = 4
+#: Protocols whose fragments are worth reassembling: they may carry IKE/ESP
+#: or an ICMP error about it.  Fragments of anything else are skipped at once.
+REASSEMBLED = frozenset({17, 50, 51, 1, 58, 4, 41})
 ETH_VLAN = prefilter.ETH_VLAN
 
 
@@ -132,10 +140,18 @@ class NetDecoder:
         return bytes(payload)
 
     # -- IP -----------------------------------------------------------------
+    def _skip(self, reason: str, fragments: tuple[int, ...]) -> None:
+        """Count a datagram that is not IKE/ESP: once per frame it took."""
+        self.stats.skipped[reason] += len(fragments) or 1
+
+    def _bad(self, reason: str, fragments: tuple[int, ...]) -> None:
+        """Count a datagram that looked like IKE/ESP but cannot be decoded: once per frame it took."""
+        self.stats.undecodable[reason] += len(fragments) or 1
+
     def _ip(self, frame: Frame, raw: bytes, out: list[Datagram], depth: int,
             fragments: tuple[int, ...] = ()) -> None:
         if not raw:
-            self.stats.undecodable["empty IP packet"] += 1
+            self._bad("empty IP packet", fragments)
             return
         version = raw[0] >> 4
         notes: list[Expert] = []
@@ -149,9 +165,12 @@ class NetDecoder:
                 if not complete:
                     notes.append(Expert(WARNING, f"IPv4 packet truncated by the capture: {len(raw)} of {total} bytes", None, "malformed"))
                 if ip.mf or ip.offset:
+                    if proto not in REASSEMBLED:
+                        self._skip(f"IP protocol {proto}", fragments)
+                        return
                     key = (4, src, dst, proto, ip.id)
                     if self._fragment(frame, key, ip.offset * 8, bool(ip.mf), payload, complete, notes,
-                                      lambda whole, frames: self._after_ip(frame, 4, src, dst, proto, whole, out, depth, frames, notes)):
+                                      lambda whole, frames: self._after_ip(frame, 4, src, dst, proto, whole, out, depth + 1, frames, notes)):
                         return
                 self._after_ip(frame, 4, src, dst, proto, payload, out, depth, fragments, notes)
             elif version == 6:
@@ -163,18 +182,21 @@ class NetDecoder:
                     notes.append(Expert(WARNING, f"IPv6 packet truncated by the capture: {len(ip6.data)} of {ip6.plen} payload bytes", None, "malformed"))
                 self._v6_payload(frame, src, dst, ip6.nxt, data, out, depth, fragments, notes, complete)
             else:
-                self.stats.skipped[f"IP version {version}"] += 1
+                self._skip(f"IP version {version}", fragments)
         except (dpkt.UnpackError, struct.error, IndexError, ValueError) as e:
-            self.stats.undecodable[f"IPv{version} header: {type(e).__name__}"] += 1
+            self._bad(f"IPv{version} header: {e if isinstance(e, ValueError) else type(e).__name__}", fragments)
 
     def _v6_payload(self, frame, src, dst, nxt, data, out, depth, fragments, notes, complete=True) -> None:
         nxt, data, frag = _walk_v6(nxt, data)
         if frag is not None:
+            if frag.nxt not in REASSEMBLED and frag.nxt not in V6_EXT_HEADERS:
+                self._skip(f"IP protocol {frag.nxt}", fragments)
+                return
             key = (6, src, dst, frag.id)
             if self._fragment(frame, key, frag.frag_off * 8, bool(frag.m_flag), data[8:], complete, notes,
-                              lambda whole, frames: self._v6_payload(frame, src, dst, frag.nxt, whole, out, depth, frames, notes)):
+                              lambda whole, frames: self._v6_payload(frame, src, dst, frag.nxt, whole, out, depth + 1, frames, notes)):
                 return
-            self._v6_payload(frame, src, dst, frag.nxt, data[8:], out, depth, fragments, notes)
+            self._v6_payload(frame, src, dst, frag.nxt, data[8:], out, depth + 1, fragments, notes)
             return
         self._after_ip(frame, 6, src, dst, nxt, data, out, depth, fragments, notes)
 
@@ -192,16 +214,23 @@ class NetDecoder:
                 notes.append(Expert(WARNING, "first IP fragment truncated by the capture: decoded without "
                                     "reassembly", None, "reassemble"))
                 return False
-            self.stats.undecodable["IP fragment truncated by the capture"] += 1
+            self._bad("IP fragment truncated by the capture", ())
             return True
-        whole = self.reassembler.add(key, offset, more, data, frame.number, frame.time)
+        whole = self.reassembler.add(key, offset, more, data, frame.number)
         if whole is not None:
+            if whole.conflict:
+                notes.append(Expert(WARNING, "overlapping IP fragments carry different bytes; the first received "
+                                    "were kept", None, "reassemble"))
             done(whole.payload, whole.frames)
         return True
 
     def _after_ip(self, frame: Frame, version: int, src: bytes, dst: bytes, proto: int,
                   payload: bytes, out: list[Datagram], depth: int, fragments: tuple[int, ...],
                   notes: list[Expert]) -> None:
+        if depth > MAX_NESTING:
+            self._bad(f"IP headers nested more than {MAX_NESTING} deep (IP-in-IP or fragments in fragments)",
+                      fragments)
+            return
         if proto == 51 and version == 4:  # AH: skip it, go on with its next header
             ah = dpkt.ah.AH(payload)
             proto, payload = ah.nxt, payload[(ah.len + 2) * 4:]
@@ -209,20 +238,20 @@ class NetDecoder:
             self._udp(frame, version, src, dst, payload, out, fragments, notes)
         elif proto == 50:
             self._emit(out, frame, version, src, dst, 50, None, None, "esp", payload, fragments, notes)
-        elif proto in (4, 41) and depth < 3:
+        elif proto in (4, 41):
             self._ip(frame, payload, out, depth + 1, fragments)
         elif proto == ICMP_PROTO[version]:
             if icmp_error(version, payload, self.ports) is None:
-                self.stats.skipped["ICMP, not an error about IKE/ESP"] += 1
+                self._skip("ICMP, not an error about IKE/ESP", fragments)
             else:
                 self._emit(out, frame, version, src, dst, proto, None, None, "icmp-error", payload, fragments, notes)
         else:
-            self.stats.skipped[f"IP protocol {proto}"] += 1
+            self._skip(f"IP protocol {proto}", fragments)
 
     # -- UDP ----------------------------------------------------------------
     def _udp(self, frame, version, src, dst, seg: bytes, out, fragments, notes) -> None:
         if len(seg) < 8:
-            self.stats.undecodable["UDP header truncated"] += 1
+            self._bad("UDP header truncated", fragments)
             return
         udp = dpkt.udp.UDP(seg)
         sport, dport, data = udp.sport, udp.dport, udp.data
@@ -233,11 +262,11 @@ class NetDecoder:
                 data = data[:udp.ulen - 8]
         ports = self.ports
         if sport not in ports and dport not in ports:
-            self.stats.skipped["UDP, other ports"] += 1
+            self._skip("UDP, other ports", fragments)
             return
         kind, body, marker = classify_udp(sport, dport, data)
         if kind is None:
-            self.stats.undecodable[body] += 1
+            self._bad(body, fragments)
             return
         self._emit(out, frame, version, src, dst, 17, sport, dport, kind, data[4:] if marker else data,
                    fragments, notes, marker, kind == "esp")
@@ -248,15 +277,13 @@ class NetDecoder:
                             kind, bytes(payload), marker, udp_encap, fragments, notes))
 
     def finish(self) -> None:
-        """Account for fragments that never completed (call once at the end)."""
+        """Account for fragments that never completed or were dropped (call once at the end)."""
         pending = self.reassembler.pending()
         self.stats.fragments_pending = sum(len(frames) for _k, frames in pending)
         if self.stats.fragments_pending:
             self.stats.undecodable["IP fragments never reassembled"] += self.stats.fragments_pending
-        if self.reassembler.evicted:
-            self.stats.undecodable["IP datagrams dropped from a full reassembly table"] += self.reassembler.evicted
-        if self.reassembler.oversize:
-            self.stats.undecodable["IP datagrams over 1 MiB after reassembly"] += self.reassembler.oversize
+        for reason, frames in self.reassembler.dropped_frames.items():
+            self.stats.undecodable[reason] += frames
 
 
 def classify_udp(sport: int, dport: int, data: bytes) -> tuple[str | None, str, bool]:
@@ -349,12 +376,20 @@ def _walk_v6(nxt: int, data: bytes):
     Returns (next header, remaining bytes, fragment header or None); at a
     Fragment header the remaining bytes start with it.
     """
+    pos = 0
+    count = 0
     while nxt in V6_EXT_HEADERS:
-        ext = V6_EXT_HEADERS[nxt](data)
-        if ext.length > len(data):
+        count += 1
+        if count > MAX_EXT_HEADERS:
+            raise ValueError(f"more than {MAX_EXT_HEADERS} IPv6 extension headers")
+        if pos + 2 > len(data):
+            raise ValueError("IPv6 extension header truncated")
+        ext = V6_EXT_HEADERS[nxt](data[pos:pos + 8 * (data[pos + 1] + 1) + 8])
+        if pos + ext.length > len(data):
             raise ValueError("IPv6 extension header runs past the packet")
-        data = data[ext.length:]
+        pos += ext.length
         nxt = ext.nxt
+    data = data[pos:] if pos else data
     if nxt == 44:
         return nxt, data, dip6.IP6FragmentHeader(data)
     return nxt, data, None

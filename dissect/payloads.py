@@ -40,6 +40,9 @@ def _hex(b: bytes) -> str:
 
 
 _ESCAPES = {c: f"\\x{c:02x}" for c in list(range(0x20)) + list(range(0x7F, 0xA0))}
+# bidirectional controls can reorder what a terminal shows (RTL override and friends)
+_ESCAPES.update({c: f"\\u{c:04x}" for c in list(range(0x202A, 0x202F)) + list(range(0x2066, 0x206A))
+                 + [0x200E, 0x200F, 0x061C]})
 _ESCAPES[ord("\\")] = "\\\\"
 
 
@@ -513,12 +516,30 @@ def vendor_name(data: bytes, cookies: tuple[bytes, ...] = ()) -> str | None:
         mask = int.from_bytes(registry.CISCO_IOS_PEER_VID_MASK, "big")
         if any(c != bytes(8) and head ^ int.from_bytes(c, "big") == mask for c in cookies):
             return registry.CISCO_IOS_PEER_VID_NAME
-    best: registry.VendorId | None = None
+    name = _VID_EXACT.get(data)
+    if name is not None:
+        return name
+    for length, table in _VID_PREFIXES:
+        if length <= len(data):
+            name = table.get(data[:length])
+            if name is not None:
+                return name
+    return None
+
+
+def _vendor_index() -> tuple[dict[bytes, str], list[tuple[int, dict[bytes, str]]]]:
+    """Exact-match table and prefix tables by length (longest first) over registry.VENDOR_IDS;
+    the first entry wins among equal bytes, so a lookup costs one probe per prefix length."""
+    exact: dict[bytes, str] = {}
+    by_length: dict[int, dict[bytes, str]] = {}
     for v in registry.VENDOR_IDS:
-        if data == v.data or (v.prefix and data.startswith(v.data)):
-            if best is None or len(v.data) > len(best.data) or (data == v.data and data != best.data):
-                best = v
-    return best.name if best else None
+        exact.setdefault(v.data, v.name)
+        if v.prefix:
+            by_length.setdefault(len(v.data), {}).setdefault(v.data, v.name)
+    return exact, sorted(by_length.items(), reverse=True)
+
+
+_VID_EXACT, _VID_PREFIXES = _vendor_index()
 
 
 def decode_vid(p: VendorIdPayload, ctx: Context = None) -> None:
@@ -564,8 +585,8 @@ def id_text(id_type: int, data: bytes) -> str:
     if id_type == 9:
         try:
             return printable(der.distinguished_name(data))
-        except der.DerError:
-            return data.hex()
+        except der.DerError as e:
+            raise ValueError(f"not a DER distinguished name ({e})") from None
     if id_type == 11:
         return data.decode("ascii") if data and all(32 <= c < 127 for c in data) else data.hex()
     return data.hex()
@@ -693,15 +714,21 @@ def decode_cert(p: CertPayload, _ctx: Context = None) -> None:
         if p.data:
             try:
                 p.subject = printable(der.distinguished_name(p.data))
-            except der.DerError:
-                pass
+            except der.DerError as e:
+                p.note(WARNING, f"certificate authority is not a DER distinguished name: {e}", 1)
         return
     if p.encoding == 4 and p.data:
+        import warnings
+
+        from cryptography import x509
         try:
-            from cryptography import x509
-            cert = x509.load_der_x509_certificate(p.data)
-            p.subject = printable(cert.subject.rfc4514_string())
-            p.issuer = printable(cert.issuer.rfc4514_string())
+            with warnings.catch_warnings(record=True) as caught:  # cryptography warns about odd fields
+                warnings.simplefilter("always")
+                cert = x509.load_der_x509_certificate(p.data)
+                p.subject = printable(cert.subject.rfc4514_string())
+                p.issuer = printable(cert.issuer.rfc4514_string())
+            for w in caught[:3]:
+                p.note(WARNING, f"X.509 certificate: {w.message}", 1, "protocol")
         except Exception as e:  # cryptography raises several types for bad DER
             p.note(WARNING, f"X.509 certificate not parsed: {type(e).__name__}", 1, "undecoded")
 

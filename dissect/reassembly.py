@@ -5,11 +5,17 @@ path MTU and arrive as IP fragments.  :class:`Reassembler` collects the
 fragments of each datagram, keyed by (IP version, source, destination,
 protocol, identification), and returns the whole payload once the first
 piece, the last piece (More Fragments clear) and every byte between them
-are in.  Overlapping pieces keep the bytes that arrived first.
+are in.  Overlapping pieces keep the bytes that arrived first; overlaps
+whose bytes differ are reported (``conflict``), as Wireshark's expert info
+does.
 
-Memory is bounded: at most ``max_pending`` datagrams are kept; the oldest is
-dropped (and counted) when a new one would exceed it.  Whatever is still
-incomplete at the end is reported by :meth:`Reassembler.pending`.
+Memory and time are bounded: at most ``max_pending`` datagrams and
+``max_bytes`` bytes are held (the oldest datagram is dropped when a new one
+would exceed them); a datagram may not exceed ``max_size`` bytes or
+``max_pieces`` pieces; assembly is tried only when a new piece brings the
+received bytes up to the datagram's length.  Dropped datagrams are counted
+by frame in ``dropped_frames``; whatever is still incomplete at the end is
+reported by :meth:`Reassembler.pending`.
 """
 from __future__ import annotations
 
@@ -22,17 +28,21 @@ class _Pending:
     pieces: dict[int, bytes] = field(default_factory=dict)  # byte offset -> data
     frames: list[int] = field(default_factory=list)
     total: int | None = None  # known once the last fragment (MF=0) arrived
-    first_time: float = 0.0
+    received: int = 0  # bytes of the distinct pieces (overlaps counted twice)
+    conflict: bool = False
 
 
 @dataclass(slots=True)
 class Reassembled:
     """A complete IP payload: the bytes after the fragment header, in order.
 
-    ``frames`` are the capture frame numbers of every fragment, in arrival order.
+    ``frames`` are the capture frame numbers of every fragment, in arrival
+    order; ``conflict`` says that overlapping fragments carried different
+    bytes (the first received were kept).
     """
     payload: bytes
     frames: tuple[int, ...]
+    conflict: bool = False
 
 
 class Reassembler:
@@ -42,15 +52,17 @@ class Reassembler:
     else None.
     """
 
-    def __init__(self, max_pending: int = 4096, max_size: int = 1 << 20):
+    def __init__(self, max_pending: int = 4096, max_size: int = 1 << 20, max_pieces: int = 8192,
+                 max_bytes: int = 64 << 20):
         self.max_pending = max_pending
         self.max_size = max_size
+        self.max_pieces = max_pieces
+        self.max_bytes = max_bytes
         self._pending: OrderedDict[tuple, _Pending] = OrderedDict()
-        self.evicted = 0
-        self.oversize = 0
+        self._held = 0  # bytes held over all pending datagrams
+        self.dropped_frames: dict[str, int] = {}
 
-    def add(self, key: tuple, offset: int, more: bool, data: bytes, frame: int,
-            time: float) -> Reassembled | None:
+    def add(self, key: tuple, offset: int, more: bool, data: bytes, frame: int) -> Reassembled | None:
         """Add one fragment.
 
         ``offset`` is in bytes from the start of the fragmentable part;
@@ -59,38 +71,54 @@ class Reassembler:
         """
         p = self._pending.get(key)
         if p is None:
-            if len(self._pending) >= self.max_pending:
-                self._pending.popitem(last=False)
-                self.evicted += 1
-            p = self._pending[key] = _Pending(first_time=time)
+            while self._pending and (len(self._pending) >= self.max_pending or self._held > self.max_bytes):
+                self._drop(next(iter(self._pending)), "IP datagrams dropped from a full reassembly table")
+            p = self._pending[key] = _Pending()
         p.frames.append(frame)
-        p.pieces.setdefault(offset, data)
+        prev = p.pieces.get(offset)
+        added = prev is None
+        if added:
+            p.pieces[offset] = data
+            p.received += len(data)
+            self._held += len(data)
+        elif prev[:len(data)] != data[:len(prev)]:
+            p.conflict = True
         if not more:
             p.total = offset + len(data)
-        if p.total is None:
+        if offset + len(data) > self.max_size or len(p.pieces) > self.max_pieces:
+            self._drop(key, f"IP datagrams over {self.max_size >> 10} KiB or {self.max_pieces} fragments")
             return None
-        if p.total > self.max_size:
-            del self._pending[key]
-            self.oversize += 1
+        if not added or p.total is None or p.received < p.total:
             return None
         whole = self._assemble(p)
         if whole is None:
             return None
-        del self._pending[key]
-        return Reassembled(whole, tuple(p.frames))
+        self._forget(key)
+        return Reassembled(whole, tuple(p.frames), p.conflict)
 
-    @staticmethod
-    def _assemble(p: _Pending) -> bytes | None:
+    def _assemble(self, p: _Pending) -> bytes | None:
         out = bytearray()
         for off in sorted(p.pieces):
             piece = p.pieces[off]
             if off > len(out):
                 return None  # a hole
+            overlap = len(out) - off
+            if overlap > 0 and out[off:off + min(overlap, len(piece))] != piece[:overlap]:
+                p.conflict = True
             if off + len(piece) > len(out):
-                out += piece[len(out) - off:]
+                out += piece[max(0, overlap):]
         if len(out) < p.total:
             return None
         return bytes(out[:p.total])
+
+    def _forget(self, key: tuple) -> _Pending:
+        p = self._pending.pop(key)
+        self._held -= sum(len(b) for b in p.pieces.values())
+        return p
+
+    def _drop(self, key: tuple, reason: str) -> None:
+        p = self._forget(key)
+        self.dropped_frames[reason] = self.dropped_frames.get(reason, 0) + len(p.frames)
 
     def pending(self) -> list[tuple[tuple, tuple[int, ...]]]:
         """Datagrams still incomplete: (key, frames) pairs, oldest first."""
