@@ -10,6 +10,9 @@ from dissect.session import GUESS
 from .glyphs import GLYPHS
 
 
+SA_LINES_MAX = 50  # IKE SA lines in the summary; a scan or a flood can make thousands
+
+
 def summary_lines(stats: Stats, sas: Iterable) -> list[tuple[str, str]]:
     """What was read, what was skipped, what could not be decoded, and the IKE SAs."""
     fragments = f" (+{stats.fragment_frames} frames of IP fragments)" if stats.fragment_frames else ""
@@ -17,13 +20,17 @@ def summary_lines(stats: Stats, sas: Iterable) -> list[tuple[str, str]]:
     lines = [(f"{stats.frames} frames read: {stats.isakmp} ISAKMP, {stats.esp} ESP, "
               f"{stats.keepalive} NAT keepalives{icmp}{fragments}; "
               f"{sum(stats.skipped.values())} other frames skipped", "bold")]
-    for sa in sas:
+    sas = list(sas)
+    for sa in sas[:SA_LINES_MAX]:
         seen = ", ".join(r if c == 1 else f"{r}{GLYPHS['times']}{c}" for r, c in sa.roles.items())
         not_seen = "phase 1 not seen" if sa.version == 1 else "IKE_SA_INIT not seen"
         ex = registry.EXCHANGE_SHORT.get(sa.phase1_exchange or 0, not_seen)
         guess = "?" if sa.evidence == GUESS else ""
         lines.append((f"IKEv{sa.version} SA #{sa.index} {sa.icookie.hex()}/{sa.rcookie.hex()}: "
                       f"{sa.initiator} (initiator{guess}) {GLYPHS['both']} {sa.responder}, {ex}; {seen}", ""))
+    if len(sas) > SA_LINES_MAX:
+        lines.append((f"... and {len(sas) - SA_LINES_MAX} more IKE SAs (each message carries its SA's number: "
+                      f"the SA column of the list, \"sa\" in --json)", ""))
     if stats.truncated:
         lines.append((f"Note: {stats.truncated}", "yellow"))
     for reason, n in stats.undecodable.items():

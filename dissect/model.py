@@ -179,6 +179,8 @@ class Packet:
             out["non_esp_marker"] = True
         if self.isakmp is not None:
             out["isakmp"] = self.isakmp.to_dict()
+            if self.sa is not None:
+                out["isakmp"]["sa"] = self.sa.index
         elif self.esp is not None:
             out["esp"] = self.esp.to_dict()
         elif self.icmp is not None:

@@ -82,10 +82,10 @@ class IkeSa:
     last_frame: int = 0
     # Quick Mode: message ID -> (QM initiator, messages seen per peer)
     _quick_modes: OrderedDict = field(default_factory=OrderedDict, repr=False)
-    # digest of a recent message -> (frame, Message) of its first copy
+    # digest of a recent message -> [frame, role] of its first copy
     _recent: OrderedDict = field(default_factory=OrderedDict, repr=False)
-    # phase-1 packets labelled while the initiator was a guess
-    _guessed: list[Packet] = field(default_factory=list, repr=False)
+    # phase-1 packets labelled while the initiator was a guess, with their digests
+    _guessed: list[tuple[Packet, bytes]] = field(default_factory=list, repr=False)
     _plain_mm_seen: bool = field(default=False, repr=False)
     _encrypted_mm_seen: bool = field(default=False, repr=False)
 
@@ -164,15 +164,15 @@ class SessionTracker:
         digest = hashlib.blake2b(msg.raw, digest_size=16).digest()
         first = sa._recent.get(digest)
         if first is not None:
-            msg.retransmission_of, msg.role = first[0], first[1].role
+            msg.retransmission_of, msg.role = first
         else:
             msg.role = self._role(sa, msg, d)
             sa.roles[msg.role] += 1
-            sa._recent[digest] = (d.frame, msg)
+            sa._recent[digest] = [d.frame, msg.role]
             if len(sa._recent) > RECENT_MESSAGES:
                 sa._recent.popitem(last=False)
         if sa.evidence == GUESS and h.exchange_type in PHASE1 and len(sa._guessed) < GUESSED_MAX:
-            sa._guessed.append(pkt)
+            sa._guessed.append((pkt, digest))
 
     def _learn_initiator(self, sa: IkeSa, msg: Message, d: Datagram) -> None:
         main_mode = msg.header.exchange_type == 2
@@ -199,12 +199,14 @@ class SessionTracker:
     @staticmethod
     def _relabel_phase1(sa: IkeSa) -> None:
         """The initiator is now known, not guessed: firm up (or correct) the phase-1 labels given so far."""
-        for p in sa._guessed:
+        for p, digest in sa._guessed:
             m = p.isakmp
             new = phase1_role(m, p.datagram.src == sa.initiator)
             if m.retransmission_of is None:
                 sa.roles[m.role] -= 1
                 sa.roles[new] += 1
+                if digest in sa._recent:
+                    sa._recent[digest][1] = new
             m.role = new
         sa.roles += Counter()  # drop the emptied counts
         sa._guessed.clear()
