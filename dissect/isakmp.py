@@ -213,6 +213,9 @@ def walk_payloads(msg: Message, data: bytes, pos: int, end: int, np: int, versio
         msg.payloads.append(p)
         if version == 2 and np in (46, 53):  # SK / SKF: everything after is encrypted
             msg.encrypted = True
+            if body_end < end:
+                msg.notes.append(Expert(WARNING, f"{end - body_end} bytes after the {_pname(version, np)} "
+                                        "payload, which must be the last", body_end))
             return
         if truncated:
             return

@@ -417,6 +417,38 @@ class SaPayload(Payload):
         return f"{len(self.proposals)} proposals, {len(transforms)} transforms" if transforms else ""
 
 
+def _substructures(p: Payload, data: bytes, body_base: int, more: int, what: str, fmt: str):
+    """Walk proposals in an SA or transforms in a proposal (RFC 2408 §3.5-3.6).
+
+    Each starts with the generic header (next, reserved, length); ``more``
+    is the Next value that announces another one (2 or 3).  Yields
+    (offset in ``data``, unpacked ``fmt`` fields); problems become notes at
+    their offsets (``body_base`` is where ``data`` starts in the payload body).
+    """
+    pos, nxt = 0, more
+    while nxt != 0:
+        if pos >= len(data):
+            if pos:
+                p.note(ERROR, f"the last {what}'s next payload ({more}) says another follows; none does",
+                       body_base + last)
+            return
+        if pos + 8 > len(data):
+            p.note(ERROR, f"{what} header truncated: {len(data) - pos} bytes left", body_base + pos)
+            return
+        fields = struct.unpack_from(fmt, data, pos)
+        nxt, length = fields[0], fields[2]
+        if length < 8 or pos + length > len(data):
+            p.note(ERROR, f"{what} length {length} is invalid ({len(data) - pos} bytes left)", body_base + pos + 2)
+            return
+        if nxt not in (0, more):
+            p.note(ERROR, f"{what} next payload {nxt} is neither {more} nor NONE (0)", body_base + pos)
+        yield pos, fields
+        last = pos
+        pos += length
+    if pos < len(data):
+        p.note(WARNING, f"{len(data) - pos} bytes after the last {what}", body_base + pos)
+
+
 def decode_sa(p: SaPayload, _ctx: Context = None) -> None:
     body = p.body
     if len(body) < 8:
@@ -425,46 +457,28 @@ def decode_sa(p: SaPayload, _ctx: Context = None) -> None:
             p.doi = struct.unpack_from(">I", body)[0]
         return
     p.doi, p.situation = struct.unpack_from(">II", body)
-    pos = 8
     if p.doi == 1 and p.situation & 0x06:
         p.note(WARNING, "labeled-domain situation (SIT_SECRECY/SIT_INTEGRITY) not decoded", 4, "undecoded")
         return
-    np = 2
-    while pos < len(body) and np != 0:
-        if pos + 8 > len(body):
-            p.note(ERROR, f"proposal header truncated: {len(body) - pos} bytes left", pos)
-            break
-        np, _res, plen, num, proto, spi_size, ntrans = struct.unpack_from(">BBHBBBB", body, pos)
-        if plen < 8 or pos + plen > len(body):
-            p.note(ERROR, f"proposal length {plen} is invalid ({len(body) - pos} bytes left)", pos + 2)
-            break
-        if np not in (0, 2):
-            p.note(ERROR, f"proposal next payload {np} is neither Proposal (2) nor NONE (0)", pos)
+    for pos, (_np, _res, plen, num, proto, spi_size, ntrans) in _substructures(
+            p, body[8:], 8, 2, "proposal", ">BBHBBBB"):
+        pos += 8  # offset in the body
         pbody = body[pos:pos + plen]
         spi = pbody[8:8 + spi_size]
         if 8 + spi_size > plen:
             p.note(ERROR, f"SPI size {spi_size} runs past the proposal", pos + 6)
         prop = Proposal(num, proto, spi, [], p.offset + 4 + pos, plen, ntrans)
-        tpos = 8 + spi_size
-        tnp = 3 if ntrans else 0
-        while tpos < plen and tnp != 0:
-            if tpos + 8 > plen:
-                p.note(ERROR, f"transform header truncated: {plen - tpos} bytes left", pos + tpos)
-                break
-            tnp, _r, tlen, tnum, tid, _r2 = struct.unpack_from(">BBHBBH", pbody, tpos)
-            if tlen < 8 or tpos + tlen > plen:
-                p.note(ERROR, f"transform length {tlen} is invalid ({plen - tpos} bytes left)", pos + tpos + 2)
-                break
-            if tnp not in (0, 3):
-                p.note(ERROR, f"transform next payload {tnp} is neither Transform (3) nor NONE (0)", pos + tpos)
-            attrs = parse_attributes(pbody[tpos + 8:tpos + tlen], p.offset + 4 + pos + tpos + 8,
-                                     attribute_table(proto), p.notes)
-            prop.transforms.append(Transform(tnum, tid, proto, attrs, p.offset + 4 + pos + tpos, tlen))
-            tpos += tlen
+        if ntrans:
+            start = 8 + spi_size
+            for tpos, (_tnp, _r, tlen, tnum, tid, _r2) in _substructures(
+                    p, pbody[start:], pos + start, 3, "transform", ">BBHBBH"):
+                tpos += start
+                attrs = parse_attributes(pbody[tpos + 8:tpos + tlen], p.offset + 4 + pos + tpos + 8,
+                                         attribute_table(proto), p.notes)
+                prop.transforms.append(Transform(tnum, tid, proto, attrs, p.offset + 4 + pos + tpos, tlen))
         if len(prop.transforms) != ntrans:
             p.note(WARNING, f"proposal #{num} declares {ntrans} transforms, {len(prop.transforms)} found", pos + 7, "protocol")
         p.proposals.append(prop)
-        pos += plen
 
 
 # --------------------------------------------------------------------------
@@ -811,8 +825,11 @@ def decode_notify(p: NotifyPayload, _ctx: Context = None) -> None:
             p.note(ERROR, f"R-U-THERE data must be a 4-byte sequence number, has {len(p.data)} bytes", pos + spi_size)
     elif p.notify_type == 24576 and p.data:  # RESPONDER-LIFETIME: SA attributes, RFC 2407 §4.6.3.1
         p.attributes = parse_attributes(p.data, p.offset + 4 + pos + spi_size, attribute_table(p.protocol_id), p.notes)
-    elif p.notify_type == 24577 and len(p.data) == 4:  # REPLAY-STATUS
-        p.sequence = struct.unpack(">I", p.data)[0]
+    elif p.notify_type == 24577:  # REPLAY-STATUS: a 32-bit enabled/disabled flag, RFC 2407 §4.6.3.2
+        if len(p.data) == 4:
+            p.sequence = struct.unpack(">I", p.data)[0]
+        else:
+            p.note(ERROR, f"REPLAY-STATUS data must be 4 bytes, has {len(p.data)}", pos + spi_size)
 
 
 @dataclass(kw_only=True)
@@ -854,7 +871,11 @@ def decode_delete(p: DeletePayload, _ctx: Context = None) -> None:
     if spi_size and pos + spi_size * n > len(b):
         p.note(ERROR, f"{n} SPIs of {spi_size} bytes run past the payload ({len(b) - pos} bytes)", pos - 2)
         n = (len(b) - pos) // spi_size
+    elif not spi_size and n and p.version == 1:
+        p.note(ERROR, f"{n} SPIs declared with an SPI size of 0", pos - 2)
     p.spis = [b[pos + i * spi_size:pos + (i + 1) * spi_size] for i in range(n)] if spi_size else []
+    if pos + spi_size * n < len(b):
+        p.note(WARNING, f"{len(b) - pos - spi_size * n} bytes after the SPIs", pos + spi_size * n)
 
 
 # --------------------------------------------------------------------------
@@ -979,8 +1000,11 @@ class EncryptedPayload(Payload):
 
 
 def decode_v2_sk(p: EncryptedPayload, _ctx: Context = None) -> None:
-    if p.type == 53 and len(p.body) >= 4:
-        p.fragment_number, p.total_fragments = struct.unpack_from(">HH", p.body)
+    if p.type == 53:
+        if len(p.body) < 4:
+            p.note(ERROR, f"encrypted fragment payload too short for its fragment numbers: {len(p.body)} bytes", 0)
+        else:
+            p.fragment_number, p.total_fragments = struct.unpack_from(">HH", p.body)
 
 
 # --------------------------------------------------------------------------

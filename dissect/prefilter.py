@@ -81,7 +81,7 @@ def selector_for(linktype: int, ports: frozenset[int] = IKE_PORTS) -> Selector |
                 return 0 < b[q + 40] < 5  # ICMPv6 error messages 1-4
             return nh in v6_keep
         if v == 4:
-            if b[q + 6] & 0x3F or b[q + 7]:  # MF flag or a fragment offset
+            if b[q + 6] & 0x3F or b[q + 7] or b[q] & 15 < 5:  # MF flag, a fragment offset, or a bad IHL
                 return True
             p = b[q + 9]
             if p == 17:
