@@ -115,22 +115,21 @@ class Payload:
     notes: list[Expert] = field(default_factory=list)
     alias: tuple[str, str] | None = None  # (short, long) when the context renames the type
 
+    def _names(self) -> tuple[str, str]:
+        if self.alias:
+            return self.alias
+        table = registry.PAYLOAD_TYPES_V1 if self.version == 1 else registry.PAYLOAD_TYPES_V2
+        return table.get(self.type, (f"#{self.type}", "Unknown"))
+
     @property
     def short(self) -> str:
         """Short name: SA, KE, ID, HASH, NONCE, VID, N, D, NAT-D, ... (``#N`` if unknown)."""
-        if self.alias:
-            return self.alias[0]
-        table = registry.PAYLOAD_TYPES_V1 if self.version == 1 else registry.PAYLOAD_TYPES_V2
-        entry = table.get(self.type)
-        return entry[0] if entry else f"#{self.type}"
+        return self._names()[0]
 
     @property
     def name(self) -> str:
-        if self.alias:
-            return self.alias[1]
-        table = registry.PAYLOAD_TYPES_V1 if self.version == 1 else registry.PAYLOAD_TYPES_V2
-        entry = table.get(self.type)
-        return entry[1] if entry else "Unknown"
+        """Long name, as Wireshark's "Payload: ..." line shows it."""
+        return self._names()[1]
 
     def fields(self) -> dict[str, Any]:
         """Payload-specific JSON fields (overridden per type)."""
