@@ -534,21 +534,22 @@ def vendor_name(data: bytes, cookies: tuple[bytes, ...] = ()) -> str | None:
         return name
     for length, table in _VID_PREFIXES:
         if length <= len(data):
-            name = table.get(data[:length])
-            if name is not None:
-                return name
+            entry = table.get(data[:length])
+            if entry is not None and (not entry[1] or entry[1] == len(data)):
+                return entry[0]
     return None
 
 
-def _vendor_index() -> tuple[dict[bytes, str], list[tuple[int, dict[bytes, str]]]]:
+def _vendor_index() -> tuple[dict[bytes, str], list[tuple[int, dict[bytes, tuple[str, int]]]]]:
     """Exact-match table and prefix tables by length (longest first) over registry.VENDOR_IDS;
-    the first entry wins among equal bytes, so a lookup costs one probe per prefix length."""
+    the first entry wins among equal bytes, so a lookup costs one probe per prefix length.
+    A prefix entry keeps the whole-VID length it requires (0: any)."""
     exact: dict[bytes, str] = {}
-    by_length: dict[int, dict[bytes, str]] = {}
+    by_length: dict[int, dict[bytes, tuple[str, int]]] = {}
     for v in registry.VENDOR_IDS:
         exact.setdefault(v.data, v.name)
         if v.prefix:
-            by_length.setdefault(len(v.data), {}).setdefault(v.data, v.name)
+            by_length.setdefault(len(v.data), {}).setdefault(v.data, (v.name, v.length))
     return exact, sorted(by_length.items(), reverse=True)
 
 

@@ -839,10 +839,15 @@ MS_NT5_VERSIONS: dict[int, str] = {
 
 @dataclass(frozen=True)
 class VendorId:
-    """A known vendor ID: its bytes (or leading bytes) and display name."""
+    """A known vendor ID: its bytes (or leading bytes) and display name.
+
+    ``length``, when set, is the whole VID's length that a short prefix
+    match also needs (a 2-byte prefix alone would name random VIDs).
+    """
     hex: str
     name: str
     prefix: bool = False
+    length: int = 0
     data: bytes = field(init=False, repr=False, compare=False)
 
     def __post_init__(self):
@@ -857,8 +862,9 @@ class VendorId:
 #: and VIDs of IOS-to-IOS exchanges in shared/public-captures (tcpdump
 #: ISAKMP_sa_setup.pcap, zeek-spicy-ipsec ipsec-ikev1-isakmp-{main,aggressive}
 #: -mode.pcap, suricata-verify ikev1-isakmp-main-mode.pcap: six VIDs, all the
-#: same mask).  libreswan's "Cisco IOS Device" prefix 3e984048 (below), "from a
-#: Cisco 1800 IOS device", is one such VID.  Not matchable as a byte prefix,
+#: same mask).  libreswan's "Cisco IOS Device" prefix 3e984048, "from a Cisco
+#: 1800 IOS device", is one such VID (so it is not listed below: it names one
+#: router's cookie, not IOS).  Not matchable as a byte prefix,
 #: so a decoder that wants the name tests vid[:8] XOR cookie == mask.
 CISCO_IOS_PEER_VID_MASK: bytes = bytes.fromhex("f5c7a71d00010000")
 CISCO_IOS_PEER_VID_NAME: str = "Cisco IOS (speaking to another IOS box)"
@@ -1035,7 +1041,6 @@ VENDOR_IDS: tuple[VendorId, ...] = (
     # ---- libreswan vendor.c / vendorid.c ----
     # Cisco
     VendorId("1f07f70eaa6514d3b0fa96542a50", "Cisco VPN 3000 Series", prefix=True),  # MD5("ALTIGA GATEWAY")[:14] + version
-    VendorId("3e984048", "Cisco IOS Device", prefix=True),  # one IOS box's VID; see CISCO_IOS_PEER_VID_MASK
     VendorId("800100018002000180030002", "Cisco-Unity FW type"),
     # Microsoft (MS-IKEE)
     VendorId("01528bbbc00696121849ab9a1c5b2a5100000000", "Windows KEY_MODS (IKE)"),
@@ -1063,7 +1068,7 @@ VENDOR_IDS: tuple[VendorId, ...] = (
     VendorId("4f452d4c696272657377616e2d", "Libreswan (3.6+)", prefix=True),  # "OE-Libreswan-" + version
     VendorId("4f454e", "Libreswan 3.0 - 3.5", prefix=True),  # "OEN"
     VendorId("4f5357", "Openswan(xeleranized)", prefix=True),  # "OSW"
-    VendorId("4f45", "Openswan(project)", prefix=True),  # "OE" + 10 hash characters
+    VendorId("4f45", "Openswan(project)", prefix=True, length=12),  # "OE" + 10 hash characters
     VendorId("4f70706f7274756e6973746963204950736563", "Opportunistic IPsec"),
     VendorId("494b457632", "CAN-IKEv2(obsolete)"),  # "IKEv2"
     VendorId("4f70656e5047503130313731", "OpenPGP"),  # "OpenPGP10171"
