@@ -19,13 +19,9 @@ and ``stats.truncated`` says where it stopped.
 """
 from __future__ import annotations
 
-import bz2
-import gzip
 import io
-import lzma
 import struct
 import sys
-import zlib
 from collections.abc import Callable, Iterator
 from typing import BinaryIO
 
@@ -60,10 +56,25 @@ class CaptureError(Exception):
     """The file cannot be read as a capture; ``str(e)`` is a one-line reason."""
 
 
-COMPRESSED = {  # magic -> (name, opener of a file object, or None if unsupported)
-    b"\x1f\x8b": ("gzip", lambda f: gzip.GzipFile(fileobj=f)),
-    b"\xfd7zXZ\x00": ("xz", lambda f: lzma.LZMAFile(f)),
-    b"BZh": ("bzip2", lambda f: bz2.BZ2File(f)),
+def _gzip(f):
+    import gzip
+    return gzip.GzipFile(fileobj=f)
+
+
+def _xz(f):
+    import lzma
+    return lzma.LZMAFile(f)
+
+
+def _bzip2(f):
+    import bz2
+    return bz2.BZ2File(f)
+
+
+COMPRESSED = {  # magic -> (name, opener of a file object, or None if unsupported); imported when needed
+    b"\x1f\x8b": ("gzip", _gzip),
+    b"\xfd7zXZ\x00": ("xz", _xz),
+    b"BZh": ("bzip2", _bzip2),
     b"\x28\xb5\x2f\xfd": ("zstd", None),
     b"\x04\x22\x4d\x18": ("lz4", None),
 }
@@ -136,7 +147,7 @@ class _Decompressing:
         while got < n and self.error is None:
             try:
                 b = self.f.read1(min(n - got, 1 << 16))
-            except (OSError, EOFError, lzma.LZMAError, zlib.error) as e:
+            except Exception as e:  # OSError, EOFError, lzma.LZMAError, zlib.error: a corrupt stream
                 self.error = str(e) or type(e).__name__
                 break
             if not b:

@@ -9,12 +9,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 
-from . import prefilter
-from .capture import read_frames
+from . import prefilter, reader
 from .esp import decode_esp
 from .isakmp import decode_message
 from .model import ERROR, Datagram, Expert, Packet, Stats
-from .netlayer import NetDecoder, fast_esp, icmp_error
+from .netlayer import NetDecoder, icmp_error
 from .session import SessionTracker
 
 
@@ -27,30 +26,30 @@ class Dissector:
 
     ``ike_ports`` are the UDP ports treated as IKE (500 and 4500 by
     default); ``fast`` enables the fixed-offset lane for plain ESP
-    (:func:`dissect.netlayer.fast_esp`).
+    (:func:`dissect.netlayer.fast_esp`); ``parallel`` reads the capture in a
+    worker process (:mod:`dissect.reader`; by default for big files).
     """
 
     def __init__(self, path: str, ike_ports: frozenset[int] = prefilter.IKE_PORTS, fast: bool = True,
-                 progress: Callable[[int], None] | None = None):
+                 progress: Callable[[int], None] | None = None, parallel: bool | None = None):
         self.path = path
         self.ike_ports = ike_ports
         self.fast = fast
         self.progress = progress
+        self.parallel = reader.use_worker(path) if parallel is None else parallel
         self.stats = Stats()
         self.tracker = SessionTracker()
 
     def packets(self) -> Iterator[Packet]:
         stats = self.stats
         net = NetDecoder(stats, self.ike_ports)
-        ports = self.ike_ports
-        fast = self.fast
-        for frame in read_frames(self.path, lambda lt: prefilter.selector_for(lt, ports), stats, self.progress):
-            d = fast_esp(frame, ports) if fast else None
-            if d is not None:  # the ESP flood: no list, no dpkt
+        read = reader.read_in_worker if self.parallel else reader.frames_and_esp
+        for item in read(self.path, self.ike_ports, stats, self.fast, self.progress):
+            if type(item) is Datagram:  # the ESP flood, from the fast lane: no dpkt
                 stats.esp += 1
-                yield Packet(d, None, decode_esp(d.payload, d.udp_encap))
+                yield Packet(item, None, decode_esp(item.payload, item.udp_encap))
                 continue
-            for d in net.decode(frame):
+            for d in net.decode(item):
                 if d.fragments:
                     stats.fragment_frames += len(d.fragments) - 1
                 pkt = self._packet(d)
