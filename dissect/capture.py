@@ -218,48 +218,69 @@ def _read_pcap(f: _Counting, head: bytes, selector_for: SelectorFactory, stats: 
         raise CaptureError(f"{path}: unsupported link type {linktype} ({_linktype_name(linktype)})")
     rec = struct.Struct(order + "IIII").unpack_from
     u32 = struct.Struct(order + "I").unpack_from
+    n = 0
+
+    def walk(buf: bytes, pos: int) -> tuple[list[Frame], int]:
+        """The complete records of ``buf`` from ``pos``: the frames kept, and where the rest starts.
+
+        This loop runs once per record of the capture, so it does nothing but
+        find the next record and ask the selector.
+        """
+        nonlocal n
+        size = len(buf)
+        kept = []
+        first = n
+        while pos + rec_len <= size:
+            end = pos + rec_len + u32(buf, pos + 8)[0]
+            if end > size:
+                break
+            n += 1
+            if select(buf, pos + rec_len, end):
+                sec, frac, _incl, orig = rec(buf, pos)
+                kept.append(Frame(n, sec + frac / divisor, linktype, buf[pos + rec_len:end], orig))
+            pos = end
+        stats.prefiltered += n - first - len(kept)
+        return kept, pos
+
     buf = f.read(CHUNK)
     if len(buf) >= rec_len:
         sec, frac = rec(buf, 0)[:2]
         stats.first_time = sec + frac / divisor
     pos = 0
-    n = n_before = 0
-    offset_base = 24  # file offset of buf[0]
+    offset = 24  # file offset of buf[pos]
     try:
         while True:
-            # Walk the complete records of this chunk: this loop runs once
-            # per record of the capture, so it does nothing but find the
-            # next record and ask the selector.
-            size = len(buf)
-            kept = []
-            while pos + rec_len <= size:
-                end = pos + rec_len + u32(buf, pos + 8)[0]
-                if end > size:
-                    break
-                n += 1
-                if select(buf, pos + rec_len, end):
-                    sec, frac, _incl, orig = rec(buf, pos)
-                    kept.append(Frame(n, sec + frac / divisor, linktype, buf[pos + rec_len:end], orig))
-                pos = end
-            stats.prefiltered += n - n_before - len(kept)
-            n_before = n
+            kept, stop = walk(buf, pos)
+            offset += stop - pos
             yield from kept
-            # Refill: keep the partial record, read on.
-            incl = u32(buf, pos + 8)[0] if pos + 12 <= size else 0
+            # A record straddles the chunk end: complete it with the first bytes
+            # of the next chunk (a small copy), then go on in that chunk.  Never
+            # glue whole chunks together: that copy costs as much as the walk.
+            tail = buf[stop:]
+            incl = u32(tail, 8)[0] if len(tail) >= 12 else 0
             if incl > MAX_RECORD:
-                stats.truncated = (f"corrupt record header at frame {n + 1} (file offset "
-                                   f"{offset_base + pos}): captured length {incl}; reading stopped")
+                stats.truncated = (f"corrupt record header at frame {n + 1} (file offset {offset}): "
+                                   f"captured length {incl}; reading stopped")
                 break
-            more = f.read(max(CHUNK, incl + rec_len))
-            offset_base += pos
-            buf = buf[pos:] + more
-            pos = 0
+            need = rec_len + incl - len(tail) if len(tail) >= rec_len else rec_len - len(tail)
+            more = f.read(max(CHUNK, need))
             if not more:
-                if buf:
-                    what = (f"{len(buf) - rec_len} of {incl} bytes present" if len(buf) >= rec_len
-                            else f"{len(buf)} of {rec_len} record header bytes present")
-                    stats.truncated = (f"capture ends inside frame {n + 1} (file offset {offset_base}): {what}")
+                if tail:
+                    what = (f"{len(tail) - rec_len} of {incl} bytes present" if len(tail) >= rec_len
+                            else f"{len(tail)} of {rec_len} record header bytes present")
+                    stats.truncated = f"capture ends inside frame {n + 1} (file offset {offset}): {what}"
                 break
+            if len(tail) < rec_len:  # not even the record header: glue it on, walk on
+                buf, pos = tail + more, 0
+                continue
+            kept, _ = walk(tail + more[:need], 0)
+            yield from kept
+            if len(more) < need:
+                stats.truncated = (f"capture ends inside frame {n + 1} (file offset {offset}): "
+                                   f"{len(tail) + len(more) - rec_len} of {incl} bytes present")
+                break
+            offset += len(tail) + need
+            buf, pos = more, need
     finally:
         stats.frames += n
         stats.linktypes[linktype] += n
