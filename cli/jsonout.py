@@ -35,11 +35,15 @@ def encode_packet(pkt: Packet, _flow_cache: dict = {}) -> str:
     return _encode(pkt.to_dict()) + "\n"
 
 
-def write_packets(packets: Iterable[Packet], out: TextIO) -> int:
-    """Write one JSON line per packet; returns the count."""
+def write_packets(packets: Iterable[Packet], out: TextIO, batch: int = 256) -> int:
+    """Write one JSON line per packet, ``batch`` lines per write; returns the count."""
     n = 0
-    write = out.write
+    lines: list[str] = []
     for pkt in packets:
-        write(encode_packet(pkt))
+        lines.append(encode_packet(pkt))
         n += 1
+        if len(lines) >= batch:
+            out.write("".join(lines))
+            lines.clear()
+    out.write("".join(lines))
     return n

@@ -398,6 +398,14 @@ def _walk_v6(nxt: int, data: bytes):
 # --------------------------------------------------------------------------
 # Fast lane for plain ESP (see the module docstring)
 
+#: Link types whose IP header is at a fixed offset with nothing to check but the
+#: Ethernet type (Ethernet) or the IP version (the others).
+_FAST_IP_OFFSET = {lt: off for lt, off in prefilter.IP_OFFSET.items()
+                   if lt not in (prefilter.LINKTYPE_SLL, prefilter.LINKTYPE_SLL2)}
+#: (source, destination) address bytes -> their text, for the fast lane
+_ADDR_PAIRS: dict[bytes, tuple[str, str]] = {}
+
+
 def fast_esp(frame: Frame, ports: frozenset[int]) -> Datagram | None:
     """Datagram for a plain ESP or ESP-in-UDP frame, read at fixed offsets; else None.
 
@@ -408,9 +416,16 @@ def fast_esp(frame: Frame, ports: frozenset[int]) -> Datagram | None:
     marker, not a keepalive).  Captured bytes beyond the IP length
     (Ethernet padding) are cut off; a packet truncated by the capture, or
     anything else, is left to the dpkt path, which notes it.
+
+    It runs once per ESP packet of the capture: its lookups are bound
+    locally and the address pair is looked up in one step.
     """
-    b = frame.data
-    q = _FAST_IP_OFFSET.get(frame.linktype)
+    return _fast_esp(frame.data, frame.linktype, frame.number, frame.time, ports)
+
+
+def _fast_esp(b: bytes, linktype: int, number: int, time: float, ports: frozenset[int],
+              _offsets=_FAST_IP_OFFSET, _pairs=_ADDR_PAIRS, Datagram=Datagram) -> Datagram | None:
+    q = _offsets.get(linktype)
     if q is None:
         return None
     end = len(b)
@@ -428,7 +443,7 @@ def fast_esp(frame: Frame, ports: frozenset[int]) -> Datagram | None:
                 return None
             end = q + 40 + plen
         proto = b[q + 6]
-        src, dst = b[q + 8:q + 24], b[q + 24:q + 40]
+        pair = b[q + 8:q + 40]
         t = q + 40
     elif v == 4:
         hl = (b[q] & 15) << 2
@@ -440,17 +455,20 @@ def fast_esp(frame: Frame, ports: frozenset[int]) -> Datagram | None:
                 return None
             end = q + total
         proto = b[q + 9]
-        src, dst = b[q + 12:q + 16], b[q + 16:q + 20]
+        pair = b[q + 12:q + 20]
         t = q + hl
     else:
         return None
-    cache = _addr_cache
-    s = cache.get(src) or addr(src)
-    d = cache.get(dst) or addr(dst)
+    names = _pairs.get(pair)
+    if names is None:
+        half = len(pair) // 2
+        names = (addr(pair[:half]), addr(pair[half:]))
+        if len(_pairs) < 65536:
+            _pairs[pair] = names
     if proto == 50:
         if end - t < 8:
             return None
-        return Datagram(frame.number, frame.time, v, s, d, 50, None, None, "esp", b[t:end])
+        return Datagram(number, time, v, names[0], names[1], 50, None, None, "esp", b[t:end])
     if proto != 17 or end - t < 16:
         return None
     sport = (b[t] << 8) | b[t + 1]
@@ -462,10 +480,4 @@ def fast_esp(frame: Frame, ports: frozenset[int]) -> Datagram | None:
         return None
     if b[t + 8:t + 12] == NON_ESP_MARKER:
         return None
-    return Datagram(frame.number, frame.time, v, s, d, 17, sport, dport, "esp", b[t + 8:t + ulen], False, True)
-
-
-#: Link types whose IP header is at a fixed offset with nothing to check but the
-#: Ethernet type (Ethernet) or the IP version (the others).
-_FAST_IP_OFFSET = {lt: off for lt, off in prefilter.IP_OFFSET.items()
-                   if lt not in (prefilter.LINKTYPE_SLL, prefilter.LINKTYPE_SLL2)}
+    return Datagram(number, time, v, names[0], names[1], 17, sport, dport, "esp", b[t + 8:t + ulen], False, True)

@@ -84,7 +84,12 @@ def read_in_worker(path: str, ports: frozenset[int], stats: Stats, fast: bool = 
                     stats.first_time = extra[1]
                 if progress is not None and extra[0]:
                     progress(extra[0])
-                for frame in _unpack_batch(payload):
+                blob, ints, times = payload
+                pos = 0
+                for i, t in enumerate(times):  # _pack_batch's layout, unpacked inline: this runs per frame
+                    number, linktype, wire_len, interface, length = ints[5 * i:5 * i + 5]
+                    frame = Frame(number, t, linktype, blob[pos:pos + length], wire_len, interface)
+                    pos += length
                     d = fast_esp(frame, ports) if fast else None
                     yield frame if d is None else d
             elif kind == "error":
@@ -103,20 +108,13 @@ def read_in_worker(path: str, ports: frozenset[int], stats: Stats, fast: bool = 
 
 
 def _pack_batch(frames: list[Frame]) -> tuple[bytes, array, array]:
-    """Frames as three flat buffers (pickled by memcpy): the data, 5 ints and 1 float each."""
+    """Frames as three flat buffers (pickled by memcpy): the data, 5 ints and 1 float each.
+
+    :func:`read_in_worker` unpacks them."""
     ints = array("q")
     for f in frames:
         ints.extend((f.number, f.linktype, f.wire_len, f.interface, len(f.data)))
     return b"".join(f.data for f in frames), ints, array("d", [f.time for f in frames])
-
-
-def _unpack_batch(batch: tuple[bytes, array, array]) -> Iterator[Frame]:
-    blob, ints, times = batch
-    pos = 0
-    for i, t in enumerate(times):
-        number, linktype, wire_len, interface, length = ints[5 * i:5 * i + 5]
-        yield Frame(number, t, linktype, blob[pos:pos + length], wire_len, interface)
-        pos += length
 
 
 def _worker(path: str, ports: frozenset[int], conn) -> None:
