@@ -65,7 +65,7 @@ class Dissector:
             try:
                 esp = decode_esp(d.payload, d.udp_encap)
             except ValueError as e:
-                stats.undecodable[f"ESP: {e}"] += 1
+                stats.undecodable[f"ESP: {e}"] += len(d.fragments) or 1
                 return None
             stats.esp += 1
             if esp.seq is None:
@@ -82,7 +82,7 @@ class Dissector:
         try:
             msg = decode_message(d.payload)
         except Exception as e:  # a decoder bug must not end the run; it is counted and reported
-            stats.undecodable[f"internal ISAKMP decoder error ({type(e).__name__}: {e})"] += 1
+            stats.undecodable[f"internal ISAKMP decoder error ({type(e).__name__}: {e})"] += len(d.fragments) or 1
             return None
         stats.isakmp += 1
         if msg.has_errors:
