@@ -50,10 +50,10 @@ class Dissector:
                 yield Packet(item, None, decode_esp(item.payload, item.udp_encap))
                 continue
             for d in net.decode(item):
-                if d.fragments:
-                    stats.fragment_frames += len(d.fragments) - 1
                 pkt = self._packet(d)
                 if pkt is not None:
+                    if d.fragments:  # its other frames are accounted for here (shown: the last one)
+                        stats.fragment_frames += len(d.fragments) - 1
                     yield pkt
         net.finish()
         if stats.prefiltered:
