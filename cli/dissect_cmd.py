@@ -50,7 +50,7 @@ def run_dissect(args: argparse.Namespace) -> int:
             if args.json:
                 jsonout.write_packets(dis.packets(), sys.stdout)
             else:
-                _print_packets(dis, args.verbose)
+                _print_packets(dis, args.verbose, args.time_format)
         except CaptureError as e:
             print(f"ikescope: {e}", file=sys.stderr)
             return EXIT_UNUSABLE
@@ -68,7 +68,7 @@ def run_dissect(args: argparse.Namespace) -> int:
     return EXIT_PARTIAL if partial else EXIT_OK
 
 
-def _print_packets(dis: Dissector, verbose: bool) -> None:
+def _print_packets(dis: Dissector, verbose: bool, time_format: str = "r") -> None:
     """The packet list or the details trees: with rich's colours on a terminal,
     as plain text (the same characters, written directly) to a file or pipe."""
     from . import render
@@ -85,11 +85,11 @@ def _print_packets(dis: Dissector, verbose: bool) -> None:
         if first:
             t0 = dis.stats.first_time if dis.stats.first_time is not None else pkt.datagram.time
             if not verbose:
-                show_row(render.header_row())
+                show_row(render.header_row(time_format))
             first = False
         if verbose:
             show_tree(render.frame_details(pkt))
         else:
-            show_row(render.row(pkt, t0))
+            show_row(render.row(pkt, t0, time_format))
     if first:
         show_row(render.Text("No ISAKMP/IKE or ESP packets decoded in this capture."))

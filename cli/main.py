@@ -42,7 +42,8 @@ class _Parser(argparse.ArgumentParser):
 def build_parser() -> argparse.ArgumentParser:
     ap = _Parser(
         prog="ikescope",
-        description="Dissect, decrypt and explain IKEv1/ISAKMP and ESP in packet captures.",
+        description="Dissect IKEv1/ISAKMP, IKEv2 and ESP in packet captures, the way Wireshark does, "
+                    "with each message's role in its exchange.",
         epilog="Exit codes: 0 ok, 1 done with undecodable or truncated input, 2 unusable input or "
                "arguments, 130 interrupted.")
     ap.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
@@ -58,6 +59,9 @@ def build_parser() -> argparse.ArgumentParser:
                      help="JSON Lines on stdout, one object per ISAKMP/ESP frame (see README)")
     d.add_argument("--ports", type=_ports, default=frozenset({500, 4500}), metavar="P[,P...]",
                    help="UDP ports carrying IKE (default 500,4500; 4500 follows RFC 3948 framing)")
+    d.add_argument("-t", dest="time_format", choices=("r", "a", "ad", "u", "ud", "e"), default="r",
+                   help="the list's Time column, as tshark -t: r seconds since the first frame (default), "
+                        "a/ad local time (and date), u/ud UTC time (and date), e epoch seconds")
     d.add_argument("--no-progress", action="store_true", help="never show a progress bar")
     return ap
 

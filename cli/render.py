@@ -12,7 +12,7 @@ from rich.console import Console
 from rich.text import Text
 from rich.tree import Tree
 
-from dissect.model import ERROR, Packet
+from dissect.model import ERROR, Packet, endpoint_text
 
 from .glyphs import GLYPHS, use_glyphs_for
 from dissect.payloads import Detail
@@ -20,13 +20,6 @@ from dissect import registry
 
 ROLE_STYLE = {"MM": "cyan", "AM": "cyan", "QM": "green", "INFO": "yellow", "TRANSACTION": "magenta",
               "ESP": "dim", "NAT-keepalive": "dim"}
-
-
-def endpoint_text(addr: str, port: int | None) -> str:
-    """``192.0.2.2:500``, ``[2001:db8::2]:500``, or the bare address for ESP."""
-    if port is None:
-        return addr
-    return f"[{addr}]:{port}" if ":" in addr else f"{addr}:{port}"
 
 
 BRACKET_MAX = 48  # characters of payload detail shown in the list (IDs can be long)
@@ -74,7 +67,32 @@ def _cells(values: list[str], first: int = 0) -> str:
     return "".join(f"{v:{COLUMNS[i][2]}{COLUMNS[i][1]}} " for i, v in enumerate(values, first))
 
 
-def row(pkt: Packet, t0: float) -> Text:
+def _local(t: float, fmt: str) -> str:
+    try:
+        return _dt.datetime.fromtimestamp(t).strftime(fmt)
+    except (ValueError, OSError, OverflowError):
+        return "?"
+
+
+def _utc(t: float, fmt: str) -> str:
+    try:
+        return _dt.datetime.fromtimestamp(t, _dt.timezone.utc).strftime(fmt)
+    except (ValueError, OSError, OverflowError):
+        return "?"
+
+
+#: The Time column's formats, as tshark's -t names them: (width, text of (time, first time))
+TIME_FORMATS = {
+    "r": (10, lambda t, t0: f"{t - t0:.6f}"),                        # seconds since the first frame
+    "a": (15, lambda t, t0: _local(t, "%H:%M:%S.%f")),               # local time of day
+    "ad": (26, lambda t, t0: _local(t, "%Y-%m-%d %H:%M:%S.%f")),     # local date and time
+    "u": (15, lambda t, t0: _utc(t, "%H:%M:%S.%f")),                 # UTC time of day
+    "ud": (26, lambda t, t0: _utc(t, "%Y-%m-%d %H:%M:%S.%f")),       # UTC date and time
+    "e": (17, lambda t, t0: f"{t:.6f}"),                             # epoch seconds
+}
+
+
+def row(pkt: Packet, t0: float, time_format: str = "r") -> Text:
     """One line of the packet list."""
     d = pkt.datagram
     role = pkt.role
@@ -91,8 +109,9 @@ def row(pkt: Packet, t0: float) -> Text:
         exchange = "ESP"
     elif pkt.icmp is not None:
         exchange = "ICMP" if pkt.icmp.version == 4 else "ICMPv6"
-    t = Text(_cells([str(d.frame), f"{d.time - t0:.6f}", endpoint_text(d.src, d.sport), GLYPHS["arrow"],
-                     endpoint_text(d.dst, d.dport), sa]))
+    width, when = TIME_FORMATS[time_format]
+    t = Text(_cells([str(d.frame)]) + f"{when(d.time, t0):>{width}} "
+             + _cells([endpoint_text(d.src, d.sport), GLYPHS["arrow"], endpoint_text(d.dst, d.dport), sa], 2))
     t.append(_cells([role], ROLE_COLUMN), style=ROLE_STYLE.get(pkt.role, ROLE_STYLE.get(pkt.role[:2], "")))
     t.append(_cells([exchange, msgid], ROLE_COLUMN + 1) + " ")
     if pkt.isakmp is not None:
@@ -118,8 +137,10 @@ def row(pkt: Packet, t0: float) -> Text:
     return t
 
 
-def header_row() -> Text:
-    return Text(_cells([title for title, _w, _a in COLUMNS]) + " Info", style="bold")
+def header_row(time_format: str = "r") -> Text:
+    titles = [title for title, _w, _a in COLUMNS]
+    return Text(_cells(titles[:1]) + f"{'Time':>{TIME_FORMATS[time_format][0]}} " + _cells(titles[2:], 2) + " Info",
+                style="bold")
 
 
 def utc_text(t: float) -> str:

@@ -13,6 +13,31 @@ from .glyphs import GLYPHS
 SA_LINES_MAX = 50  # IKE SA lines in the summary; a scan or a flood can make thousands
 
 
+#: The message that ends each phase-1 exchange: without it, phase 1 did not complete.
+LAST_OF_PHASE1 = {2: "MM6", 4: "AM3", 34: "IKE_AUTH response"}
+
+
+def sa_line(sa) -> str:
+    """One IKE SA: cookies, peers, the roles seen (with retransmissions), and what is missing."""
+    times = GLYPHS["times"]
+    roles = []
+    for role, count in sa.roles.items():
+        text = role if count == 1 else f"{role}{times}{count}"
+        resent = sa.retransmitted.get(role)
+        roles.append(text + (f" (+{resent} resent)" if resent else ""))
+    not_seen = "phase 1 not seen" if sa.version == 1 else "IKE_SA_INIT not seen"
+    exchange = registry.EXCHANGE_SHORT.get(sa.phase1_exchange or 0, not_seen)
+    guess = "?" if sa.evidence == GUESS else ""
+    line = (f"IKEv{sa.version} SA #{sa.index} {sa.icookie.hex()}/{sa.rcookie.hex()}: "
+            f"{sa.initiator} (initiator{guess}) {GLYPHS['both']} {sa.responder}, {exchange}; {', '.join(roles)}")
+    last = LAST_OF_PHASE1.get(sa.phase1_exchange)
+    if last and last not in sa.roles and last + "?" not in sa.roles:
+        line += f"; phase 1 did not complete (no {last})"
+    if sa.icmp_errors:
+        line += f"; {sa.icmp_errors} ICMP error(s) about it"
+    return line
+
+
 def summary_lines(stats: Stats, sas: Iterable) -> list[tuple[str, str]]:
     """What was read, what was skipped, what could not be decoded, and the IKE SAs."""
     fragments = f" (+{stats.fragment_frames} frames of IP fragments)" if stats.fragment_frames else ""
@@ -22,12 +47,7 @@ def summary_lines(stats: Stats, sas: Iterable) -> list[tuple[str, str]]:
               f"{sum(stats.skipped.values())} other frames skipped", "bold")]
     sas = list(sas)
     for sa in sas[:SA_LINES_MAX]:
-        seen = ", ".join(r if c == 1 else f"{r}{GLYPHS['times']}{c}" for r, c in sa.roles.items())
-        not_seen = "phase 1 not seen" if sa.version == 1 else "IKE_SA_INIT not seen"
-        ex = registry.EXCHANGE_SHORT.get(sa.phase1_exchange or 0, not_seen)
-        guess = "?" if sa.evidence == GUESS else ""
-        lines.append((f"IKEv{sa.version} SA #{sa.index} {sa.icookie.hex()}/{sa.rcookie.hex()}: "
-                      f"{sa.initiator} (initiator{guess}) {GLYPHS['both']} {sa.responder}, {ex}; {seen}", ""))
+        lines.append((sa_line(sa), ""))
     if len(sas) > SA_LINES_MAX:
         lines.append((f"... and {len(sas) - SA_LINES_MAX} more IKE SAs (each message carries its SA's number: "
                       f"the SA column of the list, \"sa\" in --json)", ""))

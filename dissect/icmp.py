@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from . import registry
+from .model import endpoint_text
 
 
 @dataclass(slots=True)
@@ -55,12 +56,11 @@ class IcmpError:
         return "UDP-encapsulated ESP" if self.spi is not None else "IKE"
 
     def summary(self) -> str:
-        """``Destination unreachable (Port unreachable) for IKE 192.0.2.2:500 → 192.0.2.3:500``."""
-        ports = (f":{self.sport} → {self.quoted_dst}:{self.dport}" if self.sport is not None
-                 else f" → {self.quoted_dst}")
+        """``Destination unreachable (Port unreachable) for IKE 192.0.2.2:500 -> 192.0.2.3:500``."""
         extra = f", SPI 0x{self.spi:08x}" if self.spi is not None else ""
         extra += f", MTU {self.mtu}" if self.mtu else ""
-        return f"{self.type_name} ({self.code_name}) for {self.about} {self.quoted_src}{ports}{extra}"
+        return (f"{self.type_name} ({self.code_name}) for {self.about} {endpoint_text(self.quoted_src, self.sport)}"
+                f" -> {endpoint_text(self.quoted_dst, self.dport)}{extra}")
 
     def to_dict(self) -> dict[str, Any]:
         d: dict[str, Any] = {"type": self.type, "code": self.code, "type_name": self.type_name,

@@ -20,6 +20,13 @@ NOTE = "note"
 CHAT = "chat"
 
 
+def endpoint_text(addr: str, port: int | None) -> str:
+    """``192.0.2.2:500``, ``[2001:db8::2]:500`` (RFC 3986 brackets), or the bare address without a port."""
+    if port is None:
+        return addr
+    return f"[{addr}]:{port}" if ":" in addr else f"{addr}:{port}"
+
+
 @dataclass(slots=True)
 class Expert:
     """A Wireshark-style expert note: something malformed or noteworthy.
@@ -181,10 +188,13 @@ class Packet:
             out["isakmp"] = self.isakmp.to_dict()
             if self.sa is not None:
                 out["isakmp"]["sa"] = self.sa.index
+                out["isakmp"]["from_initiator"] = d.src == self.sa.initiator
         elif self.esp is not None:
             out["esp"] = self.esp.to_dict()
         elif self.icmp is not None:
             out["icmp"] = self.icmp.to_dict()
+            if self.sa is not None:
+                out["icmp"]["sa"] = self.sa.index
         else:
             out["nat_keepalive"] = True
         if d.notes:

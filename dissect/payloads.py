@@ -413,7 +413,10 @@ class SaPayload(Payload):
         transforms = [t for p in self.proposals for t in p.transforms]
         if len(transforms) == 1:
             return transforms[0].summary()
-        return f"{len(self.proposals)} proposals, {len(transforms)} transforms" if transforms else ""
+        if not transforms:
+            return ""
+        p, t = len(self.proposals), len(transforms)
+        return f"{p} proposal{'s' if p > 1 else ''}, {t} transform{'s' if t > 1 else ''}"
 
 
 def _substructures(p: Payload, data: bytes, body_base: int, more: int, what: str, fmt: str):

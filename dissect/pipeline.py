@@ -7,6 +7,7 @@ grow with the number of non-IKE frames.
 """
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Callable, Iterator
 
 from . import prefilter, reader
@@ -15,6 +16,10 @@ from .isakmp import decode_message
 from .model import ERROR, Datagram, Expert, Packet, Stats
 from .netlayer import NetDecoder, icmp_error
 from .session import SessionTracker
+
+
+#: Packets held back at most while a phase-1 role may still be corrected.
+HOLD_BACK = 64
 
 
 class Dissector:
@@ -41,20 +46,36 @@ class Dissector:
         self.tracker = SessionTracker()
 
     def packets(self) -> Iterator[Packet]:
+        """Packets in capture order.
+
+        While the initiator of some IKE SA is still a guess (a capture that
+        starts after MM2), up to :data:`HOLD_BACK` packets are held back, so
+        that the phase-1 roles they carry are the corrected ones when the
+        capture shows who the initiator is (see :mod:`dissect.session`).
+        """
         stats = self.stats
         net = NetDecoder(stats, self.ike_ports)
+        held: deque[Packet] = deque()
+        guesses = self.tracker.open_guesses
         read = reader.read_in_worker if self.parallel else reader.frames_and_esp
         for item in read(self.path, self.ike_ports, stats, self.fast, self.progress):
             if type(item) is Datagram:  # the ESP flood, from the fast lane: no dpkt
                 stats.esp += 1
-                yield Packet(item, None, decode_esp(item.payload, item.udp_encap))
-                continue
-            for d in net.decode(item):
-                pkt = self._packet(d)
-                if pkt is not None:
-                    if d.fragments:  # its other frames are accounted for here (shown: the last one)
-                        stats.fragment_frames += len(d.fragments) - 1
+                pkt = Packet(item, None, decode_esp(item.payload, item.udp_encap))
+                if not held:
                     yield pkt
+                    continue
+                held.append(pkt)
+            else:
+                for d in net.decode(item):
+                    pkt = self._packet(d)
+                    if pkt is not None:
+                        if d.fragments:  # its other frames are accounted for here (shown: the last one)
+                            stats.fragment_frames += len(d.fragments) - 1
+                        held.append(pkt)
+            while held and (not guesses or len(held) > HOLD_BACK):
+                yield held.popleft()
+        yield from held
         net.finish()
         if stats.prefiltered:
             stats.skipped["not IKE/ESP"] += stats.prefiltered
@@ -78,7 +99,11 @@ class Dissector:
             return Packet(d)
         if d.kind == "icmp-error":
             stats.icmp_errors += 1
-            return Packet(d, icmp=icmp_error(d.ip_version, d.payload, self.ike_ports))
+            err = icmp_error(d.ip_version, d.payload, self.ike_ports)
+            sa = self.tracker.sa_of(err.icookie) if err.icookie else None
+            if sa is not None:
+                sa.icmp_errors += 1
+            return Packet(d, icmp=err, sa=sa)
         try:
             msg = decode_message(d.payload)
         except Exception as e:  # a decoder bug must not end the run; it is counted and reported

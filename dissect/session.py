@@ -77,6 +77,8 @@ class IkeSa:
     evidence: int = GUESS
     phase1_exchange: int | None = None
     roles: Counter = field(default_factory=Counter)
+    retransmitted: Counter = field(default_factory=Counter)  # role -> copies sent again
+    icmp_errors: int = 0  # ICMP errors that quote one of its messages
     messages: int = 0
     first_frame: int = 0
     last_frame: int = 0
@@ -99,7 +101,7 @@ class IkeSa:
                 "initiator": self.initiator, "responder": self.responder,
                 "phase1_exchange": registry.EXCHANGE_TYPES.get(self.phase1_exchange or -1),
                 "messages": self.messages, "first_frame": self.first_frame, "last_frame": self.last_frame,
-                "roles": dict(self.roles)}
+                "roles": dict(self.roles), "retransmitted": dict(self.retransmitted)}
 
 
 def initiator_evidence(msg: Message, first_encrypted_mm: bool) -> tuple[int, bool] | None:
@@ -139,6 +141,16 @@ class SessionTracker:
 
     def __init__(self) -> None:
         self.sas: dict[tuple[int, bytes], IkeSa] = {}
+        #: numbers of the IKE SAs whose phase-1 labels may still change (see the module doc)
+        self.open_guesses: set[int] = set()
+
+    def sa_of(self, icookie: bytes) -> IkeSa | None:
+        """The IKE SA with this initiator cookie (IKEv1 first, then IKEv2), if seen."""
+        return self.sas.get((1, icookie)) or self.sas.get((2, icookie))
+
+    def _close_guess(self, sa: IkeSa) -> None:
+        sa._guessed.clear()
+        self.open_guesses.discard(sa.index)
 
     def add(self, pkt: Packet) -> None:
         msg: Message = pkt.isakmp
@@ -165,14 +177,19 @@ class SessionTracker:
         first = sa._recent.get(digest)
         if first is not None:
             msg.retransmission_of, msg.role = first
+            sa.retransmitted[msg.role] += 1
         else:
             msg.role = self._role(sa, msg, d)
             sa.roles[msg.role] += 1
             sa._recent[digest] = [d.frame, msg.role]
             if len(sa._recent) > RECENT_MESSAGES:
                 sa._recent.popitem(last=False)
-        if sa.evidence == GUESS and h.exchange_type in PHASE1 and len(sa._guessed) < GUESSED_MAX:
-            sa._guessed.append((pkt, digest))
+        if sa.evidence == GUESS:
+            if h.exchange_type in PHASE1 and len(sa._guessed) < GUESSED_MAX:
+                sa._guessed.append((pkt, digest))
+                self.open_guesses.add(sa.index)
+            elif h.exchange_type not in PHASE1:  # phase 1 is over: no evidence can come any more
+                self._close_guess(sa)
 
     def _learn_initiator(self, sa: IkeSa, msg: Message, d: Datagram) -> None:
         main_mode = msg.header.exchange_type == 2
@@ -195,6 +212,7 @@ class SessionTracker:
             sa.initiator, sa.responder = initiator, (d.dst if from_initiator else d.src)
         if was_guess:
             self._relabel_phase1(sa)
+            self._close_guess(sa)
 
     @staticmethod
     def _relabel_phase1(sa: IkeSa) -> None:
@@ -202,14 +220,14 @@ class SessionTracker:
         for p, digest in sa._guessed:
             m = p.isakmp
             new = phase1_role(m, p.datagram.src == sa.initiator)
-            if m.retransmission_of is None:
-                sa.roles[m.role] -= 1
-                sa.roles[new] += 1
-                if digest in sa._recent:
-                    sa._recent[digest][1] = new
+            counts = sa.roles if m.retransmission_of is None else sa.retransmitted
+            counts[m.role] -= 1
+            counts[new] += 1
+            if m.retransmission_of is None and digest in sa._recent:
+                sa._recent[digest][1] = new
             m.role = new
         sa.roles += Counter()  # drop the emptied counts
-        sa._guessed.clear()
+        sa.retransmitted += Counter()
 
     def _role(self, sa: IkeSa, msg: Message, d: Datagram) -> str:
         h = msg.header

@@ -57,3 +57,17 @@ def test_other_icmp_is_counted_not_shown(tmp_path):
     pkts, stats = _packets(tmp_path, [echo, about_dns])
     assert pkts == []
     assert stats.frames == 2 and sum(stats.skipped.values()) == 2
+
+
+def test_icmp_error_is_linked_to_the_ike_sa_it_quotes(tmp_path):
+    """The quoted ISAKMP cookies name IKE SA #1: the ICMP row carries it, and so does the SA's summary."""
+    from cli.summary import summary_lines
+
+    mm1 = S.ip(4, 17, S.udp(500, 500, S.MM1))
+    err = S.ip(4, 1, _icmp(3, 3, 0, mm1[:20 + 8 + 28]), reverse=True)
+    path = S.write_pcap(tmp_path / "linked.pcap", 1, [(1, 0, S.ethernet(mm1)), (2, 0, S.ethernet(err))])
+    d = Dissector(str(path))
+    pkts = list(d.packets())
+    assert pkts[1].sa is pkts[0].sa and pkts[1].to_dict()["icmp"]["sa"] == 1
+    sa_line = [text for text, _s in summary_lines(d.stats, d.tracker.sas.values()) if text.startswith("IKEv1 SA #1")][0]
+    assert "1 ICMP error(s) about it" in sa_line and "phase 1 did not complete (no MM6)" in sa_line

@@ -34,15 +34,16 @@ def _roles_as_yielded_and_final(path):
 
 
 def test_capture_starting_at_mm4(tmp_path):
-    """MM4 first: the initiator is a guess until MM5 (the first encrypted message after it) shows it."""
+    """MM4 first: the initiator is a guess until MM5 (the first encrypted message after it) shows it;
+    the packets are held back until then, so even a stream consumer sees the corrected MM4."""
     truth = json.loads((CASE / "truth.json").read_text())
     mm4 = truth["frames"]["MM4"][0]
     path = tmp_path / "from-mm4.pcap"
     _slice(CASE / "capture.pcap", path, mm4)
     seen, final, d = _roles_as_yielded_and_final(path)
-    assert seen[0][1] == "MM3?"          # as first shown: a guess, marked as one
-    assert seen[1][1] == "MM5"           # MM5 settles who the initiator is
-    assert final[1] == "MM4"             # ... and the first label is corrected
+    assert seen[0][1] == "MM4"           # corrected before it was handed out
+    assert seen[1][1] == "MM5"           # MM5 settled who the initiator is
+    assert final[1] == "MM4"
     sa = next(iter(d.tracker.sas.values()))
     assert sa.initiator == truth["initiator"]["addr"]
 
@@ -51,8 +52,9 @@ def test_capture_starting_at_mm6_stays_a_guess(tmp_path):
     truth = json.loads((CASE / "truth.json").read_text())
     path = tmp_path / "from-mm6.pcap"
     _slice(CASE / "capture.pcap", path, truth["frames"]["MM6"][0])
-    seen, final, _d = _roles_as_yielded_and_final(path)
+    seen, final, d = _roles_as_yielded_and_final(path)
     assert seen[0][1] == "MM5?" and final[1] == "MM5?"   # nothing later can tell MM5 from MM6
+    assert not d.tracker.open_guesses  # Quick Mode ended phase 1: nothing is held back any more
     assert [r for _f, r in seen[1:4]] == ["QM1", "QM2", "QM3"]
 
 
