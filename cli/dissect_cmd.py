@@ -56,7 +56,7 @@ def run_dissect(args: argparse.Namespace) -> int:
             return EXIT_UNUSABLE
     stats = dis.stats
     use_glyphs_for(sys.stderr if args.json else sys.stdout)
-    lines = summary_lines(stats, dis.tracker.sas.values())
+    lines = summary_lines(stats, dis.tracker.sas.values(), dis.tracker.forgotten)
     if args.json:  # plain text on stderr; stdout stays JSON Lines only
         sys.stderr.write("".join(text + "\n" for text, _style in lines))
     else:
@@ -74,7 +74,8 @@ def _print_packets(dis: Dissector, verbose: bool, time_format: str = "r") -> Non
     from . import render
     console = render.make_console()
     if console.is_terminal:
-        show_row, show_tree = console.print, lambda d: (console.print(render.rich_tree(d)), console.print())
+        show_row = console.print
+        show_tree = lambda d: (console.print(render.rich_tree(d), soft_wrap=False), console.print())  # noqa: E731
     else:
         write = sys.stdout.write
         show_row = lambda text: write(text.plain + "\n")  # noqa: E731

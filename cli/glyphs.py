@@ -3,8 +3,8 @@ from __future__ import annotations
 
 #: The few non-ASCII characters of our output, and their ASCII stand-ins for a
 #: stdout that cannot encode them (LANG=C, a latin-1 console).
-UNICODE_GLYPHS = {"times": "×", "arrow": "→", "both": "↔", "branch": "├── ", "last": "└── ", "pipe": "│   "}
-ASCII_GLYPHS = {"times": "x", "arrow": "->", "both": "<->", "branch": "|-- ", "last": "`-- ", "pipe": "|   "}
+UNICODE_GLYPHS = {"times": "×", "arrow": "→", "both": "↔", "more": "…", "branch": "├── ", "last": "└── ", "pipe": "│   "}
+ASCII_GLYPHS = {"times": "x", "arrow": "->", "both": "<->", "more": "...", "branch": "|-- ", "last": "`-- ", "pipe": "|   "}
 GLYPHS = dict(UNICODE_GLYPHS)
 
 

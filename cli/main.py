@@ -95,6 +95,10 @@ def main(argv: list[str] | None = None) -> int:
         # the reader went away (e.g. `| head`): stop quietly
         quiet_stdout()
         return EXIT_OK
+    except OSError as e:  # the output cannot be written (a full disk, a closed terminal)
+        print(f"ikescope: cannot write the output: {e.strerror or e}", file=sys.stderr)
+        quiet_stdout()
+        return EXIT_UNUSABLE
     return EXIT_OK
 
 
@@ -106,7 +110,11 @@ def quiet_stdout() -> None:
 
 def entry() -> None:
     """Console-script entry point."""
-    sys.exit(main())
+    try:
+        code = main()
+    except KeyboardInterrupt:  # before main's own handler was in place
+        code = EXIT_INTERRUPTED
+    sys.exit(code)
 
 
 if __name__ == "__main__":

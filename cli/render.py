@@ -26,7 +26,7 @@ BRACKET_MAX = 48  # characters of payload detail shown in the list (IDs can be l
 
 
 def _clip(text: str) -> str:
-    return text if len(text) <= BRACKET_MAX else text[:BRACKET_MAX - 1] + "…"
+    return text if len(text) <= BRACKET_MAX else text[:BRACKET_MAX - 1] + GLYPHS["more"]
 
 
 def payload_labels(pkt: Packet) -> str:

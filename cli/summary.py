@@ -5,7 +5,7 @@ from collections.abc import Iterable
 
 from dissect import registry
 from dissect.model import Stats
-from dissect.session import GUESS
+from dissect.session import GUESS, MAX_SAS
 
 from .glyphs import GLYPHS
 
@@ -17,11 +17,19 @@ SA_LINES_MAX = 50  # IKE SA lines in the summary; a scan or a flood can make tho
 LAST_OF_PHASE1 = {2: "MM6", 4: "AM3", 34: "IKE_AUTH response"}
 
 
+_ROLE_GROUPS = {"MM": 0, "AM": 0, "QM": 1, "TR": 2, "IN": 3}
+
+
+def _role_order(item: tuple[str, int]) -> tuple[int, str]:
+    """Phase-1 roles first (MM1..MM6), then Quick Mode, Transaction, Informational, the rest."""
+    return _ROLE_GROUPS.get(item[0][:2], 4), item[0]
+
+
 def sa_line(sa) -> str:
     """One IKE SA: cookies, peers, the roles seen (with retransmissions), and what is missing."""
     times = GLYPHS["times"]
     roles = []
-    for role, count in sa.roles.items():
+    for role, count in sorted(sa.roles.items(), key=_role_order):
         text = role if count == 1 else f"{role}{times}{count}"
         resent = sa.retransmitted.get(role)
         roles.append(text + (f" (+{resent} resent)" if resent else ""))
@@ -38,22 +46,24 @@ def sa_line(sa) -> str:
     return line
 
 
-def summary_lines(stats: Stats, sas: Iterable) -> list[tuple[str, str]]:
+def summary_lines(stats: Stats, sas: Iterable, forgotten: int = 0) -> list[tuple[str, str]]:
     """What was read, what was skipped, what could not be decoded, and the IKE SAs."""
     fragments = f" (+{stats.fragment_frames} frames of IP fragments)" if stats.fragment_frames else ""
     icmp = f", {stats.icmp_errors} ICMP errors about IKE/ESP" if stats.icmp_errors else ""
     lines = [(f"{stats.frames} frames read: {stats.isakmp} ISAKMP, {stats.esp} ESP, "
               f"{stats.keepalive} NAT keepalives{icmp}{fragments}; "
               f"{sum(stats.skipped.values())} other frames skipped", "bold")]
-    sas = list(sas)
+    sas = sorted(sas, key=lambda sa: sa.index)
     for sa in sas[:SA_LINES_MAX]:
         lines.append((sa_line(sa), ""))
     if len(sas) > SA_LINES_MAX:
         lines.append((f"... and {len(sas) - SA_LINES_MAX} more IKE SAs (each message carries its SA's number: "
                       f"the SA column of the list, \"sa\" in --json)", ""))
+    if forgotten:
+        lines.append((f"... and {forgotten} older IKE SAs forgotten (more than the {MAX_SAS} that are kept)", ""))
     if stats.truncated:
         lines.append((f"Note: {stats.truncated}", "yellow"))
-    for reason, n in stats.undecodable.items():
+    for reason, n in sorted(stats.undecodable.items(), key=lambda item: (-item[1], item[0])):
         lines.append((f"Not decoded: {n} {GLYPHS['times']} {reason}", "yellow"))
     if stats.malformed:
         lines.append((f"Malformed: {stats.malformed} ISAKMP/ESP message(s) with errors "

@@ -56,22 +56,22 @@ class CaptureError(Exception):
     """The file cannot be read as a capture; ``str(e)`` is a one-line reason."""
 
 
-def _gzip(f):
-    import gzip
-    return gzip.GzipFile(fileobj=f)
+def _gzip():
+    import zlib
+    return zlib.decompressobj(wbits=31)  # one gzip member (RFC 1952)
 
 
-def _xz(f):
+def _xz():
     import lzma
-    return lzma.LZMAFile(f)
+    return lzma.LZMADecompressor()  # one .xz (or .lzma) stream
 
 
-def _bzip2(f):
+def _bzip2():
     import bz2
-    return bz2.BZ2File(f)
+    return bz2.BZ2Decompressor()  # one bzip2 stream
 
 
-COMPRESSED = {  # magic -> (name, opener of a file object, or None if unsupported); imported when needed
+COMPRESSED = {  # magic -> (name, decompressor factory, or None if unsupported); imported when needed
     b"\x1f\x8b": ("gzip", _gzip),
     b"\xfd7zXZ\x00": ("xz", _xz),
     b"BZh": ("bzip2", _bzip2),
@@ -91,32 +91,35 @@ def read_frames(path: str, selector_for: SelectorFactory, stats: Stats,
     """Yield the frames of the capture at ``path`` that the selectors keep.
 
     ``path`` may be ``-`` for standard input, and the capture may be gzip,
-    xz or bzip2 compressed (as tshark reads them).  ``selector_for(linktype)``
-    is asked once per pcap file or pcapng interface.  ``progress(n)`` is
-    called with the number of bytes read after each chunk (uncompressed
-    files only).  Every record is counted in ``stats.frames``.
+    xz or bzip2 compressed.  ``selector_for(linktype)`` is asked once per
+    pcap file or pcapng interface.  ``progress(n)`` is called with the
+    number of bytes read from the file (compressed bytes for a compressed
+    file) after each read.  Every record is counted in ``stats.frames``.
 
     Raises :class:`CaptureError` for an unreadable file, a file that is
     neither pcap nor pcapng, or an unsupported link type (pcap), before any
-    frame is yielded.  A compressed stream that turns out corrupt ends the
-    reading like a truncated capture (``stats.truncated``).
+    frame is yielded.  A compressed stream that turns out corrupt, or a read
+    error later on, ends the reading like a truncated capture
+    (``stats.truncated``).
     """
     raw, name = _open(path)
     with raw:
-        magic = raw.peek(8)[:8]
-        for sig, (kind, opener) in COMPRESSED.items():
-            if magic.startswith(sig):
-                if opener is None:
-                    raise CaptureError(f"{name}: {kind}-compressed; decompress it first")
-                f = _Decompressing(opener(raw))
-                progress = None
-                break
-        else:
-            f = raw
         try:
-            yield from _read_any(f, selector_for, stats, name, progress)
+            head = raw.read(8)  # waits for 8 bytes (or the end), however the pipe delivers them
+        except OSError as e:
+            raise CaptureError(f"{name}: read error: {e.strerror or e}") from None
+        f = _Counting(_Rejoined(head, raw), progress)
+        kind = ""
+        for sig, (kind, factory) in COMPRESSED.items():
+            if head.startswith(sig):
+                if factory is None:
+                    raise CaptureError(f"{name}: {kind}-compressed; decompress it first")
+                f = _Decompressing(f, factory)
+                break
+        try:
+            yield from _read_any(f, selector_for, stats, name)
         except CaptureError:
-            if f is not raw and f.error:
+            if isinstance(f, _Decompressing) and f.error:
                 raise CaptureError(f"{name}: the {kind} data is corrupt or cut short before the first "
                                    f"frame ({f.error})") from None
             raise
@@ -124,41 +127,75 @@ def read_frames(path: str, selector_for: SelectorFactory, stats: Stats,
             if stats.frames == 0:
                 raise CaptureError(f"{name}: read error: {e.strerror or e}") from None
             stats.truncated = f"read error after frame {stats.frames}: {e.strerror or e}"
-        if f is not raw and f.error:
+        if isinstance(f, _Decompressing) and f.error:
             stats.truncated = (f"the compressed data is corrupt or cut short ({f.error}); "
                                + (stats.truncated or f"reading stopped after frame {stats.frames}"))
 
 
-class _Decompressing:
-    """A decompressing reader that hands out what it could decompress before an error.
+class _Rejoined:
+    """The bytes already read from the start of a file, then the rest of it."""
+    __slots__ = ("head", "f")
 
-    gzip/xz/bzip2 readers raise at a cut or a corrupt block and drop the
-    data of that read; reading in small pieces keeps everything before the
-    fault, which then reads like a truncated capture.  ``error`` says what
-    went wrong.
-    """
-
-    def __init__(self, f) -> None:
-        self.f = f
-        self.error: str | None = None
+    def __init__(self, head: bytes, f) -> None:
+        self.head, self.f = head, f
 
     def read(self, n: int) -> bytes:
-        parts, got = [], 0
-        while got < n and self.error is None:
-            try:
-                b = self.f.read1(min(n - got, 1 << 16))
-            except Exception as e:  # OSError, EOFError, lzma.LZMAError, zlib.error: a corrupt stream
-                self.error = str(e) or type(e).__name__
-                break
-            if not b:
-                break
-            parts.append(b)
-            got += len(b)
-        return b"".join(parts)
+        if self.head:
+            b, self.head = self.head[:n], self.head[n:]
+            return b + self.f.read(n - len(b)) if len(b) < n else b
+        return self.f.read(n)
+
+
+class _Decompressing:
+    """A gzip/xz/bzip2 stream, decompressed as it is read; concatenated streams follow on.
+
+    The compressed bytes are fed to the decompressor in small pieces, so
+    that everything decompressed before a cut or a corrupt block is handed
+    out, and the capture then reads as truncated; ``error`` says what went
+    wrong.
+    """
+    PIECE = 1 << 10  # small: a fault loses at most what this much input decompresses to
+
+    def __init__(self, raw, factory) -> None:
+        self.raw, self.factory = raw, factory
+        self.dec = factory()
+        self.out = bytearray()
+        self.error: str | None = None
+        self.done = False
+
+    def read(self, n: int) -> bytes:
+        while len(self.out) < n and not self.done:
+            self._more()
+        b = bytes(self.out[:n])
+        del self.out[:n]
+        return b
+
+    def _more(self) -> None:
+        if self.dec.eof:  # one stream ended: another may follow
+            rest = self.dec.unused_data
+            more = rest or self.raw.read(self.PIECE)
+            if not more:
+                self.done = True
+                return
+            self.dec = self.factory()
+            data = more
+        else:
+            data = self.raw.read(self.PIECE)
+            if not data:
+                self.done = True
+                self.error = "the compressed stream ends before its end marker"
+                return
+        try:
+            self.out += self.dec.decompress(data)
+        except Exception as e:  # zlib.error, lzma.LZMAError, OSError, EOFError: corrupt data
+            self.error = str(e) or type(e).__name__
+            self.done = True
 
 
 def _open(path: str) -> tuple[io.BufferedReader, str]:
     if path == "-":
+        if sys.stdin is None:
+            raise CaptureError("no standard input to read the capture from")
         return sys.stdin.buffer, "<stdin>"
     try:
         return open(path, "rb"), path
@@ -166,20 +203,19 @@ def _open(path: str) -> tuple[io.BufferedReader, str]:
         raise CaptureError(f"cannot open {path}: {e.strerror or e}") from None
 
 
-def _read_any(f, selector_for: SelectorFactory, stats: Stats, name: str,
-              progress: Callable[[int], None] | None) -> Iterator[Frame]:
+def _read_any(f, selector_for: SelectorFactory, stats: Stats, name: str) -> Iterator[Frame]:
     head = f.read(24)
     if len(head) < 4:
         raise CaptureError(f"{name}: not a capture file (only {len(head)} bytes)")
     if head[:4] == PCAPNG_MAGIC:
-        yield from _read_pcapng(_Counting(f, progress), head, selector_for, stats, name)
+        yield from _read_pcapng(f, head, selector_for, stats, name)
         return
     magic = struct.unpack("<I", head[:4])[0]
     if magic not in PCAP_MAGICS:
         raise CaptureError(f"{name}: not a pcap or pcapng file{_format_hint(head)}")
     if len(head) < 24:
         raise CaptureError(f"{name}: pcap file header is truncated ({len(head)} of 24 bytes)")
-    yield from _read_pcap(_Counting(f, progress), head, selector_for, stats, name)
+    yield from _read_pcap(f, head, selector_for, stats, name)
 
 
 def _format_hint(head: bytes) -> str:
@@ -209,7 +245,7 @@ class _Counting:
 # --------------------------------------------------------------------------
 # pcap
 
-def _read_pcap(f: _Counting, head: bytes, selector_for: SelectorFactory, stats: Stats,
+def _read_pcap(f, head: bytes, selector_for: SelectorFactory, stats: Stats,
                path: str) -> Iterator[Frame]:
     order, divisor, rec_len = PCAP_MAGICS[struct.unpack("<I", head[:4])[0]]
     linktype = struct.unpack(order + "I", head[20:24])[0] & LINKTYPE_MASK
@@ -334,7 +370,7 @@ def _parse_idb(block: bytes, little: bool, selector_for: SelectorFactory) -> _In
     return _Interface(linktype, selector_for(linktype), units, tsoffset, idb.snaplen)
 
 
-def _read_pcapng(f: _Counting, head: bytes, selector_for: SelectorFactory, stats: Stats,
+def _read_pcapng(f, head: bytes, selector_for: SelectorFactory, stats: Stats,
                  path: str) -> Iterator[Frame]:
     """pcapng blocks, in order.  A fault before any packet block is a :class:`CaptureError`;
     after that it ends the reading like a truncated file (``stats.truncated``)."""

@@ -30,7 +30,7 @@ from dpkt import ip6 as dip6
 from . import prefilter
 from .icmp import IcmpError
 from .model import WARNING, Datagram, Expert, Frame, Stats
-from .reassembly import Reassembler
+from .reassembly import DUPLICATE, Reassembler
 
 NAT_T_PORT = 4500
 IKE_PORT = 500
@@ -169,7 +169,7 @@ class NetDecoder:
                         self._skip(f"IP protocol {proto}", fragments)
                         return
                     key = (4, src, dst, proto, ip.id)
-                    if self._fragment(frame, key, ip.offset * 8, bool(ip.mf), payload, complete, notes,
+                    if self._fragment(frame, key, ip.offset * 8, bool(ip.mf), payload, complete, notes, fragments,
                                       lambda whole, frames: self._after_ip(frame, 4, src, dst, proto, whole, out, depth + 1, frames, notes)):
                         return
                 self._after_ip(frame, 4, src, dst, proto, payload, out, depth, fragments, notes)
@@ -187,22 +187,28 @@ class NetDecoder:
             self._bad(f"IPv{version} header: {e if isinstance(e, ValueError) else type(e).__name__}", fragments)
 
     def _v6_payload(self, frame, src, dst, nxt, data, out, depth, fragments, notes, complete=True) -> None:
+        if depth > MAX_NESTING:
+            self._bad(f"IP headers nested more than {MAX_NESTING} deep (IP-in-IP or fragments in fragments)",
+                      fragments)
+            return
         nxt, data, frag = _walk_v6(nxt, data)
         if frag is not None:
             if frag.nxt not in REASSEMBLED and frag.nxt not in V6_EXT_HEADERS:
                 self._skip(f"IP protocol {frag.nxt}", fragments)
                 return
             key = (6, src, dst, frag.id)
-            if self._fragment(frame, key, frag.frag_off * 8, bool(frag.m_flag), data[8:], complete, notes,
+            if self._fragment(frame, key, frag.frag_off * 8, bool(frag.m_flag), data[8:], complete, notes, fragments,
                               lambda whole, frames: self._v6_payload(frame, src, dst, frag.nxt, whole, out, depth + 1, frames, notes)):
                 return
             self._v6_payload(frame, src, dst, frag.nxt, data[8:], out, depth + 1, fragments, notes)
             return
         self._after_ip(frame, 6, src, dst, nxt, data, out, depth, fragments, notes)
 
-    def _fragment(self, frame, key, offset, more, data, complete, notes, done) -> bool:
+    def _fragment(self, frame, key, offset, more, data, complete, notes, fragments, done) -> bool:
         """Hand a fragment to the reassembler; ``done(payload, frames)`` runs when it completes.
 
+        ``fragments`` are the frames this fragment itself was reassembled
+        from (fragments inside an IP-in-IP datagram), else just its frame.
         Returns False when the caller should decode the fragment on its own:
         a first fragment (offset 0) that the capture cut short can never be
         reassembled, so, as Wireshark does, what was captured is decoded as
@@ -214,13 +220,16 @@ class NetDecoder:
                 notes.append(Expert(WARNING, "first IP fragment truncated by the capture: decoded without "
                                     "reassembly", None, "reassemble"))
                 return False
-            self._bad("IP fragment truncated by the capture", ())
+            self._bad("IP fragment truncated by the capture", fragments)
             return True
-        whole = self.reassembler.add(key, offset, more, data, frame.number)
+        whole = self.reassembler.add(key, offset, more, data, fragments or (frame.number,))
+        if whole is DUPLICATE:
+            self._skip("duplicate of an IP fragment already reassembled", fragments)
+            return True
         if whole is not None:
             if whole.conflict:
-                notes.append(Expert(WARNING, "overlapping IP fragments carry different bytes; the first received "
-                                    "were kept", None, "reassemble"))
+                notes.append(Expert(WARNING, "overlapping IP fragments carry different bytes; the bytes of the "
+                                    "piece that starts earlier in the datagram were kept", None, "reassemble"))
             done(whole.payload, whole.frames)
         return True
 

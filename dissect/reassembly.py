@@ -5,9 +5,12 @@ path MTU and arrive as IP fragments.  :class:`Reassembler` collects the
 fragments of each datagram, keyed by (IP version, source, destination,
 protocol, identification), and returns the whole payload once the first
 piece, the last piece (More Fragments clear) and every byte between them
-are in.  Overlapping pieces keep the bytes that arrived first; overlaps
-whose bytes differ are reported (``conflict``), as Wireshark's expert info
-does.
+are in.  Where pieces overlap, the one that starts earlier in the datagram
+wins (at the same offset, the first received, unless a later one is a
+longer copy of it); overlaps whose bytes differ are reported
+(``conflict``), as Wireshark's expert info does.  A copy of a fragment of a
+datagram that completed recently (a capture that sees every frame twice) is
+recognised as a duplicate and does not start a new datagram.
 
 Memory and time are bounded: at most ``max_pending`` datagrams and
 ``max_bytes`` bytes are held (the oldest datagram is dropped when a new one
@@ -30,6 +33,11 @@ class _Pending:
     total: int | None = None  # known once the last fragment (MF=0) arrived
     received: int = 0  # bytes of the distinct pieces (overlaps counted twice)
     conflict: bool = False
+
+
+#: What :meth:`Reassembler.add` returns for a copy of a fragment already reassembled.
+DUPLICATE = object()
+RECENT_DONE = 1024  # completed datagrams remembered for duplicate detection
 
 
 @dataclass(slots=True)
@@ -60,27 +68,35 @@ class Reassembler:
         self.max_bytes = max_bytes
         self._pending: OrderedDict[tuple, _Pending] = OrderedDict()
         self._held = 0  # bytes held over all pending datagrams
+        self._done: OrderedDict[tuple, set] = OrderedDict()  # key -> hashes of its (offset, piece)
         self.dropped_frames: dict[str, int] = {}
 
-    def add(self, key: tuple, offset: int, more: bool, data: bytes, frame: int) -> Reassembled | None:
-        """Add one fragment.
+    def add(self, key: tuple, offset: int, more: bool, data: bytes,
+            frames: tuple[int, ...]) -> Reassembled | object | None:
+        """Add one fragment, carried by ``frames`` (usually one frame).
 
         ``offset`` is in bytes from the start of the fragmentable part;
         ``more`` is the More Fragments flag; ``key`` identifies the datagram
-        (version, src, dst, protocol/next header, identification).
+        (version, src, dst, protocol/next header, identification).  Returns
+        the :class:`Reassembled` datagram when this fragment completes it,
+        :data:`DUPLICATE` for a copy of a fragment of a datagram that
+        completed recently, else None.
         """
         p = self._pending.get(key)
         if p is None:
+            done = self._done.get(key)
+            if done is not None and hash((offset, data)) in done:
+                return DUPLICATE
             while self._pending and (len(self._pending) >= self.max_pending or self._held > self.max_bytes):
                 self._drop(next(iter(self._pending)), "IP datagrams dropped from a full reassembly table")
             p = self._pending[key] = _Pending()
-        p.frames.append(frame)
+        p.frames.extend(frames)
         prev = p.pieces.get(offset)
-        added = prev is None
+        added = prev is None or (len(data) > len(prev) and data.startswith(prev))
         if added:
+            p.received += len(data) - (len(prev) if prev else 0)
+            self._held += len(data) - (len(prev) if prev else 0)
             p.pieces[offset] = data
-            p.received += len(data)
-            self._held += len(data)
         elif prev[:len(data)] != data[:len(prev)]:
             p.conflict = True
         if not more:
@@ -94,6 +110,9 @@ class Reassembler:
         if whole is None:
             return None
         self._forget(key)
+        self._done[key] = {hash(item) for item in p.pieces.items()}
+        if len(self._done) > RECENT_DONE:
+            self._done.popitem(last=False)
         return Reassembled(whole, tuple(p.frames), p.conflict)
 
     def _assemble(self, p: _Pending) -> bytes | None:

@@ -10,8 +10,10 @@ Which peer is the initiator, from the strongest evidence seen so far:
 2. A message with a zero responder cookie comes from the initiator (MM1, AM1).
 3. A Main or Aggressive Mode SA payload with a responder cookie comes from
    the responder (MM2, AM2).
-4. The first encrypted Main Mode message after an unencrypted one comes
-   from the initiator (MM5 follows MM4).
+4. The first encrypted Main Mode message, sent by the other peer than the
+   last unencrypted one, comes from the initiator (MM5 follows the
+   responder's MM4; if MM5 was lost, MM6 comes from MM4's sender and proves
+   nothing).
 5. Otherwise (the capture missed the start), the sender of the first
    message seen is taken as the initiator, and the phase-1 labels that
    depend on it end in ``?`` (``MM3?``) until stronger evidence arrives;
@@ -44,6 +46,7 @@ from .model import Datagram, Packet
 
 ZERO_COOKIE = b"\0" * 8
 PHASE1 = (2, 4)  # Main, Aggressive
+PHASE1_OVER = (6, 32)  # Transaction (mode-config/XAUTH) and Quick Mode come after phase 1
 
 # evidence strength for who the initiator is (higher wins)
 GUESS, FIRST_ENCRYPTED_MM, RESPONDER_SA, ZERO_RCOOKIE, IKEV2_FLAG = range(5)
@@ -53,11 +56,16 @@ GUESS, FIRST_ENCRYPTED_MM, RESPONDER_SA, ZERO_RCOOKIE, IKEV2_FLAG = range(5)
 #: Mode message IDs: memory per SA stays bounded however long the capture.
 RECENT_MESSAGES = 64
 RECENT_QUICK_MODES = 256
-#: Phase-1 messages labelled under a guessed initiator that can still be corrected.
+#: Phase-1 messages labelled under a guessed initiator that can still be
+#: corrected: per IKE SA, and over all of them.
 GUESSED_MAX = 16
+GUESSED_TOTAL_MAX = 4096
+#: IKE SAs kept (the least recently active are forgotten beyond this: a scan
+#: or a flood of new cookies must not make memory grow without bound).
+MAX_SAS = 100_000
 
 
-@dataclass
+@dataclass(slots=True)
 class IkeSa:
     """One IKE SA seen in the capture.
 
@@ -88,7 +96,7 @@ class IkeSa:
     _recent: OrderedDict = field(default_factory=OrderedDict, repr=False)
     # phase-1 packets labelled while the initiator was a guess, with their digests
     _guessed: list[tuple[Packet, bytes]] = field(default_factory=list, repr=False)
-    _plain_mm_seen: bool = field(default=False, repr=False)
+    _last_plain_mm_from: str | None = field(default=None, repr=False)
     _encrypted_mm_seen: bool = field(default=False, repr=False)
 
     @property
@@ -140,7 +148,10 @@ class SessionTracker:
     """Assigns each ISAKMP packet to its :class:`IkeSa` and labels its role, in capture order."""
 
     def __init__(self) -> None:
-        self.sas: dict[tuple[int, bytes], IkeSa] = {}
+        self.sas: OrderedDict[tuple[int, bytes], IkeSa] = OrderedDict()  # least recently active first
+        self.forgotten = 0  # IKE SAs dropped from a full table (MAX_SAS)
+        self._count = 0
+        self._guessed_total = 0
         #: numbers of the IKE SAs whose phase-1 labels may still change (see the module doc)
         self.open_guesses: set[int] = set()
 
@@ -149,6 +160,7 @@ class SessionTracker:
         return self.sas.get((1, icookie)) or self.sas.get((2, icookie))
 
     def _close_guess(self, sa: IkeSa) -> None:
+        self._guessed_total -= len(sa._guessed)
         sa._guessed.clear()
         self.open_guesses.discard(sa.index)
 
@@ -162,8 +174,15 @@ class SessionTracker:
         key = (h.major, h.icookie)
         sa = self.sas.get(key)
         if sa is None:
-            sa = self.sas[key] = IkeSa(h.icookie, h.major, len(self.sas) + 1, initiator=d.src, responder=d.dst,
+            if len(self.sas) >= MAX_SAS:
+                _key, old = self.sas.popitem(last=False)
+                self._close_guess(old)
+                self.forgotten += 1
+            self._count += 1
+            sa = self.sas[key] = IkeSa(h.icookie, h.major, self._count, initiator=d.src, responder=d.dst,
                                        first_frame=d.frame)
+        else:
+            self.sas.move_to_end(key)
         if sa.rcookie == ZERO_COOKIE and h.rcookie != ZERO_COOKIE:
             sa.rcookie = h.rcookie
         if sa.phase1_exchange is None and h.exchange_type in (2, 4, 34):
@@ -185,20 +204,23 @@ class SessionTracker:
             if len(sa._recent) > RECENT_MESSAGES:
                 sa._recent.popitem(last=False)
         if sa.evidence == GUESS:
-            if h.exchange_type in PHASE1 and len(sa._guessed) < GUESSED_MAX:
+            if (h.exchange_type in PHASE1 and len(sa._guessed) < GUESSED_MAX
+                    and self._guessed_total < GUESSED_TOTAL_MAX):
                 sa._guessed.append((pkt, digest))
+                self._guessed_total += 1
                 self.open_guesses.add(sa.index)
-            elif h.exchange_type not in PHASE1:  # phase 1 is over: no evidence can come any more
+            elif h.exchange_type in PHASE1_OVER:  # phase 1 is over: no evidence can come any more
                 self._close_guess(sa)
 
     def _learn_initiator(self, sa: IkeSa, msg: Message, d: Datagram) -> None:
         main_mode = msg.header.exchange_type == 2
-        first_encrypted = main_mode and msg.encrypted and sa._plain_mm_seen and not sa._encrypted_mm_seen
+        first_encrypted = (main_mode and msg.encrypted and not sa._encrypted_mm_seen
+                           and sa._last_plain_mm_from not in (None, d.src))
         if main_mode:
             if msg.encrypted:
                 sa._encrypted_mm_seen = True
             else:
-                sa._plain_mm_seen = True
+                sa._last_plain_mm_from = d.src
         ev = initiator_evidence(msg, first_encrypted)
         if ev is None:
             return
