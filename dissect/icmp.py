@@ -22,7 +22,8 @@ class IcmpError:
     ``quoted_proto`` is 17 (UDP) or 50 (ESP); ``sport``/``dport`` are set for
     UDP; ``spi``/``seq`` for ESP (plain, or UDP-encapsulated when enough of
     it is quoted); ``icookie``/``rcookie`` when an ISAKMP header is quoted.
-    ``mtu`` is the next-hop MTU of "fragmentation needed" / "packet too big".
+    ``mtu`` is the next-hop MTU of "fragmentation needed" / "packet too big";
+    ``keepalive`` says the quoted packet is an RFC 3948 NAT keepalive.
     """
     version: int
     type: int
@@ -37,6 +38,7 @@ class IcmpError:
     icookie: bytes | None = None
     rcookie: bytes | None = None
     mtu: int | None = None
+    keepalive: bool = False
 
     @property
     def type_name(self) -> str:
@@ -50,16 +52,19 @@ class IcmpError:
 
     @property
     def about(self) -> str:
-        """What the quoted packet was: ``IKE``, ``ESP`` or ``UDP-encapsulated ESP``."""
+        """What the quoted packet was: ``IKE``, ``ESP``, ``UDP-encapsulated ESP`` or ``NAT keepalive``."""
         if self.quoted_proto == 50:
             return "ESP"
+        if self.keepalive:
+            return "NAT keepalive"
         return "UDP-encapsulated ESP" if self.spi is not None else "IKE"
 
     def summary(self) -> str:
         """``Destination unreachable (Port unreachable) for IKE 192.0.2.2:500 -> 192.0.2.3:500``."""
         extra = f", SPI 0x{self.spi:08x}" if self.spi is not None else ""
         extra += f", MTU {self.mtu}" if self.mtu else ""
-        return (f"{self.type_name} ({self.code_name}) for {self.about} {endpoint_text(self.quoted_src, self.sport)}"
+        code = f" ({self.code_name})" if self.code_name else ""
+        return (f"{self.type_name}{code} for {self.about} {endpoint_text(self.quoted_src, self.sport)}"
                 f" -> {endpoint_text(self.quoted_dst, self.dport)}{extra}")
 
     def to_dict(self) -> dict[str, Any]:

@@ -339,22 +339,25 @@ def icmp_error(version: int, icmp: bytes, ports: frozenset[int]) -> IcmpError | 
     elif version == 6 and typ == 2:
         mtu = struct.unpack_from(">I", icmp, 4)[0]
     quoted = icmp[8:]
+    if not quoted or quoted[0] >> 4 != version:  # ICMPv4 quotes IPv4, ICMPv6 quotes IPv6
+        return None
     try:
-        if quoted and quoted[0] >> 4 == 4:
+        if version == 4:
             ip = _IP4(quoted)
             if ip.offset:
                 return None
             src, dst, proto, l4 = ip.src, ip.dst, ip.p, ip.data
-        elif quoted and quoted[0] >> 4 == 6:
+            if proto == 51:  # AH: its next header is what it protects
+                ah = dpkt.ah.AH(l4)
+                proto, l4 = ah.nxt, l4[(ah.len + 2) * 4:]
+        else:
             ip6 = _IP6(quoted)
             src, dst = ip6.src, ip6.dst
             proto, l4, frag = _walk_v6(ip6.nxt, ip6.data)
             if frag is not None:
                 if frag.frag_off:
                     return None
-                proto, l4 = frag.nxt, l4[8:]
-        else:
-            return None
+                proto, l4, _ = _walk_v6(frag.nxt, l4[8:])
     except (dpkt.UnpackError, struct.error, IndexError, ValueError):
         return None
     err = IcmpError(version, typ, code, addr(src), addr(dst), proto, mtu=mtu)
@@ -374,7 +377,9 @@ def icmp_error(version: int, icmp: bytes, ports: frozenset[int]) -> IcmpError | 
     if kind == "esp" and len(body) >= 4:
         err.spi = int.from_bytes(body[:4], "big")
         err.seq = int.from_bytes(body[4:8], "big") if len(body) >= 8 else None
-    elif len(body) >= 16 and kind != "nat-keepalive":
+    elif kind == "nat-keepalive":
+        err.keepalive = True
+    elif len(body) >= 16:
         err.icookie, err.rcookie = body[:8], body[8:16]
     return err
 

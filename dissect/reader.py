@@ -27,7 +27,8 @@ from .netlayer import fast_esp
 
 #: Captures at least this big are read in a worker process (when ``parallel`` is not forced).
 PARALLEL_MIN_BYTES = 128 << 20
-BATCH = 2048
+BATCH = 2048  # frames per batch ...
+BATCH_BYTES = 1 << 20  # ... or bytes, whichever comes first: memory stays flat whatever the frame size
 
 # Stats fields the reading stages fill in, sent back from the worker at the end.
 _READER_STATS = ("frames", "prefiltered", "truncated", "first_time")
@@ -65,21 +66,30 @@ def read_in_worker(path: str, ports: frozenset[int], stats: Stats, fast: bool = 
     ``first_time`` as soon as it is known); a :class:`CaptureError` in the
     worker is raised here.  Leaving the iteration early stops the worker.
     """
+    if path == "-":  # a worker process does not get this process's standard input
+        yield from frames_and_esp(path, ports, stats, fast, progress)
+        return
     # fork is quick (no new interpreter to start), but forking a process that
     # runs threads (a progress bar's) can deadlock the child: then spawn.
     method = "fork" if threading.active_count() == 1 and "fork" in multiprocessing.get_all_start_methods() else "spawn"
     ctx = multiprocessing.get_context(method)
     receiver, sender = ctx.Pipe(duplex=False)
-    proc = ctx.Process(target=_worker, args=(path, ports, sender), daemon=True)
-    proc.start()
-    sender.close()
+    proc = ctx.Process(target=_worker, args=(path, ports, sender, receiver), daemon=True)
+    started = False
     try:
+        proc.start()
+        started = True
+        sender.close()
         while True:
             try:
                 kind, payload, extra = receiver.recv()
-            except EOFError:
-                raise CaptureError(f"{path}: the reader process ended unexpectedly") from None
+            except EOFError:  # the reader died (killed?): what came so far stands, like a cut file
+                if stats.frames == 0 and stats.first_time is None:
+                    raise CaptureError(f"{path}: the reader process ended unexpectedly") from None
+                stats.truncated = "the reader process ended unexpectedly; reading stopped"
+                return
             if kind == "items":
+                stats.frames = extra[2]  # so far (the final count comes with "done")
                 if stats.first_time is None:
                     stats.first_time = extra[1]
                 if progress is not None and extra[0]:
@@ -102,9 +112,10 @@ def read_in_worker(path: str, ports: frozenset[int], stats: Stats, fast: bool = 
                 return
     finally:
         receiver.close()
-        if proc.is_alive():
-            proc.terminate()
-        proc.join()
+        if started:
+            if proc.is_alive():
+                proc.terminate()
+            proc.join()
 
 
 def _pack_batch(frames: list[Frame]) -> tuple[bytes, array, array]:
@@ -117,7 +128,10 @@ def _pack_batch(frames: list[Frame]) -> tuple[bytes, array, array]:
     return b"".join(f.data for f in frames), ints, array("d", [f.time for f in frames])
 
 
-def _worker(path: str, ports: frozenset[int], conn) -> None:
+def _worker(path: str, ports: frozenset[int], conn, parents_end) -> None:
+    # The parent's end of the pipe came along (fork): close it here, so that the
+    # pipe breaks, and this process ends, when the parent goes away.
+    parents_end.close()
     stats = Stats()
     read = [0]
 
@@ -125,13 +139,15 @@ def _worker(path: str, ports: frozenset[int], conn) -> None:
         read[0] += n
 
     batch: list[Frame] = []
+    size = 0
     try:
         for f in read_frames(path, partial(prefilter.selector_for, ports=ports), stats, progress):
             batch.append(f)
-            if len(batch) >= BATCH:
-                conn.send(("items", _pack_batch(batch), (read[0], stats.first_time)))
-                batch, read[0] = [], 0
-        conn.send(("items", _pack_batch(batch), (read[0], stats.first_time)))
+            size += len(f.data)
+            if len(batch) >= BATCH or size >= BATCH_BYTES:
+                conn.send(("items", _pack_batch(batch), (read[0], stats.first_time, f.number)))
+                batch, read[0], size = [], 0, 0
+        conn.send(("items", _pack_batch(batch), (read[0], stats.first_time, stats.frames)))
         conn.send(("done", {**{n: getattr(stats, n) for n in _READER_STATS},
                             **{n: dict(getattr(stats, n)) for n in _READER_COUNTERS}}, None))
     except CaptureError as e:

@@ -1220,6 +1220,7 @@ ICMP_CODES: dict[int, dict[int, str]] = {
 ICMPV6_TYPES: dict[int, str] = {1: "Destination unreachable", 2: "Packet too big", 3: "Time exceeded",
                                 4: "Parameter problem"}
 ICMPV6_CODES: dict[int, dict[int, str]] = {
+    2: {0: ""},  # packet too big has no code
     1: {0: "No route to destination", 1: "Administratively prohibited", 2: "Beyond scope of source address",
         3: "Address unreachable", 4: "Port unreachable", 5: "Source address failed policy",
         6: "Reject route to destination"},
