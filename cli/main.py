@@ -7,7 +7,7 @@ Exit codes (also in README.md):
   IKE/ESP could not be decoded, or some ISAKMP messages are malformed (all
   counted in the summary);
 * 2 — nothing done: bad arguments, unreadable file, not a capture, or an
-  unsupported link type (one line on stderr);
+  unsupported link type; or the output cannot be written (one line on stderr);
 * 130 — interrupted.
 """
 from __future__ import annotations
