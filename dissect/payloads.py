@@ -754,9 +754,24 @@ def decode_cert(p: CertPayload, _ctx: Context = None) -> None:
 # N (RFC 2408 §3.14, RFC 2407 §4.6.3, RFC 3706 §5), D (RFC 2408 §3.15)
 
 @dataclass(kw_only=True)
-class NotifyPayload(Payload):
+class _DoiProtocolPayload(Payload):
+    """N and D begin alike: the DOI (IKEv1 only) and a protocol ID (RFC 2408 §3.14-3.15,
+    RFC 7296 §3.10-3.11: IKEv2 notifies and deletes have no DOI)."""
     doi: int = 0
     protocol_id: int = 0
+
+    def _head_fields(self) -> dict[str, Any]:
+        d: dict[str, Any] = {"doi": self.doi} if self.version == 1 else {}
+        d["protocol_id"] = self.protocol_id
+        return d
+
+    def _head_rows(self) -> list[Detail]:
+        rows = [Detail(f"Domain of interpretation: {_num_name(registry.DOI, self.doi)}")] if self.version == 1 else []
+        return rows + [Detail(f"Protocol ID: {_num_name(_protocols(self.version), self.protocol_id)}")]
+
+
+@dataclass(kw_only=True)
+class NotifyPayload(_DoiProtocolPayload):
     notify_type: int = 0
     spi: bytes = b""
     data: bytes = b""
@@ -773,9 +788,9 @@ class NotifyPayload(Payload):
         return table.get(self.notify_type, "Unknown")
 
     def fields(self):
-        d = {"doi": self.doi} if self.version == 1 else {}  # IKEv2 notifies have no DOI (RFC 7296 §3.10)
-        d.update({"protocol_id": self.protocol_id, "notify_type": self.notify_type,
-                  "notify": self.notify_name, "spi": self.spi.hex(), "notification_data": self.data.hex()})
+        d = self._head_fields()
+        d.update({"notify_type": self.notify_type, "notify": self.notify_name, "spi": self.spi.hex(),
+                  "notification_data": self.data.hex()})
         if self.sequence is not None:
             d["sequence"] = self.sequence
         if self.attributes:
@@ -783,12 +798,8 @@ class NotifyPayload(Payload):
         return d
 
     def field_rows(self):
-        rows = []
-        if self.version == 1:
-            rows.append(Detail(f"Domain of interpretation: {_num_name(registry.DOI, self.doi)}"))
-        rows += [Detail(f"Protocol ID: {_num_name(_protocols(self.version), self.protocol_id)}"),
-                 Detail(f"SPI Size: {len(self.spi)}"),
-                 Detail(f"Notify Message Type: {self.notify_name} ({self.notify_type})")]
+        rows = self._head_rows() + [Detail(f"SPI Size: {len(self.spi)}"),
+                                    Detail(f"Notify Message Type: {self.notify_name} ({self.notify_type})")]
         if self.spi:
             rows.append(Detail(f"SPI: {self.spi.hex()}"))
         if self.sequence is not None:
@@ -836,25 +847,18 @@ def decode_notify(p: NotifyPayload, _ctx: Context = None) -> None:
 
 
 @dataclass(kw_only=True)
-class DeletePayload(Payload):
-    doi: int = 0
-    protocol_id: int = 0
+class DeletePayload(_DoiProtocolPayload):
     spis: list[bytes] = field(default_factory=list)
 
     def fields(self):
-        d = {"doi": self.doi} if self.version == 1 else {}  # IKEv2 deletes have no DOI (RFC 7296 §3.11)
-        d.update({"protocol_id": self.protocol_id, "protocol": _protocols(self.version).get(self.protocol_id, "Unknown"),
+        d = self._head_fields()
+        d.update({"protocol": _protocols(self.version).get(self.protocol_id, "Unknown"),
                   "spis": [s.hex() for s in self.spis]})
         return d
 
     def field_rows(self):
-        rows = []
-        if self.version == 1:
-            rows.append(Detail(f"Domain of interpretation: {_num_name(registry.DOI, self.doi)}"))
-        rows += [Detail(f"Protocol ID: {_num_name(_protocols(self.version), self.protocol_id)}"),
-                 Detail(f"Number of SPIs: {len(self.spis)}")]
-        rows += [Detail(f"Delete SPI: {s.hex()}") for s in self.spis]
-        return rows
+        return (self._head_rows() + [Detail(f"Number of SPIs: {len(self.spis)}")]
+                + [Detail(f"Delete SPI: {s.hex()}") for s in self.spis])
 
     def summary(self):
         return _protocols(self.version).get(self.protocol_id, "")
