@@ -25,7 +25,6 @@ IKE_PORTS = frozenset({500, 4500})
 LINKTYPE_NULL = 0
 LINKTYPE_ETHERNET = 1
 LINKTYPE_RAW = 101
-LINKTYPE_RAW_BSD = (12, 14)
 LINKTYPE_LOOP = 108
 LINKTYPE_SLL = 113
 LINKTYPE_SLL2 = 276
@@ -36,7 +35,6 @@ LINKTYPE_IPV6 = 229
 V6_KEEP = frozenset({0, 43, 44, 60, 135, 139, 140, 50, 51, 4, 41})
 V4_KEEP = frozenset({50, 51, 4, 41})
 ICMP4_ERRORS = frozenset({3, 11, 12})  # destination unreachable, time exceeded, parameter problem
-ETH_IP = (0x0800, 0x86DD)
 ETH_VLAN = frozenset({0x8100, 0x88A8, 0x9100})
 
 #: Where the IP header starts, for link types with a fixed-size header.
@@ -45,7 +43,6 @@ IP_OFFSET = {
     LINKTYPE_IPV4: 0, LINKTYPE_IPV6: 0, LINKTYPE_SLL: 16, LINKTYPE_SLL2: 20,
     LINKTYPE_ETHERNET: 14,
 }
-SUPPORTED_LINKTYPES = frozenset(IP_OFFSET)
 
 
 def selector_for(linktype: int, ports: frozenset[int] = IKE_PORTS) -> Selector | None:

@@ -25,15 +25,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 
-def name_of(table: dict[int, str], value: int, unknown: str = "Unknown") -> str:
-    """Name for ``value`` in ``table``; ``"<unknown> (N)"`` style fallback.
-
-    Returns ``unknown`` when the value is not in the table (callers append the
-    number themselves, as Wireshark does: ``Unknown (123)``).
-    """
-    return table.get(value, unknown)
-
-
 # --------------------------------------------------------------------------
 # ISAKMP header (RFC 2408 §3.1; IKEv2 RFC 7296 §3.1)
 
@@ -234,7 +225,6 @@ class AttrSpec:
     values: dict[int, str] | None = None
     unit: str = ""
     key: str = ""  # short JSON key
-    meaning: str = ""
 
 
 #: Diffie-Hellman groups: IKEv1 Group-Description (RFC 2409, RFC 3526,
@@ -680,21 +670,6 @@ NOTIFY_TYPES_V2_3GPP: dict[int, str] = {
     55507: "N3GPP_BACKOFF_TIMER",
 }
 
-#: Situation of a notify type number (RFC 2408 §3.14.1 ranges)
-def notify_class(notify_type: int) -> str:
-    """Return "error", "status" or "private" for an IKEv1 notify message type."""
-    if notify_type < 8192:
-        return "error"
-    if notify_type < 16384:
-        return "private error"
-    if notify_type < 24576:
-        return "status"
-    if notify_type < 32768:
-        return "DOI status"
-    if notify_type < 40960:
-        return "private status"
-    return "reserved"
-
 
 # --------------------------------------------------------------------------
 # Attributes payload: mode-config and XAUTH (draft-dukes-ike-mode-cfg-02,
@@ -782,40 +757,6 @@ XAUTH_STATUS: dict[int, str] = {0: "Fail", 1: "Success"}
 
 #: Mode-config attributes whose numeric value has names
 CFG_VALUE_NAMES: dict[int, dict[int, str]] = {16520: XAUTH_TYPES, 16527: XAUTH_STATUS}
-
-
-# --------------------------------------------------------------------------
-# Fields inside some vendor IDs (Wireshark's value strings)
-
-#: Check Point VID: product (4 bytes after the 20-byte hash)
-CP_PRODUCTS: dict[int, str] = {1: "Firewall-1", 2: "SecuRemote/SecureClient"}
-
-#: Check Point VID: version (4 bytes after the product)
-CP_VERSIONS: dict[int, str] = {
-    2: "4.1",
-    3: "4.1 SP-1",
-    4002: "4.1 (SP-2 or above)",
-    5000: "NG",
-    5001: "NG Feature Pack 1",
-    5002: "NG Feature Pack 2",
-    5003: "NG Feature Pack 3",
-    5004: "NG with Application Intelligence",
-    5005: "NG with Application Intelligence R55",
-    5006: "NG with Application Intelligence R56",
-}
-
-#: MS NT5 ISAKMPOAKLEY VID: the 4-byte version after the MD5 hash.  2-5 are
-#: Wireshark's names; 6-9 from libreswan vendor.c (MS-IKEE).
-MS_NT5_VERSIONS: dict[int, str] = {
-    2: "Windows 2000",
-    3: "Windows XP SP1",
-    4: "Windows 2003 and Windows XP SP2",
-    5: "Windows Vista",
-    6: "Windows Server 2008",
-    7: "Windows 7",
-    8: "Windows Server 2008 R2",
-    9: "Windows 8, 8.1, 10, Server 2012 R2, Server 2016",
-}
 
 
 # --------------------------------------------------------------------------
