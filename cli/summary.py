@@ -17,12 +17,15 @@ SA_LINES_MAX = 50  # IKE SA lines in the summary; a scan or a flood can make tho
 LAST_OF_PHASE1 = {2: "MM6", 4: "AM3", 34: "IKE_AUTH response"}
 
 
-_ROLE_GROUPS = {"MM": 0, "AM": 0, "QM": 1, "TR": 2, "IN": 3}
+_ROLE_GROUPS = {"MM": 0, "AM": 0, "QM": 1, "TRANSACTION": 2, "INFO": 3,
+                "IKE_SA_INIT": 4, "IKE_AUTH": 5, "CREATE_CHILD_SA": 6, "INFORMATIONAL": 7}
 
 
 def _role_order(item: tuple[str, int]) -> tuple[int, str]:
-    """Phase-1 roles first (MM1..MM6), then Quick Mode, Transaction, Informational, the rest."""
-    return _ROLE_GROUPS.get(item[0][:2], 4), item[0]
+    """Roles in exchange order: MM1..MM6 (or AM1..AM3), Quick Mode, Transaction, INFO; IKEv2 likewise."""
+    role = item[0]
+    group = _ROLE_GROUPS.get(role.split(" ")[0], _ROLE_GROUPS.get(role[:2], 8))
+    return group, role
 
 
 def sa_line(sa) -> str:
