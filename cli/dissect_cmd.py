@@ -12,6 +12,7 @@ from dissect.pipeline import Dissector
 from . import jsonout
 from .main import EXIT_OK, EXIT_PARTIAL, EXIT_UNUSABLE
 from .glyphs import use_glyphs_for
+from .keyopts import key_material
 from .summary import summary_lines
 
 PROGRESS_MIN_BYTES = 32 << 20
@@ -44,8 +45,12 @@ def progress_bar(path: str, enabled: bool):
 
 
 def run_dissect(args: argparse.Namespace) -> int:
+    entries, candidates, problems = key_material(args)
+    for line in problems:
+        print(f"ikescope: {line}", file=sys.stderr)
     with progress_bar(args.capture, not args.no_progress) as progress:
-        dis = Dissector(args.capture, ike_ports=args.ports, progress=progress)
+        dis = Dissector(args.capture, ike_ports=args.ports, progress=progress, keys=entries,
+                        psk_candidates=candidates)
         try:
             if args.json:
                 jsonout.write_packets(dis.packets(), sys.stdout)
@@ -56,7 +61,7 @@ def run_dissect(args: argparse.Namespace) -> int:
             return EXIT_UNUSABLE
     stats = dis.stats
     use_glyphs_for(sys.stderr if args.json else sys.stdout)
-    lines = summary_lines(stats, dis.tracker.sas.values(), dis.tracker.forgotten)
+    lines = summary_lines(stats, dis.tracker.sas.values(), dis.tracker.forgotten, dis.decryptor)
     if args.json:  # plain text on stderr; stdout stays JSON Lines only
         sys.stderr.write("".join(text + "\n" for text, _style in lines))
     else:
@@ -64,7 +69,7 @@ def run_dissect(args: argparse.Namespace) -> int:
         console = render.make_console()
         for text, style in lines:
             console.print(text, style=style or None, markup=False)
-    partial = stats.truncated or stats.undecodable or stats.malformed
+    partial = stats.truncated or stats.undecodable or stats.malformed or problems
     return EXIT_PARTIAL if partial else EXIT_OK
 
 

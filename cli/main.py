@@ -5,7 +5,8 @@ Exit codes (also in README.md):
 * 0 — done, everything that looked like IKE/ESP was decoded;
 * 1 — done, but the capture was truncated, or some frames that looked like
   IKE/ESP could not be decoded, or some ISAKMP messages are malformed (all
-  counted in the summary);
+  counted in the summary), or some key material could not be used (one line
+  each on stderr);
 * 2 — nothing done: bad arguments, unreadable file, not a capture, or an
   unsupported link type; or the output cannot be written (one line on stderr);
 * 130 — interrupted.
@@ -15,6 +16,8 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+
+from .keyopts import add_key_options
 
 EXIT_OK, EXIT_PARTIAL, EXIT_UNUSABLE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
@@ -63,6 +66,19 @@ def build_parser() -> argparse.ArgumentParser:
                    help="the list's Time column, as tshark -t: r seconds since the first frame (default), "
                         "a/ad local time (and date), u/ud UTC time (and date), e epoch seconds")
     d.add_argument("--no-progress", action="store_true", help="never show a progress bar")
+    add_key_options(d)
+
+    k = sub.add_parser("keys", help="derive and check the IKEv1 keys of each IKE SA (RFC 2409)",
+                       description="Derive SKEYID, SKEYID_d/a/e, the cipher key and the Phase 1 IV of each IKE SA "
+                                   "from the key material given, and say whether the PSK is right.")
+    k.add_argument("capture", help="pcap or pcapng file (gzip/xz/bzip2 compressed too), or - for stdin")
+    k.add_argument("--show-secrets", action="store_true", help="print the keys (masked by default)")
+    k.add_argument("--json", action="store_true", help="JSON on stdout: one object per IKE SA")
+    k.add_argument("--wireshark", metavar="DIR",
+                   help="write DIR/ikev1_decryption_table, which Wireshark 4.x reads from a profile folder")
+    k.add_argument("--ports", type=_ports, default=frozenset({500, 4500}), metavar="P[,P...]",
+                   help="UDP ports carrying IKE (default 500,4500)")
+    add_key_options(k)
     return ap
 
 
@@ -87,6 +103,9 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "dissect":
             from .dissect_cmd import run_dissect
             return run_dissect(args)
+        if args.command == "keys":
+            from .keys_cmd import run_keys
+            return run_keys(args)
         ap.error(f"unknown command {args.command}")
     except KeyboardInterrupt:
         print("ikescope: interrupted", file=sys.stderr)

@@ -22,7 +22,7 @@ ROLE_STYLE = {"MM": "cyan", "AM": "cyan", "QM": "green", "INFO": "yellow", "TRAN
               "ESP": "dim", "NAT-keepalive": "dim"}
 
 
-BRACKET_MAX = 48  # characters of payload detail shown in the list (IDs can be long)
+BRACKET_MAX = 72  # characters of payload detail shown in the list (IDs can be long)
 
 
 def _clip(text: str) -> str:
@@ -35,7 +35,7 @@ def payload_labels(pkt: Packet) -> str:
     msg = pkt.isakmp
     if msg.header is None:
         return "malformed ISAKMP header"
-    labels = ["HDR*" if msg.encrypted and not msg.decrypted else "HDR"]
+    labels = ["HDR*" if msg.encrypted else "HDR"]  # * : sent encrypted (decrypted payloads follow when keys were given)
     for p in msg.payloads:
         s = p.summary() if p.short in ("SA", "N", "D", "ID", "IDi", "IDr", "ATTR", "FRAG") else ""
         labels.append(f"{p.short}({_clip(s)})" if s else p.short)
@@ -119,6 +119,8 @@ def row(pkt: Packet, t0: float, time_format: str = "r") -> Text:
         t.append(payload_labels(pkt))
         if m.retransmission_of is not None:
             t.append(f"  [retransmission of #{m.retransmission_of}]", style="yellow")
+        if m.hash_check:
+            t.append(f"  [{m.hash_check}]", style="green" if m.hash_check.endswith("verified") else "bold red")
         errors = [n for n in m.all_notes() if n.severity == ERROR]
         if errors:
             t.append(f"  [Malformed: {errors[0].message}]", style="bold red")

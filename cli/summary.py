@@ -49,7 +49,21 @@ def sa_line(sa) -> str:
     return line
 
 
-def summary_lines(stats: Stats, sas: Iterable, forgotten: int = 0) -> list[tuple[str, str]]:
+def key_line(st) -> tuple[str, str]:
+    """The decryption verdict of one IKE SA, under its line."""
+    if st.key_error:
+        return f"    keys: {st.key_error}", "yellow"
+    if st.verdict is None:
+        what = "not enough to derive the keys (a PSK and a DH secret, or a cipher key)" if st.keys is None \
+            else f"{st.decrypted} message(s) decrypted; nothing to verify the PSK with"
+        return f"    keys ({st.entry.source}): {what}", "yellow"
+    detail = f": {st.detail}" if st.detail else ""
+    style = "green" if st.verdict.startswith("PSK verified") and not st.detail else "bold red"
+    return (f"    keys ({st.entry.source}): {st.verdict}{detail}; {st.decrypted} message(s) decrypted"
+            + (f", {st.failed} not" if st.failed else ""), style)
+
+
+def summary_lines(stats: Stats, sas: Iterable, forgotten: int = 0, decryptor=None) -> list[tuple[str, str]]:
     """What was read, what was skipped, what could not be decoded, and the IKE SAs."""
     fragments = f" (+{stats.fragment_frames} frames of IP fragments)" if stats.fragment_frames else ""
     icmp = f", {stats.icmp_errors} ICMP errors about IKE/ESP" if stats.icmp_errors else ""
@@ -57,8 +71,15 @@ def summary_lines(stats: Stats, sas: Iterable, forgotten: int = 0) -> list[tuple
               f"{stats.keepalive} NAT keepalives{icmp}{fragments}; "
               f"{sum(stats.skipped.values())} other frames skipped", "bold")]
     sas = sorted(sas, key=lambda sa: sa.index)
+    states = decryptor.states if decryptor is not None else {}
     for sa in sas[:SA_LINES_MAX]:
         lines.append((sa_line(sa), ""))
+        st = states.get(sa.icookie) if sa.version == 1 else None
+        if st is not None:
+            lines.append(key_line(st))
+    if decryptor is not None:
+        for e in decryptor.unused_entries():
+            lines.append((f"Keys: {e.source} matches no IKE SA of this capture", "yellow"))
     if len(sas) > SA_LINES_MAX:
         lines.append((f"... and {len(sas) - SA_LINES_MAX} more IKE SAs (each message carries its SA's number: "
                       f"the SA column of the list, \"sa\" in --json)", ""))

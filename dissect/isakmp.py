@@ -76,6 +76,9 @@ class Message:
     decrypted: bool = False
     role: str = ""
     retransmission_of: int | None = None
+    plaintext: bytes | None = None   # the decrypted body (IKEv1), when keys were given
+    padding: int | None = None       # bytes of padding after the decrypted payload chain
+    hash_check: str = ""             # e.g. "HASH_I verified", "HASH(2) mismatch"
 
     @property
     def encrypted_length(self) -> int:
@@ -107,6 +110,8 @@ class Message:
             d["retransmission_of"] = self.retransmission_of
         if self.encrypted and not self.decrypted:
             d["encrypted_length"] = self.encrypted_length
+        if self.hash_check:
+            d["hash_check"] = self.hash_check
         if self.notes:
             d["expert"] = [n.to_dict() for n in self.notes]
         return d
@@ -132,6 +137,10 @@ class Message:
             rows.append(Detail(f"[Role: {self.role}]"))
         if self.retransmission_of is not None:
             rows.append(Detail(f"[Retransmission of frame {self.retransmission_of}]"))
+        if self.decrypted:
+            rows.append(Detail(f"[Decrypted: {len(self.plaintext or b'')} bytes, {self.padding} of them padding]"))
+        if self.hash_check:
+            rows.append(Detail(f"[{self.hash_check}]"))
         rows += [p.details() for p in self.payloads]
         if self.encrypted and not self.decrypted and self.ciphertext is not None:
             rows.append(Detail(f"Encrypted Data ({len(self.ciphertext)} bytes): {self.ciphertext.hex()}"))
@@ -185,21 +194,23 @@ def decode_message(data: bytes) -> Message:
     return msg
 
 
-def walk_payloads(msg: Message, data: bytes, pos: int, end: int, np: int, version: int) -> None:
+def walk_payloads(msg: Message, data: bytes, pos: int, end: int, np: int, version: int,
+                  padded: bool = False) -> int | None:
     """Follow the Next Payload chain from ``pos`` to ``end``, appending to ``msg.payloads``.
 
-    Also used for decrypted IKEv1 bodies, where the padding that follows
-    the last payload is not part of the chain.
+    Returns where the chain ended, or None when it broke (an error note says
+    why).  ``padded``: the bytes after the chain are padding (a decrypted
+    IKEv1 body, RFC 2409 App. B), not worth a note.
     """
     while np != 0:
         if pos + 4 > end:
             msg.notes.append(Expert(ERROR, f"payload header for {_pname(version, np)} truncated: "
                                     f"{max(0, end - pos)} bytes left", pos))
-            return
+            return None
         nxt, res, plen = struct.unpack_from(">BBH", data, pos)
         if plen < 4:
             msg.notes.append(Expert(ERROR, f"{_pname(version, np)} payload length {plen} is less than 4", pos + 2))
-            return
+            return None
         body_end = pos + plen
         truncated = body_end > end
         if truncated:
@@ -216,13 +227,30 @@ def walk_payloads(msg: Message, data: bytes, pos: int, end: int, np: int, versio
             if body_end < end:
                 msg.notes.append(Expert(WARNING, f"{end - body_end} bytes after the {_pname(version, np)} "
                                         "payload, which must be the last", body_end))
-            return
+            return body_end
         if truncated:
-            return
+            return None
         pos = body_end
         np = nxt
-    if pos < end and not msg.encrypted:
+    if pos < end and not msg.encrypted and not padded:
         msg.notes.append(Expert(WARNING, f"{end - pos} bytes after the last payload", pos))
+    return pos
+
+
+def decode_decrypted(msg: Message, plaintext: bytes) -> tuple[list[Payload], list[Expert], int] | None:
+    """Decode a decrypted IKEv1 body (RFC 2408 §3.2 chain, then RFC 2409 App. B padding).
+
+    Payload offsets are message offsets (the body follows the 28-byte
+    header).  Returns (payloads, notes, padding length), or None when the
+    bytes are no valid payload chain: wrong keys give random bytes, whose
+    chain breaks.  The message itself is not changed.
+    """
+    trial = Message(raw=msg.raw, header=msg.header)
+    data = msg.raw[:HEADER_LEN] + plaintext
+    end = walk_payloads(trial, data, HEADER_LEN, len(data), msg.header.next_payload, 1, padded=True)
+    if end is None or trial.has_errors or not trial.payloads:
+        return None
+    return trial.payloads, trial.notes, len(data) - end
 
 
 def _pname(version: int, t: int) -> str:

@@ -11,10 +11,12 @@ from collections import deque
 from collections.abc import Callable, Iterator
 
 from . import prefilter, reader
+from .decrypt import Decryptor
 from .esp import decode_esp
 from .isakmp import decode_message
 from .model import ERROR, Datagram, Expert, Packet, Stats
 from .netlayer import NetDecoder, icmp_error
+from .keysources import KeyEntry
 from .session import SessionTracker
 
 
@@ -33,10 +35,14 @@ class Dissector:
     default); ``fast`` enables the fixed-offset lane for plain ESP
     (:func:`dissect.netlayer.fast_esp`); ``parallel`` reads the capture in a
     worker process (:mod:`dissect.reader`; by default for big files).
+    ``keys`` (:class:`dissect.keysources.KeyEntry`) and ``psk_candidates``
+    turn on IKEv1 decryption and PSK verification (:mod:`dissect.decrypt`);
+    ``decryptor.states`` then holds each IKE SA's keys and verdict.
     """
 
     def __init__(self, path: str, ike_ports: frozenset[int] = prefilter.IKE_PORTS, fast: bool = True,
-                 progress: Callable[[int], None] | None = None, parallel: bool | None = None):
+                 progress: Callable[[int], None] | None = None, parallel: bool | None = None,
+                 keys: list[KeyEntry] | None = None, psk_candidates: list[bytes] | None = None):
         self.path = path
         self.ike_ports = ike_ports
         self.fast = fast
@@ -44,6 +50,7 @@ class Dissector:
         self.parallel = reader.use_worker(path) if parallel is None else parallel
         self.stats = Stats()
         self.tracker = SessionTracker()
+        self.decryptor = Decryptor(keys or [], psk_candidates) if (keys or psk_candidates) else None
 
     def packets(self) -> Iterator[Packet]:
         """Packets in capture order.
@@ -77,6 +84,8 @@ class Dissector:
                 yield held.popleft()
         yield from held
         net.finish()
+        if self.decryptor is not None:
+            self.decryptor.finish()
         if stats.prefiltered:
             stats.skipped["not IKE/ESP"] += stats.prefiltered
 
@@ -114,4 +123,6 @@ class Dissector:
             stats.malformed += 1
         pkt = Packet(d, isakmp=msg)
         self.tracker.add(pkt)
+        if self.decryptor is not None:
+            self.decryptor.process(pkt)
         return pkt

@@ -1,0 +1,59 @@
+"""Key options shared by ``dissect`` and ``keys``: --keys, --psk, --dh-private, --dh-shared, --psk-candidates.
+
+Bad key input never stops the run: each problem becomes one line on stderr
+(what to fix), the rest of the key material is used, and the command ends
+with exit status 1.
+"""
+from __future__ import annotations
+
+import argparse
+
+from dissect.keysources import KeyEntry, KeyFileError, hex_value, load_key_file
+
+
+def add_key_options(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("keys (IKEv1 decryption, RFC 2409)")
+    g.add_argument("--keys", action="append", default=[], metavar="FILE",
+                   help="key material: a TOML keys file, a strongSwan charon log (loglevel 4), or Wireshark's "
+                        "ikev1_decryption_table; recognised by content; may be given several times")
+    psk = g.add_mutually_exclusive_group()
+    psk.add_argument("--psk", metavar="TEXT", help="the pre-shared key (for every IKE SA of the capture)")
+    psk.add_argument("--psk-hex", metavar="HEX", help="the pre-shared key, in hex")
+    g.add_argument("--dh-private", metavar="HEX", help="either peer's Diffie-Hellman private value")
+    g.add_argument("--dh-shared", metavar="HEX", help="the shared Diffie-Hellman secret g^xy")
+    g.add_argument("--psk-candidates", metavar="FILE",
+                   help="a file of candidate PSKs, one a line: says which one matches (Aggressive Mode, or "
+                        "Main Mode with a DH secret)")
+
+
+def key_material(args: argparse.Namespace) -> tuple[list[KeyEntry], list[bytes], list[str]]:
+    """(key entries, PSK candidates, problems): the problems are one-line messages for stderr."""
+    entries: list[KeyEntry] = []
+    problems: list[str] = []
+    for path in args.keys:
+        try:
+            entries.extend(load_key_file(path))
+        except KeyFileError as e:
+            problems.append(str(e))
+    flag = KeyEntry(source="command line")
+    try:
+        if args.psk is not None:
+            flag.psk = args.psk.encode()
+        if args.psk_hex is not None:
+            flag.psk = hex_value(args.psk_hex, "--psk-hex")
+        if args.dh_private is not None:
+            flag.dh_private = hex_value(args.dh_private, "--dh-private")
+        if args.dh_shared is not None:
+            flag.dh_shared = hex_value(args.dh_shared, "--dh-shared")
+    except KeyFileError as e:
+        problems.append(str(e))
+    if any(v is not None for v in (flag.psk, flag.dh_private, flag.dh_shared)):
+        entries.append(flag)
+    candidates: list[bytes] = []
+    if args.psk_candidates:
+        try:
+            with open(args.psk_candidates, "rb") as f:
+                candidates = [line.rstrip(b"\r\n") for line in f if line.strip()]
+        except OSError as e:
+            problems.append(f"{args.psk_candidates}: cannot read the PSK candidates: {e.strerror or e}")
+    return entries, candidates, problems

@@ -1,0 +1,82 @@
+"""``ikescope keys CAPTURE``: each IKE SA's derived keys (masked unless --show-secrets) and verdict."""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+
+from dissect.capture import CaptureError
+from dissect.keysources import format_ikev1_decryption_table
+from dissect.pipeline import Dissector
+
+from .keyopts import key_material
+from .main import EXIT_OK, EXIT_PARTIAL, EXIT_UNUSABLE
+
+
+def run_keys(args: argparse.Namespace) -> int:
+    entries, candidates, problems = key_material(args)
+    for line in problems:
+        print(f"ikescope: {line}", file=sys.stderr)
+    dis = Dissector(args.capture, ike_ports=args.ports, keys=entries, psk_candidates=candidates)
+    try:
+        for _pkt in dis.packets():
+            pass
+    except CaptureError as e:
+        print(f"ikescope: {e}", file=sys.stderr)
+        return EXIT_UNUSABLE
+    states = dis.decryptor.states if dis.decryptor else {}
+    rows = []
+    for sa in sorted(dis.tracker.sas.values(), key=lambda s: s.index):
+        if sa.version != 1:
+            continue
+        row = {"sa": sa.index, "icookie": sa.icookie.hex(), "rcookie": sa.rcookie.hex(),
+               "initiator": sa.initiator, "responder": sa.responder}
+        st = states.get(sa.icookie)
+        if st is not None:
+            row.update(st.to_dict(args.show_secrets))
+            if st.found_psk is not None:
+                row["psk"] = st.found_psk.decode("utf-8", "replace") if args.show_secrets else "*" * 8
+        else:
+            row.update({"verdict": None, "detail": "no key material matches this IKE SA"})
+        rows.append(row)
+    if args.json:
+        for row in rows:
+            sys.stdout.write(json.dumps(row) + "\n")
+    else:
+        _print(rows)
+    if args.wireshark:
+        table = [(bytes.fromhex(st.icookie.hex()), st.keys.enc_key) for st in states.values() if st.keys]
+        try:
+            os.makedirs(args.wireshark, exist_ok=True)
+            with open(os.path.join(args.wireshark, "ikev1_decryption_table"), "w") as f:
+                f.write(format_ikev1_decryption_table(table))
+        except OSError as e:
+            print(f"ikescope: cannot write {args.wireshark}: {e.strerror or e}", file=sys.stderr)
+            return EXIT_UNUSABLE
+        print(f"wrote {os.path.join(args.wireshark, 'ikev1_decryption_table')} ({len(table)} IKE SA(s)); "
+              f"use it with: tshark -o 'uat:ikev1_decryption_table:...' or copy it into a Wireshark profile folder",
+              file=sys.stderr)
+    unused = dis.decryptor.unused_entries() if dis.decryptor else []
+    for e in unused:
+        print(f"ikescope: {e.source} matches no IKE SA of this capture", file=sys.stderr)
+    return EXIT_PARTIAL if problems else EXIT_OK
+
+
+def _print(rows: list[dict]) -> None:
+    if not rows:
+        print("No IKEv1 SA in this capture.")
+    for row in rows:
+        print(f"IKE SA #{row['sa']} {row['icookie']}/{row['rcookie']}: {row['initiator']} (initiator) -> "
+              f"{row['responder']}")
+        print(f"  verdict: {row.get('verdict') or '-'}" + (f" ({row['detail']})" if row.get("detail") else ""))
+        keys = row.get("keys")
+        if keys:
+            for name in ("hash", "cipher", "g_xy", "SKEYID", "SKEYID_d", "SKEYID_a", "SKEYID_e", "enc_key",
+                         "phase1_iv", "source"):
+                if keys.get(name) is not None:
+                    print(f"  {name:<10} {keys[name]}")
+        if row.get("key_error"):
+            print(f"  problem: {row['key_error']}")
+        if row.get("psk"):
+            print(f"  PSK found: {row['psk']}")
