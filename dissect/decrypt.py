@@ -85,8 +85,8 @@ class SaState:
     idir_b: bytes | None = None
     keys: Phase1Keys | None = None
     key_error: str | None = None
-    p1_iv: bytes | None = None          # IV of the next Phase 1 encrypted message
-    last_p1_block: bytes | None = None  # last CBC block of the last Phase 1 encrypted message
+    p1_iv: bytes | None = None          # IV of the next Phase 1 message: the last block this key accepted
+    p1_alt: bytes | None = None         # last block of a Phase 1 message this key did not decrypt
     ivs: OrderedDict = field(default_factory=OrderedDict)      # message ID -> IV of its next message
     recent: OrderedDict = field(default_factory=OrderedDict)   # digest -> IV its first copy used
     quick_modes: OrderedDict = field(default_factory=OrderedDict)  # message ID -> {"ni_b", "nr_b"}
@@ -141,8 +141,10 @@ class Decryptor:
     """
 
     def __init__(self, entries: list[KeyEntry], psk_candidates: list[bytes] | None = None):
-        self.entries = entries
+        self.entries = list(entries)
         self.psk_candidates = psk_candidates or []
+        if self.psk_candidates and not any(e.icookie is None and e.peer is None for e in self.entries):
+            self.entries.append(KeyEntry(source="PSK candidates"))  # so that every IKE SA gets tried
         self.states: dict[bytes, SaState] = {}
         self._used: set[int] = set()
 
@@ -293,24 +295,18 @@ class Decryptor:
         digest = hashlib.blake2b(msg.raw, digest_size=16).digest()
         first_copy = st.recent.get(digest)
         phase1 = h.exchange_type in (2, 4)
-        if first_copy is not None:
-            iv = first_copy
-        elif phase1:
-            iv = st.p1_iv
-        else:
-            iv = st.ivs.get(h.message_id)
-            if iv is None and st.last_p1_block is not None:
-                iv = ks.phase2_iv(k.hash_id, st.last_p1_block, h.message_id, bs)
-        if iv is None:
+        ivs = [first_copy] if first_copy is not None else self._iv_candidates(st, h.message_id, phase1)
+        if not ivs:
             msg.notes.append(Expert(WARNING, "not decrypted: the IV is unknown (a message before it is missing)",
                                     None, "undecoded"))
             return
         try:
-            plain = cbc_decrypt(k.cipher, k.enc_key, iv, data)
+            iv, plain, decoded = _first_valid(k, ivs, data, msg)
         except ValueError as err:
             msg.notes.append(Expert(ERROR, f"not decrypted: {err}", 28, "malformed"))
             return
-        decoded = decode_decrypted(msg, plain)
+        if first_copy is None:  # the chains move on (a retransmission reuses its first copy's IV)
+            _advance(st, digest, h.message_id, phase1, iv, data[-bs:], decoded is not None)
         side = "initiator" if from_initiator else "responder"
         if decoded is None:
             st.failed += 1
@@ -321,17 +317,6 @@ class Decryptor:
                 self._set_verdict(st, MISMATCH if k.psk_based else NOT_THIS_SA,
                                   f"{msg.role.rstrip('?')} does not decrypt to a valid payload chain")
             return
-        if first_copy is None:  # the chains move on (a retransmission reuses its first copy's IV)
-            last = data[-bs:]
-            st.recent[digest] = iv
-            if len(st.recent) > RECENT:
-                st.recent.popitem(last=False)
-            if phase1:
-                st.p1_iv = st.last_p1_block = last
-            else:
-                st.ivs[h.message_id] = last
-                if len(st.ivs) > RECENT:
-                    st.ivs.popitem(last=False)
         payloads, notes, padding = decoded
         msg.plaintext = plain
         msg.payloads = payloads
@@ -344,6 +329,22 @@ class Decryptor:
             msg.notes.append(Expert(WARNING, f"{padding} bytes of padding that are neither zeros nor as RFC 2409 "
                                     "App. B says (zeros, then the count of padding bytes before the last)", None,
                                     "protocol"))
+
+    @staticmethod
+    def _iv_candidates(st: SaState, message_id: int, phase1: bool) -> list[bytes]:
+        """The IVs a message may have used, most likely first (RFC 2409 App. B).
+
+        A peer chains on the messages it accepted: one that failed to decrypt MM5 (another PSK)
+        keeps the Phase 1 IV it had, so its Informational messages start from hash(that IV | M-ID).
+        The last block of a message that this key did not decrypt is the second guess (the peer
+        whose key we may not hold accepted it)."""
+        bases = [b for b in (st.p1_iv, st.p1_alt) if b is not None]
+        if phase1:
+            return bases
+        k = st.keys
+        chained = st.ivs.get(message_id)
+        derived = [ks.phase2_iv(k.hash_id, b, message_id, k.cipher.block_size) for b in bases]
+        return ([chained] if chained is not None else []) + derived
 
     # -- verification -------------------------------------------------------
     def _check_phase1(self, st: SaState, msg: Message, from_initiator: bool) -> None:
@@ -450,6 +451,36 @@ class Decryptor:
                              "the initiator uses a different PSK")
             elif st.verdict is None and st.keys is not None and st.failed and not st.decrypted:
                 st.verdict = MISMATCH if st.keys.psk_based else NOT_THIS_SA
+
+
+def _first_valid(k: Phase1Keys, ivs: list[bytes], data: bytes, msg: Message):
+    """Decrypt with each IV in turn; return (iv, plaintext, decoded) for the first that gives a valid
+    payload chain, or the first IV's (iv, plaintext, None).  Raises ValueError (ragged ciphertext)."""
+    first = None
+    for iv in ivs:
+        plain = cbc_decrypt(k.cipher, k.enc_key, iv, data)
+        decoded = decode_decrypted(msg, plain)
+        if decoded is not None:
+            return iv, plain, decoded
+        first = first or (iv, plain, None)
+    return first
+
+
+def _advance(st: SaState, digest: bytes, message_id: int, phase1: bool, iv: bytes, last: bytes, ok: bool) -> None:
+    """Move the IV chains past a message: its last ciphertext block seeds the next IV (RFC 2409 App. B).
+    Retransmissions are recognised by ``digest`` and reuse ``iv``."""
+    st.recent[digest] = iv
+    if len(st.recent) > RECENT:
+        st.recent.popitem(last=False)
+    if phase1:
+        if ok:
+            st.p1_iv, st.p1_alt = last, None
+        else:
+            st.p1_alt = last
+    else:
+        st.ivs[message_id] = last
+        if len(st.ivs) > RECENT:
+            st.ivs.popitem(last=False)
 
 
 def _padding_ok(plain: bytes, padding: int) -> bool:

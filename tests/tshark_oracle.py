@@ -28,6 +28,21 @@ Only what the two sides both claim to decode is put in a view:
 tshark runs with an empty configuration directory, so that a developer's
 own Wireshark preferences (decryption tables above all) cannot change what
 the oracle says.
+
+IKEv1 decryption (:func:`tshark_frames` with ``ikev1_keys`` and/or
+``profile_files``): tshark is given its ``ikev1_decryption_table`` either as
+``-o uat:ikev1_decryption_table:<icookie>,<Ka>`` preferences (one per row,
+unquoted hex: tshark 4.0 reads a *quoted* field of this UAT as literal text
+and rejects ``"feacfe023460ee64"`` as a 16-byte cookie, "Length of
+Initiator's COOKIE must be 8 octets") or as the UAT file itself in the
+configuration directory (a Wireshark profile).  tshark then shows the
+decrypted payload chain as the children of ``isakmp.enc.data`` (padding as
+``isakmp.extradata``); :func:`decrypted_view` / :func:`ours_decrypted_view`
+reduce an encrypted message on both sides to its state ("decrypted",
+"malformed": tshark decrypted to bytes that are no valid payload chain, or
+"not decrypted"), payload type sequence, every payload's generic header and
+body, the decoded SA / ID / NONCE / KE / HASH / notify / delete / VID /
+NAT-D fields, and the padding length.
 """
 from __future__ import annotations
 
@@ -36,6 +51,7 @@ import ipaddress
 import os
 import tempfile
 from dataclasses import dataclass, field
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -86,9 +102,13 @@ class TsharkFrame:
     isakmp: list[dict[str, Any]] = field(default_factory=list)
     esp: list[dict[str, Any]] = field(default_factory=list)
     quoted: list[tuple[str, str]] = field(default_factory=list)
+    #: per ``isakmp`` layer (same order): :func:`decrypted_view` of an encrypted IKEv1 message, else None
+    decrypted: list[dict[str, Any] | None] = field(default_factory=list)
+    #: tshark added a "[Malformed Packet]" (``_ws.malformed``) to the frame
+    malformed: bool = False
 
 
-_CACHE: dict[str, dict[int, TsharkFrame]] = {}
+_CACHE: dict[Any, dict[int, TsharkFrame]] = {}
 _EMPTY_CONFIG_DIR = tempfile.TemporaryDirectory(prefix="ikescope-tshark-config-")  # removed at exit
 _EMPTY_CONFIG = _EMPTY_CONFIG_DIR.name
 
@@ -97,33 +117,61 @@ def file_digest(path: Path) -> str:
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
-def tshark_frames(path: Path) -> dict[int, TsharkFrame]:
-    """tshark's ISAKMP/ESP frames of ``path`` by frame number (cached per file content)."""
-    key = file_digest(path)
+def tshark_frames(path: Path, ikev1_keys: Sequence[tuple[str, str]] = (),
+                  profile_files: Mapping[str, bytes] | None = None) -> dict[int, TsharkFrame]:
+    """tshark's ISAKMP/ESP frames of ``path`` by frame number (cached per file content and keys).
+
+    ``ikev1_keys``: (initiator cookie, encryption key Ka) rows in hex, given to tshark as
+    ``-o uat:ikev1_decryption_table:<icookie>,<Ka>`` preferences.  ``profile_files``: files
+    (name -> content) of the configuration directory tshark runs with, e.g. an
+    ``ikev1_decryption_table`` as Wireshark reads it from a profile; empty by default.
+    """
+    rows = tuple((str(i), str(k)) for i, k in ikev1_keys)
+    files = tuple(sorted((name, hashlib.sha256(data).hexdigest()) for name, data in (profile_files or {}).items()))
+    key = (file_digest(path), rows, files)
     cached = _CACHE.get(key)
     if cached is None:
-        cached = _CACHE[key] = _read_with_retry(Path(path))
+        cached = _CACHE[key] = _read_with_retry(Path(path), ikev1_preferences(rows), dict(profile_files or {}))
     return cached
 
 
-def _read_with_retry(path: Path, attempts: int = 3) -> dict[int, TsharkFrame]:
+def ikev1_preferences(rows: Sequence[tuple[str, str]]) -> list[str]:
+    """tshark arguments for ikev1_decryption_table rows: ``-o uat:ikev1_decryption_table:icookie,key``
+    per row (as the lab's oracle.cmd; tshark 4.0 rejects quoted hex for this table's fields)."""
+    args: list[str] = []
+    for icookie, key in rows:
+        for what, v in (("initiator cookie", icookie), ("key", key)):
+            if not v or len(v) % 2 or any(c not in "0123456789abcdefABCDEF" for c in v):
+                raise ValueError(f"ikev1_decryption_table {what} must be hex: {v!r}")
+        args += ["-o", f"uat:ikev1_decryption_table:{icookie},{key}"]
+    return args
+
+
+def _read_with_retry(path: Path, extra_args: list[str] | None = None, profile_files: dict[str, bytes] | None = None,
+                     attempts: int = 3) -> dict[int, TsharkFrame]:
     # asyncio's child watcher now and then loses tshark's exit status ("Unknown child process
     # pid N, will report returncode 255") and pyshark then reports a crash at close(); a real
     # crash happens again on every attempt and is raised.
     for attempt in range(attempts):
         try:
-            return _read(path)
+            if not profile_files:
+                return _read(path, extra_args or [], _EMPTY_CONFIG)
+            with tempfile.TemporaryDirectory(prefix="ikescope-tshark-profile-") as config:
+                for name, data in profile_files.items():
+                    (Path(config) / name).write_bytes(data)
+                return _read(path, extra_args or [], config)
         except TSharkCrashException:
             if attempt == attempts - 1:
                 raise
     raise AssertionError("unreachable")
 
 
-def _read(path: Path) -> dict[int, TsharkFrame]:
+def _read(path: Path, extra_args: list[str], config_dir: str) -> dict[int, TsharkFrame]:
     frames: dict[int, TsharkFrame] = {}
     saved = os.environ.get("WIRESHARK_CONFIG_DIR")
-    os.environ["WIRESHARK_CONFIG_DIR"] = _EMPTY_CONFIG
-    cap = _FileCapture(str(path), display_filter=DISPLAY_FILTER, keep_packets=False)
+    os.environ["WIRESHARK_CONFIG_DIR"] = config_dir
+    cap = _FileCapture(str(path), display_filter=DISPLAY_FILTER, keep_packets=False,
+                       custom_parameters=list(extra_args) or None)
     try:
         for pkt in cap:
             frames[int(pkt.number)] = _frame(pkt)
@@ -147,6 +195,13 @@ def _frame(pkt) -> TsharkFrame:
         name = proto.get("name")
         if name == "isakmp":
             tf.isakmp.append(isakmp_view(layer, proto))
+            tf.decrypted.append(decrypted_view(proto))
+        elif name == "_ws.malformed":
+            tf.malformed = True
+    if tf.malformed:
+        for v in tf.decrypted:
+            if v is not None and v["state"] == "decrypted":
+                v["state"] = "malformed"
         elif name == "esp":
             tf.esp.append(esp_view(layer))
         for inner in proto.iter("proto"):
@@ -400,6 +455,83 @@ def _ours_payload(major: int, p) -> dict[str, Any] | None:
 
 def ours_esp_view(esp) -> dict[str, Any]:
     return {"spi": esp.spi, "seq": esp.seq}
+
+
+# --------------------------------------------------------------------------
+# IKEv1 decryption: the decrypted payload chain on both sides
+
+#: tshark's field for the one opaque value of simple IKEv1 payloads: KE, HASH, NONCE, VID, NAT-D (RFC 3947)
+_DATA_FIELDS = {4: ("KE", "isakmp.key_exchange.data"), 8: ("HASH", "isakmp.hash"), 10: ("NONCE", "isakmp.nonce"),
+                13: ("VID", "isakmp.vid_bytes"), 20: ("NAT-D", "isakmp.ike.nat_hash")}
+
+
+def _is_hex(v: str | None) -> bool:
+    return v is not None and len(v) % 2 == 0 and all(c in "0123456789abcdefABCDEF" for c in v)
+
+
+def decrypted_view(proto) -> dict[str, Any] | None:
+    """What tshark decrypted of one IKEv1 message (its ``isakmp`` PDML element); None if not encrypted.
+
+    ``state``: "not decrypted" (``isakmp.enc.data`` has no children: no key for this cookie),
+    "malformed" (tshark decrypted, but the bytes are no payload chain: a payload length runs past
+    the data, shown as "field length invalid!", or the payloads and padding do not fill the
+    encrypted data exactly) or "decrypted".  :func:`_frame` also marks a view "malformed" when the
+    frame carries tshark's "[Malformed Packet]".
+    """
+    enc = _direct(proto, "isakmp.enc.data")
+    if enc is None:
+        return None
+    payloads = _direct_all(enc, "isakmp.typepayload")
+    if not payloads:
+        return {"state": "not decrypted"}
+    extra = _direct(enc, "isakmp.extradata")
+    padding = int(extra.get("size")) if extra is not None else 0
+    if not all(_is_hex(p.get("value")) for p in payloads) or (
+            sum(int(p.get("size")) for p in payloads) + padding != int(enc.get("size"))):
+        return {"state": "malformed", "payload_types": [int(p.get("show")) for p in payloads]}
+    return {"state": "decrypted", "payload_types": [int(p.get("show")) for p in payloads],
+            "payloads": [_decrypted_payload_view(p) for p in payloads], "padding": padding}
+
+
+def _decrypted_payload_view(p) -> dict[str, Any]:
+    t = int(p.get("show"))
+    raw = _payload_bytes(p)
+    v: dict[str, Any] = {"type": t, "next_payload": _int_of(p, "isakmp.nextpayload"),
+                         "length": _int_of(p, "isakmp.payloadlength"), "body": raw[4:].hex()}
+    decoded = _payload_view(1, p)
+    if t in _DATA_FIELDS:
+        kind, name = _DATA_FIELDS[t]
+        f = _direct(p, name)
+        decoded = {"kind": kind, "data": (f.get("value") or "") if f is not None else None}
+    elif t == 12:
+        spi_size = _int_of(p, "isakmp.spisize")
+        decoded = {"kind": "D", "doi": _int_of(p, "isakmp.delete.doi"), "protocol_id": _int_of(p, "isakmp.delete.protoid"),
+                   "spi_size": spi_size, "spis": [f.get("value") or "" for f in _direct_all(p, "isakmp.delete.spi")]}
+    v["decoded"] = decoded
+    return v
+
+
+def ours_decrypted_view(msg) -> dict[str, Any] | None:
+    """ikescope's side of :func:`decrypted_view` for one message (a :class:`dissect.isakmp.Message`)."""
+    h = msg.header
+    if h is None or h.major != 1 or not msg.encrypted:
+        return None
+    if not msg.decrypted:
+        return {"state": "not decrypted"}
+    return {"state": "decrypted", "payload_types": [p.type for p in msg.payloads],
+            "payloads": [_ours_decrypted_payload(p) for p in msg.payloads], "padding": msg.padding}
+
+
+def _ours_decrypted_payload(p) -> dict[str, Any]:
+    v: dict[str, Any] = {"type": p.type, "next_payload": p.next_payload, "length": p.length, "body": p.body.hex()}
+    decoded = _ours_payload(1, p)
+    if p.type in _DATA_FIELDS:
+        decoded = {"kind": _DATA_FIELDS[p.type][0], "data": p.body.hex()}
+    elif p.type == 12:
+        decoded = {"kind": "D", "doi": p.doi, "protocol_id": p.protocol_id,
+                   "spi_size": len(p.spis[0]) if p.spis else 0, "spis": [x.hex() for x in p.spis]}
+    v["decoded"] = decoded
+    return v
 
 
 # --------------------------------------------------------------------------

@@ -1,0 +1,176 @@
+"""IKEv1 decryption and the PSK verdict on the shipped strongSwan lab captures (issue 3).
+
+Truth is what strongSwan logged (truth.json): the derived SKEYID, SKEYID_d/a/e
+and cipher key must equal it, from the PSK plus g^xy, and from a charon log
+alone; the verdicts follow from the lab's own setup (psk-mismatch: different
+PSKs on the two peers).
+"""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from conftest import CAPTURES, REPO
+from dissect.decrypt import MISMATCH, NOT_THIS_SA, VERIFIED
+from dissect.keysources import KeyEntry, load_key_file
+from dissect.pipeline import Dissector
+
+IKEV1 = [p.name for p in sorted(CAPTURES.iterdir())
+         if (p / "truth.json").is_file() and json.loads((p / "truth.json").read_text()).get("ike_version") == 1]
+
+
+def truth(case):
+    return json.loads((CAPTURES / case / "truth.json").read_text())
+
+
+def sas_of(t):
+    return t.get("ike_sas") or [t]
+
+
+def run(case, keys, candidates=None):
+    d = Dissector(str(CAPTURES / case / "capture.pcap"), keys=keys, psk_candidates=candidates)
+    pkts = list(d.packets())
+    return d, pkts
+
+
+def psk_of(t):
+    return (t.get("psk_initiator") or t["psk"]).encode()
+
+
+def assert_keys_equal_truth(state, sa):
+    k = state.keys
+    assert k is not None, state.key_error
+    for ours, name in ((k.skeyid, "SKEYID"), (k.skeyid_d, "SKEYID_d"), (k.skeyid_a, "SKEYID_a"),
+                       (k.skeyid_e, "SKEYID_e"), (k.enc_key, "enc_key")):
+        assert ours == bytes.fromhex(sa[name]), name
+
+
+@pytest.mark.parametrize("case", IKEV1)
+def test_keys_from_psk_and_dh_shared(case):
+    t = truth(case)
+    keys = [KeyEntry(source="test", icookie=bytes.fromhex(sa["initiator_cookie"]), psk=psk_of(t),
+                     dh_shared=bytes.fromhex(sa["g_xy"])) for sa in sas_of(t)]
+    d, pkts = run(case, keys)
+    for sa in sas_of(t):
+        st = d.decryptor.states[bytes.fromhex(sa["initiator_cookie"])]
+        assert_keys_equal_truth(st, sa)
+        assert st.verdict == VERIFIED
+    encrypted = [p for p in pkts if p.isakmp and p.isakmp.encrypted]
+    if case != "v6-psk-mismatch":  # there the responder's messages use the responder's own PSK
+        assert encrypted and all(p.isakmp.decrypted for p in encrypted)
+        assert all(p.isakmp.hash_check.endswith("verified") for p in encrypted), \
+            [(p.frame, p.isakmp.hash_check) for p in encrypted if not p.isakmp.hash_check.endswith("verified")]
+
+
+@pytest.mark.parametrize("side", ["left", "right"])
+@pytest.mark.parametrize("case", IKEV1)
+def test_keys_from_the_charon_log_alone(case, side):
+    t = truth(case)
+    d, pkts = run(case, load_key_file(str(CAPTURES / case / f"{side}.log")))
+    for sa in sas_of(t):
+        st = d.decryptor.states[bytes.fromhex(sa["initiator_cookie"])]
+        if case == "v6-psk-mismatch" and side == "right":
+            assert st.keys is not None  # the responder's own (different) keys: its messages decrypt
+            continue
+        assert_keys_equal_truth(st, sa)
+    mine = [p for p in pkts if p.isakmp and p.isakmp.encrypted
+            and (case != "v6-psk-mismatch" or (p.datagram.src == t["initiator"]["addr"]) == (side == "left"))]
+    assert mine and all(p.isakmp.decrypted for p in mine)
+
+
+@pytest.mark.parametrize("case", [c for c in IKEV1 if truth(c)["exchange_mode"] == "main"])
+def test_decrypted_ids_carry_the_peers_addresses(case):
+    t = truth(case)
+    d, pkts = run(case, load_key_file(str(CAPTURES / case / "left.log")))
+    for role, who in (("MM5", "initiator"), ("MM6", "responder")):
+        for p in pkts:
+            if p.isakmp and p.role == role and p.isakmp.decrypted:
+                ident = next(x for x in p.isakmp.payloads if x.short == "ID")
+                assert ident.text == t[who]["addr"], (role, ident.text)
+
+
+def test_psk_mismatch_with_the_initiators_psk():
+    """The lab configured different PSKs: the initiator's verifies MM5; the responder's replies do not decrypt."""
+    t = truth("v6-psk-mismatch")
+    d, _ = run("v6-psk-mismatch", [KeyEntry(source="t", psk=t["psk_initiator"].encode(),
+                                            dh_shared=bytes.fromhex(t["g_xy"]))])
+    (st,) = d.decryptor.states.values()
+    assert st.verdict == VERIFIED and "responder uses a different PSK" in st.detail
+
+
+def test_psk_mismatch_with_the_responders_psk():
+    t = truth("v6-psk-mismatch")
+    d, _ = run("v6-psk-mismatch", [KeyEntry(source="t", psk=t["psk_responder"].encode(),
+                                            dh_shared=bytes.fromhex(t["g_xy"]))])
+    (st,) = d.decryptor.states.values()
+    assert st.verdict == MISMATCH and "initiator uses a different PSK" in st.detail
+
+
+@pytest.mark.parametrize("case", ["v6-aes128-sha1-modp1024", "v4-aes128-sha1-modp1024", "v6-aggressive"])
+def test_a_wrong_psk_gets_the_mismatch_verdict(case):
+    t = truth(case)
+    d, pkts = run(case, [KeyEntry(source="t", psk=b"not-the-psk", dh_shared=bytes.fromhex(t["g_xy"]))])
+    (st,) = d.decryptor.states.values()
+    assert st.verdict == MISMATCH
+    assert not any(p.isakmp.decrypted for p in pkts if p.isakmp)
+
+
+def test_table_keys_that_are_not_this_sas():
+    """A Wireshark table row for this cookie with another SA's key: no valid chain, said so."""
+    other = truth("v4-aes128-sha1-modp1024")["enc_key"]
+    t = truth("v6-aes128-sha1-modp1024")
+    d, _ = run("v6-aes128-sha1-modp1024", [KeyEntry(source="t", icookie=bytes.fromhex(t["initiator_cookie"]),
+                                                    enc_key=bytes.fromhex(other))])
+    (st,) = d.decryptor.states.values()
+    assert st.verdict == NOT_THIS_SA
+
+
+def test_aggressive_mode_verifies_from_the_capture_and_the_psk_alone():
+    """HASH_R of AM2 travels in clear: SKEYID = prf(PSK, Ni_b | Nr_b) is enough (RFC 2409 §5)."""
+    t = truth("v6-aggressive")
+    d, _ = run("v6-aggressive", [KeyEntry(source="t", psk=t["psk"].encode())])
+    (st,) = d.decryptor.states.values()
+    assert st.verdict == VERIFIED and "AM2" in st.detail
+
+
+def test_psk_candidates_finds_the_right_one():
+    t = truth("v6-aggressive")
+    candidates = [b"cisco", b"cisco123", t["psk"].encode(), b"secret"]
+    d, _ = run("v6-aggressive", [], candidates)
+    (st,) = d.decryptor.states.values()
+    assert st.verdict == VERIFIED and st.found_psk == t["psk"].encode() and "candidate 3" in st.detail
+
+
+def _cli(*args):
+    return subprocess.run([sys.executable, "-m", "cli.main", *args], cwd=REPO, capture_output=True, text=True,
+                          timeout=120)
+
+
+def test_cli_bundled_keys_file_decrypts_the_bundled_capture():
+    """The README's decryption example: the bundled keys.toml of the IPv6 Main Mode case."""
+    case = CAPTURES / "v6-aes128-sha1-modp1024"
+    r = _cli("dissect", str(case / "capture.pcap"), "--keys", str(case / "keys.toml"))
+    assert r.returncode == 0, r.stderr
+    assert "ID(2001:db8::2)" in r.stdout and "[HASH_I verified]" in r.stdout and "PSK verified" in r.stdout
+
+
+def test_cli_keys_masks_secrets_unless_asked():
+    case = CAPTURES / "v6-aes128-sha1-modp1024"
+    t = truth("v6-aes128-sha1-modp1024")
+    masked = _cli("keys", str(case / "capture.pcap"), "--keys", str(case / "keys.toml"), "--json")
+    shown = _cli("keys", str(case / "capture.pcap"), "--keys", str(case / "keys.toml"), "--json", "--show-secrets")
+    m, s = json.loads(masked.stdout), json.loads(shown.stdout)
+    assert m["verdict"] == s["verdict"] == VERIFIED
+    assert t["SKEYID"] not in masked.stdout and t["enc_key"] not in masked.stdout and t["psk"] not in masked.stdout
+    assert s["keys"]["SKEYID"] == t["SKEYID"] and s["keys"]["enc_key"] == t["enc_key"]
+
+
+def test_cli_bad_key_input_is_one_line_and_the_rest_goes_on(tmp_path):
+    case = CAPTURES / "v6-aes128-sha1-modp1024"
+    r = _cli("dissect", str(case / "capture.pcap"), "--dh-shared", "zz-not-hex", "--psk", "x")
+    assert r.returncode == 1 and "Traceback" not in r.stderr
+    assert len([line for line in r.stderr.splitlines() if line.startswith("ikescope:")]) == 1
+    assert "MM1" in r.stdout  # everything is still dissected
