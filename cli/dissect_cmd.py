@@ -69,7 +69,8 @@ def run_dissect(args: argparse.Namespace) -> int:
         console = render.make_console()
         for text, style in lines:
             console.print(text, style=style or None, markup=False)
-    partial = stats.truncated or stats.undecodable or stats.malformed or problems
+    key_problems = dis.decryptor.key_problems() if dis.decryptor else []
+    partial = stats.truncated or stats.undecodable or stats.malformed or problems or key_problems
     return EXIT_PARTIAL if partial else EXIT_OK
 
 

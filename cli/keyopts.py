@@ -49,11 +49,12 @@ def key_material(args: argparse.Namespace) -> tuple[list[KeyEntry], list[bytes],
         problems.append(str(e))
     if any(v is not None for v in (flag.psk, flag.dh_private, flag.dh_shared)):
         entries.append(flag)
-    candidates: list[bytes] = []
+    candidates: list[tuple[str, bytes]] = []
     if args.psk_candidates:
         try:
             with open(args.psk_candidates, "rb") as f:
-                candidates = [line.rstrip(b"\r\n") for line in f if line.strip()]
+                candidates = [(f"line {n} of {args.psk_candidates}", line.rstrip(b"\r\n"))
+                              for n, line in enumerate(f, 1) if line.strip()]
         except OSError as e:
             problems.append(f"{args.psk_candidates}: cannot read the PSK candidates: {e.strerror or e}")
     return entries, candidates, problems

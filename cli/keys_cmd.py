@@ -7,6 +7,7 @@ import os
 import sys
 
 from dissect.capture import CaptureError
+from dissect.decrypt import missing_material
 from dissect.keysources import format_ikev1_decryption_table
 from dissect.pipeline import Dissector
 
@@ -35,6 +36,7 @@ def run_keys(args: argparse.Namespace) -> int:
         st = states.get(sa.icookie)
         if st is not None:
             row.update(st.to_dict(args.show_secrets))
+            row["missing"] = missing_material(st)
             if st.found_psk is not None:
                 row["psk"] = st.found_psk.decode("utf-8", "replace") if args.show_secrets else "*" * 8
         else:
@@ -55,12 +57,13 @@ def run_keys(args: argparse.Namespace) -> int:
             print(f"ikescope: cannot write {args.wireshark}: {e.strerror or e}", file=sys.stderr)
             return EXIT_UNUSABLE
         print(f"wrote {os.path.join(args.wireshark, 'ikev1_decryption_table')} ({len(table)} IKE SA(s)); "
-              f"use it with: tshark -o 'uat:ikev1_decryption_table:...' or copy it into a Wireshark profile folder",
-              file=sys.stderr)
+              f"use it with: WIRESHARK_CONFIG_DIR={args.wireshark} wireshark -r {args.capture} "
+              f"(or tshark), or copy it into a Wireshark profile folder", file=sys.stderr)
     unused = dis.decryptor.unused_entries() if dis.decryptor else []
     for e in unused:
         print(f"ikescope: {e.source} matches no IKE SA of this capture", file=sys.stderr)
-    return EXIT_PARTIAL if problems else EXIT_OK
+    key_problems = dis.decryptor.key_problems() if dis.decryptor else []
+    return EXIT_PARTIAL if problems or key_problems else EXIT_OK
 
 
 def _print(rows: list[dict]) -> None:
@@ -78,5 +81,7 @@ def _print(rows: list[dict]) -> None:
                     print(f"  {name:<10} {keys[name]}")
         if row.get("key_error"):
             print(f"  problem: {row['key_error']}")
+        if row.get("missing"):
+            print(f"  missing: {row['missing']}")
         if row.get("psk"):
             print(f"  PSK found: {row['psk']}")

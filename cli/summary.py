@@ -4,6 +4,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from dissect import registry
+from dissect.decrypt import missing_material
 from dissect.model import Stats
 from dissect.session import GUESS, MAX_SAS
 
@@ -54,7 +55,7 @@ def key_line(st) -> tuple[str, str]:
     if st.key_error:
         return f"    keys: {st.key_error}", "yellow"
     if st.verdict is None:
-        what = "not enough to derive the keys (a PSK and a DH secret, or a cipher key)" if st.keys is None \
+        what = (missing_material(st) or "no keys derived") if st.keys is None \
             else f"{st.decrypted} message(s) decrypted; nothing to verify the PSK with"
         return f"    keys ({st.entry.source}): {what}", "yellow"
     detail = f": {st.detail}" if st.detail else ""

@@ -92,7 +92,8 @@ class SaState:
     quick_modes: OrderedDict = field(default_factory=OrderedDict)  # message ID -> {"ni_b", "nr_b"}
     verdict: str | None = None
     detail: str = ""
-    found_psk: bytes | None = None      # the PSK (given or candidate) that HASH_R of AM2 matched
+    found_psk: bytes | None = None      # the PSK (given or candidate) that HASH_R of AM2 / HASH_I of MM5 matched
+    candidate_params: tuple | None = None  # Main Mode, DH secret but no PSK: what _try_candidates needs
     decrypted: int = 0
     failed: int = 0
     failed_by_side: dict = field(default_factory=dict)  # "initiator"/"responder" -> messages that did not decrypt
@@ -137,10 +138,11 @@ class Decryptor:
     Call :meth:`process` for every ISAKMP packet, in capture order, after
     the session tracker has labelled it.  ``states`` holds each SA's state
     and verdict; ``unused_entries()`` the key entries that matched nothing.
-    ``psk_candidates``: PSKs to try in Aggressive Mode (HASH_R is in clear).
+    ``psk_candidates``: (label, PSK) pairs to try, e.g. ("line 3 of words.txt", b"cisco"): in
+    Aggressive Mode on HASH_R (in clear), in Main Mode on MM5's HASH_I when a DH secret is given.
     """
 
-    def __init__(self, entries: list[KeyEntry], psk_candidates: list[bytes] | None = None):
+    def __init__(self, entries: list[KeyEntry], psk_candidates: list[tuple[str, bytes]] | None = None):
         self.entries = list(entries)
         self.psk_candidates = psk_candidates or []
         if self.psk_candidates and not any(e.icookie is None and e.peer is None for e in self.entries):
@@ -246,31 +248,31 @@ class Decryptor:
         else:
             if st.ni_b is None or st.nr_b is None:
                 return
-            skeyid = e.skeyid
-            psk_based = False
+            skeyid, psk_based = e.skeyid, False
             if skeyid is None and e.psk is not None:
-                skeyid = ks.skeyid_psk(hash_id, e.psk, st.ni_b, st.nr_b)
-                psk_based = True
+                skeyid, psk_based = ks.skeyid_psk(hash_id, e.psk, st.ni_b, st.nr_b), True
             gxy = self._gxy(st, attrs.get(4))
-            if skeyid is None or gxy is None:
+            if gxy is None:
                 return
-            cky_i, cky_r = st.icookie, st.rcookie
-            d = e.skeyid_d or ks.skeyid_d(hash_id, skeyid, gxy, cky_i, cky_r)
-            a = e.skeyid_a or ks.skeyid_a(hash_id, skeyid, d, gxy, cky_i, cky_r)
-            sk_e = e.skeyid_e or ks.skeyid_e(hash_id, skeyid, a, gxy, cky_i, cky_r)
-            st.keys = Phase1Keys(hash_id, cipher, ks.expand_key(hash_id, sk_e, klen), iv, e.source, gxy, skeyid,
-                                 d, a, sk_e, psk_based)
+            if skeyid is None:
+                if self.psk_candidates and st.exchange == 2:  # tried on MM5 (HASH_I), see _try_candidates
+                    st.candidate_params = (hash_id, cipher, klen, iv, gxy)
+                return
+            st.keys = _keys_from_skeyid(st, hash_id, cipher, klen, iv, gxy, skeyid, e.source, psk_based, e)
         st.p1_iv = iv
 
     def _gxy(self, st: SaState, group_number: int | None) -> bytes | None:
         """g^xy from the entry: given, or from either side's private value (which side: compare g^x)."""
         e = st.entry
-        if e.dh_shared is not None:
-            return e.dh_shared
-        if e.dh_private is None or st.g_xi is None or st.g_xr is None or group_number is None:
+        if e.dh_shared is None and e.dh_private is None:
+            return None
+        if group_number is None:
+            st.key_error = f"{e.source}: the chosen Phase 1 transform names no DH group (Group-Description)"
             return None
         try:
             grp = dhgroups.group(group_number)
+            if e.dh_shared is not None:
+                return dhgroups.check_shared_secret(grp, e.dh_shared)
             mine = dhgroups.public_value(grp, e.dh_private)
             if mine == st.g_xi:
                 return dhgroups.shared_secret(grp, e.dh_private, st.g_xr)
@@ -289,6 +291,8 @@ class Decryptor:
         h = msg.header
         k = st.keys
         data = msg.ciphertext or b""
+        if k is None and st.candidate_params is not None and from_initiator and data:
+            k = self._try_candidates(st, msg, data)
         if k is None or not data:
             return
         bs = k.cipher.block_size
@@ -329,6 +333,31 @@ class Decryptor:
             msg.notes.append(Expert(WARNING, f"{padding} bytes of padding that are neither zeros nor as RFC 2409 "
                                     "App. B says (zeros, then the count of padding bytes before the last)", None,
                                     "protocol"))
+
+    def _try_candidates(self, st: SaState, msg: Message, data: bytes) -> Phase1Keys | None:
+        """Main Mode with a DH secret but no PSK: the candidate whose keys decrypt MM5 to a payload
+        chain whose HASH_I matches (RFC 2409 §5) is the PSK.  Sets the verdict either way."""
+        hash_id, cipher, klen, iv, gxy = st.candidate_params
+        st.candidate_params = None
+        for label, psk in self.psk_candidates:
+            skeyid = ks.skeyid_psk(hash_id, psk, st.ni_b, st.nr_b)
+            keys = _keys_from_skeyid(st, hash_id, cipher, klen, iv, gxy, skeyid, label, True)
+            try:
+                decoded = decode_decrypted(msg, cbc_decrypt(cipher, keys.enc_key, iv, data))
+            except ValueError:
+                return None
+            if decoded is None:
+                continue
+            ids = [p for p in decoded[0] if p.type == 5]
+            hashes = [p for p in decoded[0] if p.type == 8]
+            if ids and hashes and st.sai_b is not None and hashes[0].body == ks.hash_i(
+                    hash_id, skeyid, st.g_xi, st.g_xr, st.icookie, st.rcookie, st.sai_b, ids[0].body):
+                st.keys, st.found_psk, st.p1_iv = keys, psk, iv
+                self._set_verdict(st, VERIFIED, f"HASH_I of MM5 matches {label}")
+                return keys
+        self._set_verdict(st, MISMATCH, f"HASH_I of MM5 matches none of the {len(self.psk_candidates)} PSK "
+                                        "candidates")
+        return None
 
     @staticmethod
     def _iv_candidates(st: SaState, message_id: int, phase1: bool) -> list[bytes]:
@@ -387,7 +416,7 @@ class Decryptor:
         if hash_id not in ks.HASHES:
             return
         candidates = ([("the given PSK", st.entry.psk)] if st.entry.psk is not None else []) + \
-                     [(f"candidate {i + 1}", c) for i, c in enumerate(self.psk_candidates)]
+                     list(self.psk_candidates)
         for label, psk in candidates:
             skeyid = ks.skeyid_psk(hash_id, psk, st.ni_b, st.nr_b)
             if ks.hash_r(hash_id, skeyid, st.g_xi, st.g_xr, st.icookie, st.rcookie, st.sai_b, st.idir_b) == hash_r_sent:
@@ -440,6 +469,13 @@ class Decryptor:
             return
         st.verdict, st.detail = verdict, detail
 
+    def key_problems(self) -> list[str]:
+        """One line per piece of key material that could not be used: a value that does not fit its
+        IKE SA (wrong length, outside the DH group, a private value of neither peer), or an entry
+        that matches no IKE SA of the capture.  The CLI exits 1 when there is any."""
+        return ([st.key_error for st in self.states.values() if st.key_error]
+                + [f"{e.source} matches no IKE SA of this capture" for e in self.unused_entries()])
+
     def finish(self) -> None:
         """Last words per SA: a verified side whose peer's messages do not decrypt means the peers' PSKs differ."""
         for st in self.states.values():
@@ -451,6 +487,37 @@ class Decryptor:
                              "the initiator uses a different PSK")
             elif st.verdict is None and st.keys is not None and st.failed and not st.decrypted:
                 st.verdict = MISMATCH if st.keys.psk_based else NOT_THIS_SA
+
+
+def missing_material(st: SaState) -> str | None:
+    """Why an IKE SA that key material matched has no keys: what the user should add. None when it
+    has keys or a problem of its own (``key_error``)."""
+    if st.keys is not None or st.key_error or (st.verdict and st.found_psk):
+        return None
+    e = st.entry
+    if st.chosen is None or st.g_xi is None or st.g_xr is None or st.ni_b is None or st.nr_b is None:
+        return ("the capture lacks the clear Phase 1 messages the keys derive from (the SA, KE and nonce "
+                "payloads of MM1-MM4 or AM1-AM2)")
+    need = []
+    if e.psk is None and e.skeyid is None and not (st.verdict and st.exchange == 2):
+        need.append("the pre-shared key (--psk)")
+    if e.dh_shared is None and e.dh_private is None and e.skeyid_e is None:
+        need.append("a DH secret (--dh-private or --dh-shared)")
+    if not need:
+        return None
+    return ("not enough to derive the keys: give " + " and ".join(need)
+            + ", or a strongSwan charon log, or Wireshark's ikev1_decryption_table")
+
+
+def _keys_from_skeyid(st: SaState, hash_id: int, cipher: CipherSpec, klen: int, iv: bytes, gxy: bytes,
+                      skeyid: bytes, source: str, psk_based: bool, logged: KeyEntry | None = None) -> Phase1Keys:
+    """SKEYID_d, SKEYID_a, SKEYID_e and the cipher key Ka from SKEYID and g^xy (RFC 2409 §5, App. B);
+    values a log gave (``logged``) are taken as they are."""
+    cky_i, cky_r = st.icookie, st.rcookie
+    d = (logged and logged.skeyid_d) or ks.skeyid_d(hash_id, skeyid, gxy, cky_i, cky_r)
+    a = (logged and logged.skeyid_a) or ks.skeyid_a(hash_id, skeyid, d, gxy, cky_i, cky_r)
+    e = (logged and logged.skeyid_e) or ks.skeyid_e(hash_id, skeyid, a, gxy, cky_i, cky_r)
+    return Phase1Keys(hash_id, cipher, ks.expand_key(hash_id, e, klen), iv, source, gxy, skeyid, d, a, e, psk_based)
 
 
 def _first_valid(k: Phase1Keys, ivs: list[bytes], data: bytes, msg: Message):

@@ -77,7 +77,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["DhError", "DhGroup", "group", "public_value", "shared_secret", "is_valid_public"]
+__all__ = ["DhError", "DhGroup", "group", "public_value", "shared_secret", "is_valid_public",
+           "check_shared_secret"]
 
 
 class DhError(ValueError):
@@ -732,3 +733,33 @@ def shared_secret(grp: DhGroup, private: bytes, peer_public: bytes) -> bytes:
     if isinstance(params, _Modp):
         return pow(checked[0], x, params.p).to_bytes(grp.secret_length, "big")
     return _ecp_shared(grp, params, x, checked[0], checked[1], bytes(peer_public))
+
+
+#: A g^xy given by hand may have lost its leading zero bytes (printed as a number); more
+#: than this many missing bytes (a chance of 2^-64) means it was cut short.
+MAX_STRIPPED_ZEROS = 8
+
+
+def check_shared_secret(grp: DhGroup, gxy: bytes) -> bytes:
+    """A g^xy given by the user, as the key schedule needs it: ``grp.secret_length`` bytes.
+
+    Shorter values are left-padded with zeros (RFC 2409 §5 computes with g^xy padded to
+    the group's length; a value printed as a number loses its leading zeros).  Raises
+    DhError when it is longer than the group's, more than MAX_STRIPPED_ZEROS bytes
+    short, or outside the group (MODP: 1 < g^xy < p-1; ECP: an x coordinate below p).
+    """
+    params = _params(grp)
+    raw = _as_bytes(gxy, "g^xy")
+    what = f"g^xy has {len(raw)} bytes, but the {grp.name} gives {grp.secret_length}"
+    if len(raw) > grp.secret_length:
+        raise DhError(f"{what}: is it the value of another group, or a KE value (g^x)?")
+    if len(raw) < grp.secret_length - MAX_STRIPPED_ZEROS:
+        raise DhError(f"{what}: it looks cut short; give the whole shared secret")
+    v = int.from_bytes(raw, "big")
+    if isinstance(params, _Modp):
+        if v <= 1 or v >= params.p - 1:
+            raise DhError(f"g^xy is {'0 or 1' if v <= 1 else 'p-1 or more'}: not a shared secret of the {grp.name}")
+    elif v >= params.p:
+        raise DhError(f"g^xy is not below p of the {grp.name} curve: not an x coordinate")
+    return raw.rjust(grp.secret_length, b"\x00")
+

@@ -110,6 +110,8 @@ class Message:
             d["retransmission_of"] = self.retransmission_of
         if self.encrypted and not self.decrypted:
             d["encrypted_length"] = self.encrypted_length
+        if self.decrypted:
+            d["decrypted_length"], d["padding"] = len(self.plaintext or b""), self.padding
         if self.hash_check:
             d["hash_check"] = self.hash_check
         if self.notes:

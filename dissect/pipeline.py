@@ -42,7 +42,7 @@ class Dissector:
 
     def __init__(self, path: str, ike_ports: frozenset[int] = prefilter.IKE_PORTS, fast: bool = True,
                  progress: Callable[[int], None] | None = None, parallel: bool | None = None,
-                 keys: list[KeyEntry] | None = None, psk_candidates: list[bytes] | None = None):
+                 keys: list[KeyEntry] | None = None, psk_candidates: list[tuple[str, bytes]] | None = None):
         self.path = path
         self.ike_ports = ike_ports
         self.fast = fast

@@ -7,6 +7,7 @@ PSKs on the two peers).
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import subprocess
 import sys
@@ -14,6 +15,7 @@ import sys
 import pytest
 
 from conftest import CAPTURES, REPO
+from dissect import dhgroups
 from dissect.decrypt import MISMATCH, NOT_THIS_SA, VERIFIED
 from dissect.keysources import KeyEntry, load_key_file
 from dissect.pipeline import Dissector
@@ -138,7 +140,8 @@ def test_aggressive_mode_verifies_from_the_capture_and_the_psk_alone():
 
 def test_psk_candidates_finds_the_right_one():
     t = truth("v6-aggressive")
-    candidates = [b"cisco", b"cisco123", t["psk"].encode(), b"secret"]
+    candidates = [(f"candidate {i}", c) for i, c in
+                  enumerate([b"cisco", b"cisco123", t["psk"].encode(), b"secret"], 1)]
     d, _ = run("v6-aggressive", [], candidates)
     (st,) = d.decryptor.states.values()
     assert st.verdict == VERIFIED and st.found_psk == t["psk"].encode() and "candidate 3" in st.detail
@@ -174,3 +177,70 @@ def test_cli_bad_key_input_is_one_line_and_the_rest_goes_on(tmp_path):
     assert r.returncode == 1 and "Traceback" not in r.stderr
     assert len([line for line in r.stderr.splitlines() if line.startswith("ikescope:")]) == 1
     assert "MM1" in r.stdout  # everything is still dissected
+
+
+def test_main_mode_psk_candidates_with_the_dh_secret():
+    """Main Mode: with g^xy given, the candidate whose keys give MM5's HASH_I is the PSK."""
+    t = truth("v6-aes128-sha1-modp1024")
+    gxy = bytes.fromhex(t["g_xy"])
+    good = [("line 1", b"cisco"), ("line 2", t["psk"].encode()), ("line 3", b"secret")]
+    d, pkts = run("v6-aes128-sha1-modp1024", [KeyEntry(source="t", dh_shared=gxy)], good)
+    (st,) = d.decryptor.states.values()
+    assert st.verdict == VERIFIED and st.found_psk == t["psk"].encode() and "line 2" in st.detail
+    assert_keys_equal_truth(st, t)
+    assert all(p.isakmp.decrypted for p in pkts if p.isakmp is not None and p.isakmp.encrypted)
+    d, _ = run("v6-aes128-sha1-modp1024", [KeyEntry(source="t", dh_shared=gxy)], [good[0], good[2]])
+    (st,) = d.decryptor.states.values()
+    assert st.verdict == MISMATCH and st.keys is None and "none of the 2" in st.detail
+
+
+@pytest.mark.parametrize("gxy, words", [
+    ("00", "cut short"),
+    ("ff" * 129, "129 bytes"),
+    ("ff" * 128, "p-1 or more"),     # above p of MODP group 2
+    ("00" * 127 + "01", "0 or 1"),
+])
+def test_a_dh_shared_that_does_not_fit_the_group_says_so(gxy, words):
+    t = truth("v6-aes128-sha1-modp1024")
+    d, _ = run("v6-aes128-sha1-modp1024", [KeyEntry(source="t", psk=t["psk"].encode(),
+                                                     dh_shared=bytes.fromhex(gxy))])
+    (st,) = d.decryptor.states.values()
+    assert st.keys is None and words in st.key_error and "group 2" in st.key_error
+    assert d.decryptor.key_problems() == [st.key_error]
+
+
+def test_a_dh_shared_without_its_leading_zero_bytes_is_padded():
+    """g^xy printed as a number loses leading zeros; RFC 2409 §5 uses it padded to the group's length."""
+    grp = dhgroups.group(2)
+    peer = dhgroups.public_value(grp, hashlib.sha256(b"peer").digest())
+    gxy = next(g for g in (dhgroups.shared_secret(grp, hashlib.sha256(b"%d" % i).digest(), peer)
+                           for i in range(5000)) if g[0] == 0 and g[1] != 0)
+    assert dhgroups.check_shared_secret(grp, gxy.lstrip(b"\0")) == gxy == dhgroups.check_shared_secret(grp, gxy)
+
+
+def test_cli_exit_codes_for_unusable_key_material(tmp_path):
+    case = CAPTURES / "v6-aes128-sha1-modp1024"
+    t = truth("v6-aes128-sha1-modp1024")
+    short = _cli("dissect", str(case / "capture.pcap"), "--psk", t["psk"], "--dh-shared", "0011")
+    assert short.returncode == 1 and "cut short" in short.stdout and "MM6" in short.stdout
+    other = _cli("dissect", str(case / "capture.pcap"), "--keys", str(CAPTURES / "v6-aggressive" /
+                                                                         "ikev1_decryption_table"))
+    assert other.returncode == 1 and "matches no IKE SA" in other.stdout
+    wrong = _cli("dissect", str(case / "capture.pcap"), "--psk", "wrong", "--dh-shared", t["g_xy"])
+    assert wrong.returncode == 0 and MISMATCH in wrong.stdout  # a verdict, not an error
+    lacking = _cli("keys", str(case / "capture.pcap"), "--psk", t["psk"], "--json")
+    row = json.loads(lacking.stdout)
+    assert lacking.returncode == 0 and row["verdict"] is None and "--dh-private or --dh-shared" in row["missing"]
+
+
+def test_readme_keys_file_examples_parse():
+    """Every TOML keys-file example in the README is a valid keys file (the parser's own checks)."""
+    import re
+    from dissect.keysources import parse_toml_keys
+    blocks = re.findall(r"```toml\n(.*?)```", (REPO / "README.md").read_text(), re.S)
+    assert blocks
+    for block in blocks:
+        entries = parse_toml_keys(block, "README.md")
+        assert entries and all(e.psk or e.dh_shared or e.dh_private for e in entries)
+    qm = [q for e in parse_toml_keys(blocks[0], "README.md") for q in e.quick_modes]
+    assert [q.message_id for q in qm] == [1371333358]

@@ -147,6 +147,26 @@ def ikev1_preferences(rows: Sequence[tuple[str, str]]) -> list[str]:
     return args
 
 
+def read_ikev1_decryption_table(text: str) -> list[tuple[str, str]]:
+    """The (icookie, key) rows of an ``ikev1_decryption_table`` file, kept strict on purpose.
+
+    This is the oracle's own reading, not ikescope's: blank lines and ``#`` comment lines are
+    skipped; every other line must be ``<16 hex digits>,<hex key>`` with nothing else (no
+    quotes, blanks or third field), as Wireshark writes the file.  Anything else raises
+    ValueError, so that a table that Wireshark would read differently is not silently accepted.
+    """
+    rows = []
+    for lineno, line in enumerate(text.splitlines(), 1):
+        if not line.strip() or line.startswith("#"):
+            continue
+        parts = line.split(",")
+        if (len(parts) != 2 or len(parts[0]) != 16 or not parts[1] or len(parts[1]) % 2
+                or any(c not in "0123456789abcdef" for c in "".join(parts))):
+            raise ValueError(f"ikev1_decryption_table line {lineno}: {line!r} is not 'icookie,key' in lower-case hex")
+        rows.append((parts[0], parts[1]))
+    return rows
+
+
 def _read_with_retry(path: Path, extra_args: list[str] | None = None, profile_files: dict[str, bytes] | None = None,
                      attempts: int = 3) -> dict[int, TsharkFrame]:
     # asyncio's child watcher now and then loses tshark's exit status ("Unknown child process
@@ -196,17 +216,17 @@ def _frame(pkt) -> TsharkFrame:
         if name == "isakmp":
             tf.isakmp.append(isakmp_view(layer, proto))
             tf.decrypted.append(decrypted_view(proto))
-        elif name == "_ws.malformed":
-            tf.malformed = True
-    if tf.malformed:
-        for v in tf.decrypted:
-            if v is not None and v["state"] == "decrypted":
-                v["state"] = "malformed"
         elif name == "esp":
             tf.esp.append(esp_view(layer))
+        elif name == "_ws.malformed":
+            tf.malformed = True
         for inner in proto.iter("proto"):
             if inner is not proto and inner.get("name") in ("isakmp", "esp"):
                 tf.quoted.append((inner.get("name"), name))
+    if tf.malformed:  # tshark threw somewhere in the frame: its decrypted chain is not a valid one
+        for v in tf.decrypted:
+            if v is not None and v["state"] == "decrypted":
+                v["state"] = "malformed"
     return tf
 
 
