@@ -37,6 +37,7 @@ from .payloads import SaPayload, Transform
 VERIFIED = "PSK verified"
 MISMATCH = "HASH_I mismatch: wrong pre-shared key or DH secret"
 NOT_THIS_SA = "decryption gives no valid payload chain: this key material does not belong to this SA"
+KEYS_VERIFIED = "keys verified (HASH_I/HASH_R match)"  # keys without a PSK (a log, a table) that check out
 
 #: Retransmissions and message IDs remembered per IKE SA (memory stays bounded).
 RECENT = 64
@@ -404,7 +405,7 @@ class Decryptor:
         ok = hashes[0].body == want
         msg.hash_check = f"{name} {'verified' if ok else 'mismatch'}"
         if ok:
-            self._set_verdict(st, VERIFIED if k.psk_based else "keys verified (HASH_I/HASH_R match)", "")
+            self._set_verdict(st, VERIFIED if k.psk_based else KEYS_VERIFIED, "")
         elif k.psk_based:
             self._set_verdict(st, MISMATCH, f"{name} does not match")
 
@@ -477,14 +478,21 @@ class Decryptor:
                 + [f"{e.source} matches no IKE SA of this capture" for e in self.unused_entries()])
 
     def finish(self) -> None:
-        """Last words per SA: a verified side whose peer's messages do not decrypt means the peers' PSKs differ."""
+        """Last words per SA.  When one peer's messages decrypt and verify and the other's never do,
+        the two peers derived different keys from the same g^xy and nonces: their PSKs differ, and the
+        responder's HASH_I check failed (what IOS logs as a failed hash), whichever side's key we hold."""
         for st in self.states.values():
-            if st.verdict == VERIFIED and st.failed_by_side.get("responder") and not st.ok_by_side.get("responder"):
-                st.detail = ("the initiator's HASH_I verifies with this PSK, but none of the responder's "
-                             "messages decrypt: the responder uses a different PSK")
-            elif st.verdict == MISMATCH and st.ok_by_side.get("responder") and not st.ok_by_side.get("initiator"):
-                st.detail = ("the responder's messages decrypt with this PSK but the initiator's MM5 does not: "
-                             "the initiator uses a different PSK")
+            what = "this PSK" if st.keys is not None and st.keys.psk_based else "these keys"
+            ok_i, ok_r = st.ok_by_side.get("initiator", 0), st.ok_by_side.get("responder", 0)
+            bad_i, bad_r = st.failed_by_side.get("initiator", 0), st.failed_by_side.get("responder", 0)
+            if ok_i and bad_r and not ok_r and st.verdict in (VERIFIED, KEYS_VERIFIED):
+                st.verdict, st.detail = MISMATCH, (
+                    f"the initiator's MM5 decrypts and its HASH_I verifies with {what}, but none of the "
+                    "responder's messages decrypt: the responder has a different PSK")
+            elif ok_r and bad_i and not ok_i and st.verdict in (MISMATCH, NOT_THIS_SA, None):
+                st.verdict, st.detail = MISMATCH, (
+                    f"the responder's messages decrypt with {what}, but the initiator's MM5 does not: "
+                    "the initiator uses a different PSK")
             elif st.verdict is None and st.keys is not None and st.failed and not st.decrypted:
                 st.verdict = MISMATCH if st.keys.psk_based else NOT_THIS_SA
 
