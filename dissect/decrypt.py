@@ -39,6 +39,10 @@ MISMATCH = "HASH_I mismatch: wrong pre-shared key or DH secret"
 NOT_THIS_SA = "decryption gives no valid payload chain: this key material does not belong to this SA"
 KEYS_VERIFIED = "keys verified (HASH_I/HASH_R match)"  # keys without a PSK (a log, a table) that check out
 
+#: Authentication methods whose SKEYID is prf(Ni_b | Nr_b, g^xy) (RFC 2409 §5): DSS, RSA and ECDSA
+#: signatures (RFC 4754), hybrid (draft-ietf-ipsec-isakmp-hybrid-auth) and XAUTH over signatures.
+SIGNATURE_AUTH = frozenset({2, 3, 9, 10, 11, 64221, 64222, 64223, 64224, 65003, 65004, 65005, 65006})
+
 #: Retransmissions and message IDs remembered per IKE SA (memory stays bounded).
 RECENT = 64
 
@@ -88,7 +92,7 @@ class SaState:
     key_error: str | None = None
     p1_iv: bytes | None = None          # IV of the next Phase 1 message: the last block this key accepted
     p1_alt: bytes | None = None         # last block of a Phase 1 message this key did not decrypt
-    ivs: OrderedDict = field(default_factory=OrderedDict)      # message ID -> IV of its next message
+    ivs: OrderedDict = field(default_factory=OrderedDict)      # (exchange type, M-ID) -> IV of its next message
     recent: OrderedDict = field(default_factory=OrderedDict)   # digest -> IV its first copy used
     quick_modes: OrderedDict = field(default_factory=OrderedDict)  # message ID -> {"ni_b", "nr_b"}
     verdict: str | None = None
@@ -255,6 +259,8 @@ class Decryptor:
             gxy = self._gxy(st, attrs.get(4))
             if gxy is None:
                 return
+            if skeyid is None and attrs.get(3) in SIGNATURE_AUTH:  # RFC 2409 §5: no secret but g^xy
+                skeyid = ks.skeyid_sig(hash_id, st.ni_b, st.nr_b, gxy)
             if skeyid is None:
                 if self.psk_candidates and st.exchange == 2:  # tried on MM5 (HASH_I), see _try_candidates
                     st.candidate_params = (hash_id, cipher, klen, iv, gxy)
@@ -300,7 +306,8 @@ class Decryptor:
         digest = hashlib.blake2b(msg.raw, digest_size=16).digest()
         first_copy = st.recent.get(digest)
         phase1 = h.exchange_type in (2, 4)
-        ivs = [first_copy] if first_copy is not None else self._iv_candidates(st, h.message_id, phase1)
+        chain = (h.exchange_type, h.message_id)
+        ivs = [first_copy] if first_copy is not None else self._iv_candidates(st, chain, phase1)
         if not ivs:
             msg.notes.append(Expert(WARNING, "not decrypted: the IV is unknown (a message before it is missing)",
                                     None, "undecoded"))
@@ -311,7 +318,7 @@ class Decryptor:
             msg.notes.append(Expert(ERROR, f"not decrypted: {err}", 28, "malformed"))
             return
         if first_copy is None:  # the chains move on (a retransmission reuses its first copy's IV)
-            _advance(st, digest, h.message_id, phase1, iv, data[-bs:], decoded is not None)
+            _advance(st, digest, chain, phase1, iv, data[-bs:], decoded is not None)
         side = "initiator" if from_initiator else "responder"
         if decoded is None:
             st.failed += 1
@@ -361,20 +368,23 @@ class Decryptor:
         return None
 
     @staticmethod
-    def _iv_candidates(st: SaState, message_id: int, phase1: bool) -> list[bytes]:
+    def _iv_candidates(st: SaState, chain: tuple[int, int], phase1: bool) -> list[bytes]:
         """The IVs a message may have used, most likely first (RFC 2409 App. B).
 
-        A peer chains on the messages it accepted: one that failed to decrypt MM5 (another PSK)
-        keeps the Phase 1 IV it had, so its Informational messages start from hash(that IV | M-ID).
-        The last block of a message that this key did not decrypt is the second guess (the peer
-        whose key we may not hold accepted it)."""
+        ``chain`` is (exchange type, message ID): an Informational may reuse a Quick Mode's
+        message ID (Openswan does) without joining its chain.  A peer chains on the messages it
+        accepted: one that failed to decrypt MM5 (another PSK) keeps the Phase 1 IV it had, so its
+        Informational messages start from hash(that IV | M-ID); the last block of a message this
+        key did not decrypt is the second guess (the peer whose key we may not hold accepted it).
+        Openswan encrypts an Informational sent during Phase 1 with the Phase 1 IV itself."""
         bases = [b for b in (st.p1_iv, st.p1_alt) if b is not None]
         if phase1:
             return bases
         k = st.keys
-        chained = st.ivs.get(message_id)
-        derived = [ks.phase2_iv(k.hash_id, b, message_id, k.cipher.block_size) for b in bases]
-        return ([chained] if chained is not None else []) + derived
+        chained = st.ivs.get(chain)
+        derived = [ks.phase2_iv(k.hash_id, b, chain[1], k.cipher.block_size) for b in bases]
+        during_phase1 = bases if chain[0] == 5 else []
+        return ([chained] if chained is not None else []) + derived + during_phase1
 
     # -- verification -------------------------------------------------------
     def _check_phase1(self, st: SaState, msg: Message, from_initiator: bool) -> None:
@@ -507,7 +517,8 @@ def missing_material(st: SaState) -> str | None:
         return ("the capture lacks the clear Phase 1 messages the keys derive from (the SA, KE and nonce "
                 "payloads of MM1-MM4 or AM1-AM2)")
     need = []
-    if e.psk is None and e.skeyid is None and not (st.verdict and st.exchange == 2):
+    signatures = any(a.type == 3 and a.value in SIGNATURE_AUTH for a in st.chosen.attributes)
+    if e.psk is None and e.skeyid is None and not signatures and not (st.verdict and st.exchange == 2):
         need.append("the pre-shared key (--psk)")
     if e.dh_shared is None and e.dh_private is None and e.skeyid_e is None:
         need.append("a DH secret (--dh-private or --dh-shared)")
@@ -541,7 +552,8 @@ def _first_valid(k: Phase1Keys, ivs: list[bytes], data: bytes, msg: Message):
     return first
 
 
-def _advance(st: SaState, digest: bytes, message_id: int, phase1: bool, iv: bytes, last: bytes, ok: bool) -> None:
+def _advance(st: SaState, digest: bytes, chain: tuple[int, int], phase1: bool, iv: bytes, last: bytes,
+             ok: bool) -> None:
     """Move the IV chains past a message: its last ciphertext block seeds the next IV (RFC 2409 App. B).
     Retransmissions are recognised by ``digest`` and reuse ``iv``."""
     st.recent[digest] = iv
@@ -553,7 +565,7 @@ def _advance(st: SaState, digest: bytes, message_id: int, phase1: bool, iv: byte
         else:
             st.p1_alt = last
     else:
-        st.ivs[message_id] = last
+        st.ivs[chain] = last
         if len(st.ivs) > RECENT:
             st.ivs.popitem(last=False)
 

@@ -247,3 +247,19 @@ def test_readme_keys_file_examples_parse():
         assert entries and all(e.psk or e.dh_shared or e.dh_private for e in entries)
     qm = [q for e in parse_toml_keys(blocks[0], "README.md") for q in e.quick_modes]
     assert [q.message_id for q in qm] == [1371333358]
+
+
+@pytest.mark.parametrize("group_number", [2, 14, 19, 28])
+def test_dh_private_of_either_side_gives_g_xy(group_number):
+    """--dh-private: g^x is computed and compared with both KE payloads to know whose value it is."""
+    from dissect.decrypt import Decryptor, SaState
+    grp = dhgroups.group(group_number)
+    x_i, x_r = hashlib.sha256(b"initiator").digest()[:20], hashlib.sha256(b"responder").digest()[:20]
+    g_xi, g_xr = dhgroups.public_value(grp, x_i), dhgroups.public_value(grp, x_r)
+    want = dhgroups.shared_secret(grp, x_i, g_xr)
+    for private in (x_i, x_r):
+        st = SaState(b"\1" * 8, KeyEntry(source="t", dh_private=private), g_xi=g_xi, g_xr=g_xr)
+        assert Decryptor([])._gxy(st, group_number) == want and st.key_error is None
+    stranger = SaState(b"\1" * 8, KeyEntry(source="t", dh_private=b"\7" * 20), g_xi=g_xi, g_xr=g_xr)
+    assert Decryptor([])._gxy(stranger, group_number) is None
+    assert "belongs to neither peer" in stranger.key_error
