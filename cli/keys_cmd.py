@@ -48,7 +48,13 @@ def run_keys(args: argparse.Namespace) -> int:
     else:
         _print(rows)
     if args.wireshark:
-        table = [(bytes.fromhex(st.icookie.hex()), st.keys.enc_key) for st in states.values() if st.keys]
+        # keys that decrypted nothing (a wrong PSK) would only make Wireshark show garbage
+        exported = [st for st in states.values() if st.keys and (st.decrypted or not st.failed)]
+        for st in states.values():
+            if st.keys and st not in exported:
+                print(f"ikescope: {st.icookie.hex()} left out of the Wireshark table: its keys decrypt none of "
+                      f"its messages ({st.verdict})", file=sys.stderr)
+        table = [(st.icookie, st.keys.enc_key) for st in exported]
         try:
             os.makedirs(args.wireshark, exist_ok=True)
             with open(os.path.join(args.wireshark, "ikev1_decryption_table"), "w") as f:

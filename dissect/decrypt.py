@@ -438,7 +438,8 @@ class Decryptor:
             self._set_verdict(st, MISMATCH, "HASH_R of AM2 matches no PSK given")
 
     def _check_phase2(self, st: SaState, msg: Message, from_initiator: bool) -> None:
-        """Quick Mode HASH(1)/(2)/(3) (RFC 2409 §5.5) and Informational HASH(1) (§5.7)."""
+        """Quick Mode HASH(1)/(2)/(3) (RFC 2409 §5.5), Informational HASH(1) (§5.7) and the Transaction
+        exchange's HASH = prf(SKEYID_a, M-ID | attributes) (draft-dukes-ike-mode-cfg §3.2)."""
         k = st.keys
         if k is None or k.skeyid_a is None or not msg.payloads or msg.payloads[0].type != 8:
             return
@@ -466,7 +467,7 @@ class Decryptor:
             if h.exchange_type == 32 and nonce is not None:
                 qm["ni_b"] = nonce
             want = ks.qm_hash1(k.hash_id, k.skeyid_a, mid, plain_rest)
-            name = "HASH(1)"
+            name = "HASH" if h.exchange_type == 6 else "HASH(1)"
         ok = sent == want
         msg.hash_check = f"{name} {'verified' if ok else 'mismatch'}"
         if not ok:

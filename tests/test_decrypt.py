@@ -16,7 +16,7 @@ import pytest
 
 from conftest import CAPTURES, REPO
 from dissect import dhgroups
-from dissect.decrypt import MISMATCH, NOT_THIS_SA, VERIFIED
+from dissect.decrypt import KEYS_VERIFIED, MISMATCH, NOT_THIS_SA, VERIFIED
 from dissect.keysources import KeyEntry, load_key_file
 from dissect.pipeline import Dissector
 
@@ -263,3 +263,25 @@ def test_dh_private_of_either_side_gives_g_xy(group_number):
     stranger = SaState(b"\1" * 8, KeyEntry(source="t", dh_private=b"\7" * 20), g_xi=g_xi, g_xr=g_xr)
     assert Decryptor([])._gxy(stranger, group_number) is None
     assert "belongs to neither peer" in stranger.key_error
+
+
+def test_transaction_exchanges_decrypt_to_what_strongswan_logged():
+    """XAUTH and mode-config (exchange type 6) in the v4-xauth-modecfg lab case: every Transaction
+    message decrypts to the plaintext and padding strongSwan logged, its HASH verifies, and its
+    attributes are the logged ones (user name, password, status, the pool address)."""
+    t = truth("v4-xauth-modecfg")
+    d, pkts = run("v4-xauth-modecfg", load_key_file(str(CAPTURES / "v4-xauth-modecfg" / "left.log")))
+    by_frame = {p.frame: p for p in pkts}
+    assert len(t["transaction_exchanges"]) == 6
+    for x in t["transaction_exchanges"]:
+        m = by_frame[x["frame"]].isakmp
+        assert m.header.exchange_type == 6 and m.header.message_id == x["message_id"]
+        assert m.decrypted and m.plaintext == bytes.fromhex(x["plaintext"] + x["padding"])
+        assert m.padding == len(x["padding"]) // 2 and m.hash_check == "HASH verified"
+        (attr,) = [p for p in m.payloads if p.short == "ATTR"]
+        (cp,) = x["cp"]
+        assert attr.cfg_type == cp["type"] and attr.identifier == cp["identifier"]
+        assert [(a.type, "TV" if a.tv else "TLV", a.raw.hex()) for a in attr.attributes] == \
+               [(a["type"], a["format"], a["value"]) for a in cp["attributes"]], x["frame"]
+    (st,) = d.decryptor.states.values()
+    assert st.verdict == KEYS_VERIFIED and st.failed == 0
