@@ -27,7 +27,8 @@ What these vectors can check, and what they cannot (read before editing):
   (next IV = last ciphertext block); the Phase 2 IV = hash(last Phase 1 CBC
   block | M-ID) (RFC 2409 App. B); Quick Mode and Informational HASH(1) =
   prf(SKEYID_a, M-ID | payloads) (RFC 2409 §5.5, §5.7) with SKEYID_a =
-  ``results_skey_ai``.  These are compared with ikescope's ``cbc_decrypt``,
+  ``results_skey_ai``; the NAT-D hashes (RFC 3947, negotiated hash; lp176
+  logs their inputs).  These are compared with ikescope's ``cbc_decrypt``,
   ``phase2_iv``, ``hash_`` and ``qm_hash1``, and end to end with
   :class:`dissect.decrypt.Decryptor` (through :class:`Dissector`), giving the
   Phase 1 IV the seam gave pluto.
@@ -292,6 +293,36 @@ def test_pluto_phase1_iv_is_the_seam_constant():
         assert iv.data == fixture["results_new_iv"].data[:len(iv.data)], iv.where
         rfc = ks.phase1_iv(hash_id, ke_payload(mi.isakmp), ke_payload(mr.isakmp), len(iv.data))
         assert rfc != iv.data, f"{iv.where}: pluto's IV is hash(g^xi | g^xr) after all -- compare phase1_iv"
+
+
+def test_nat_d_hashes_are_hash_of_cookies_address_and_port():
+    """NAT-D = HASH(CKY-I | CKY-R | IP | Port) with the negotiated hash (RFC 3947 §3.2), computed by pluto
+    with its real hash code: every ``_natd_hash:`` block of lp176 (the only test that logs the inputs;
+    SHA2-256, "selected proposal ... prf=prf-hmac-sha2-256") is ks.hash_ of the logged inputs, and the
+    two NAT-D payloads of the MM3 pluto sent (lp177's parentM2.pcap) are, in order, the hashes of the
+    peer's address and of its own (the order RFC 3947 §3.2 gives)."""
+    log = PlutoLog("lp176-parentM3")
+    chosen = [text for text in log.lines if "selected proposal" in text]
+    assert chosen and all("prf=prf-hmac-sha2-256" in text for text in chosen)
+    starts = [n for n, text in enumerate(log.lines, 1) if text.startswith("| _natd_hash: icookie=")]
+    assert len(starts) == 4
+    hashes = []
+    for n in starts:
+        log.line(n - 1, "_natd_hash: digest_len:32")
+        data = (log.dump(n, "_natd_hash: icookie=", 8).data + log.dump(n + 2, "_natd_hash: rcookie=", 8).data
+                + log.dump(n + 4, "_natd_hash: ip=", 4).data
+                + int(log.line(n + 5, "_natd_hash: port=").split("=")[1]).to_bytes(2, "big"))
+        want = log.dump(n + 6, "_natd_hash: hash=", 32)
+        _eq(ks.hash_(SHA2_256, data), want, "NAT-D")
+        hashes.append(want.data)
+    mm3 = wire("lp177-parentN3", "parentM2.pcap").isakmp
+    natd, nxt, pos = [], mm3[16], 28
+    while nxt:
+        length = struct.unpack(">H", mm3[pos + 2:pos + 4])[0]
+        if nxt == 20:
+            natd.append(mm3[pos + 4:pos + length])
+        nxt, pos = mm3[pos], pos + length
+    assert natd == hashes[:2], "the NAT-D payloads of the MM3 pluto sent are the hashes it logged"
 
 
 # ---------------------------------------------------------------------------
