@@ -6,6 +6,7 @@ import contextlib
 import os
 import sys
 
+from dissect import payloads
 from dissect.capture import CaptureError
 from dissect.pipeline import Dissector
 
@@ -45,6 +46,7 @@ def progress_bar(path: str, enabled: bool):
 
 
 def run_dissect(args: argparse.Namespace) -> int:
+    payloads.SHOW_SECRETS[0] = args.show_secrets
     entries, candidates, problems = key_material(args)
     for line in problems:
         print(f"ikescope: {line}", file=sys.stderr)

@@ -7,6 +7,7 @@ with exit status 1.
 from __future__ import annotations
 
 import argparse
+import os
 
 from dissect.keysources import KeyEntry, KeyFileError, hex_value, load_key_file
 
@@ -26,35 +27,37 @@ def add_key_options(p: argparse.ArgumentParser) -> None:
                         "Main Mode with a DH secret)")
 
 
-def key_material(args: argparse.Namespace) -> tuple[list[KeyEntry], list[bytes], list[str]]:
+def key_material(args: argparse.Namespace) -> tuple[list[KeyEntry], list[tuple[str, bytes]], list[str]]:
     """(key entries, PSK candidates, problems): the problems are one-line messages for stderr."""
     entries: list[KeyEntry] = []
     problems: list[str] = []
     for path in args.keys:
         try:
-            entries.extend(load_key_file(path))
+            entries.extend(load_key_file(path, problems))
         except KeyFileError as e:
             problems.append(str(e))
-    flag = KeyEntry(source="command line")
-    try:
-        if args.psk is not None:
-            flag.psk = args.psk.encode()
-        if args.psk_hex is not None:
-            flag.psk = hex_value(args.psk_hex, "--psk-hex")
-        if args.dh_private is not None:
-            flag.dh_private = hex_value(args.dh_private, "--dh-private")
-        if args.dh_shared is not None:
-            flag.dh_shared = hex_value(args.dh_shared, "--dh-shared")
-    except KeyFileError as e:
-        problems.append(str(e))
+    flag = KeyEntry(source="command line", explicit=True)
+    if args.psk is not None:
+        flag.psk = os.fsencode(args.psk)  # the bytes typed, even if they are not UTF-8
+    for option, value, name in (("--psk-hex", args.psk_hex, "psk"), ("--dh-private", args.dh_private, "dh_private"),
+                                ("--dh-shared", args.dh_shared, "dh_shared")):
+        if value is not None:
+            try:
+                setattr(flag, name, hex_value(value, option))
+            except KeyFileError as e:
+                problems.append(str(e))
     if any(v is not None for v in (flag.psk, flag.dh_private, flag.dh_shared)):
         entries.append(flag)
     candidates: list[tuple[str, bytes]] = []
     if args.psk_candidates:
         try:
             with open(args.psk_candidates, "rb") as f:
-                candidates = [(f"line {n} of {args.psk_candidates}", line.rstrip(b"\r\n"))
+                candidates = [(f"line {n} of {args.psk_candidates}",
+                               line.rstrip(b"\r\n").removeprefix(b"\xef\xbb\xbf" if n == 1 else b""))
                               for n, line in enumerate(f, 1) if line.strip()]
         except OSError as e:
             problems.append(f"{args.psk_candidates}: cannot read the PSK candidates: {e.strerror or e}")
+        else:
+            if not candidates:
+                problems.append(f"{args.psk_candidates}: no PSK candidates in it (one PSK a line)")
     return entries, candidates, problems

@@ -66,6 +66,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="the list's Time column, as tshark -t: r seconds since the first frame (default), "
                         "a/ad local time (and date), u/ud UTC time (and date), e epoch seconds")
     d.add_argument("--no-progress", action="store_true", help="never show a progress bar")
+    d.add_argument("--show-secrets", action="store_true",
+                   help="show XAUTH passwords and passcodes in decrypted messages (masked by default)")
     add_key_options(d)
 
     k = sub.add_parser("keys", help="derive and check the IKEv1 keys of each IKE SA (RFC 2409)",

@@ -4,7 +4,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from dissect import registry
-from dissect.decrypt import missing_material
+from dissect.decrypt import KEYS_VERIFIED, VERIFIED, missing_material
 from dissect.model import Stats
 from dissect.session import GUESS, MAX_SAS
 
@@ -50,18 +50,23 @@ def sa_line(sa) -> str:
     return line
 
 
-def key_line(st) -> tuple[str, str]:
-    """The decryption verdict of one IKE SA, under its line."""
+def key_lines(st) -> list[tuple[str, str]]:
+    """The decryption verdict of one IKE SA, under its line, and notes about its key sources."""
+    counts = f"{st.decrypted} message(s) decrypted" + (f", {st.failed} not" if st.failed else "") + \
+        (f", {st.truncated} cut short in the capture" if st.truncated else "")
     if st.key_error:
-        return f"    keys: {st.key_error}", "yellow"
-    if st.verdict is None:
-        what = (missing_material(st) or "no keys derived") if st.keys is None \
-            else f"{st.decrypted} message(s) decrypted; nothing to verify the PSK with"
-        return f"    keys ({st.entry.source}): {what}", "yellow"
-    detail = f": {st.detail}" if st.detail else ""
-    style = "green" if st.verdict.startswith("PSK verified") and not st.detail else "bold red"
-    return (f"    keys ({st.entry.source}): {st.verdict}{detail}; {st.decrypted} message(s) decrypted"
-            + (f", {st.failed} not" if st.failed else ""), style)
+        lines = [(f"    keys: {st.key_error}", "yellow")]
+    elif st.verdict is None:
+        what = (missing_material(st) or "no keys derived") if st.keys is None else \
+            f"{counts}; {st.detail or 'nothing to check the keys with'}"
+        lines = [(f"    keys ({st.entry.source}): {what}", "yellow")]
+    else:
+        detail = f": {st.detail}" if st.detail else ""
+        style = "green" if st.verdict in (VERIFIED, KEYS_VERIFIED) else "bold red"
+        lines = [(f"    keys ({st.entry.source}): {st.verdict}{detail}; {counts}", style)]
+    if st.conflict:
+        lines.append((f"    note: {st.conflict}", "yellow"))
+    return lines
 
 
 def summary_lines(stats: Stats, sas: Iterable, forgotten: int = 0, decryptor=None) -> list[tuple[str, str]]:
@@ -77,7 +82,7 @@ def summary_lines(stats: Stats, sas: Iterable, forgotten: int = 0, decryptor=Non
         lines.append((sa_line(sa), ""))
         st = states.get(sa.icookie) if sa.version == 1 else None
         if st is not None:
-            lines.append(key_line(st))
+            lines.extend(key_lines(st))
     if decryptor is not None:
         for e in decryptor.unused_entries():
             lines.append((f"Keys: {e.source} matches no IKE SA of this capture", "yellow"))

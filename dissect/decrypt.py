@@ -33,11 +33,10 @@ from .isakmp import Message, decode_decrypted
 from .keysources import KeyEntry
 from .model import ERROR, WARNING, Expert, Packet
 from .payloads import SaPayload, Transform
+from .verdict import INITIATOR, KEYS_VERIFIED, MISMATCH, NOT_THIS_SA, RESPONDER, VERIFIED, Evidence, judge
 
-VERIFIED = "PSK verified"
-MISMATCH = "HASH_I mismatch: wrong pre-shared key or DH secret"
-NOT_THIS_SA = "decryption gives no valid payload chain: this key material does not belong to this SA"
-KEYS_VERIFIED = "keys verified (HASH_I/HASH_R match)"  # keys without a PSK (a log, a table) that check out
+__all__ = ["Decryptor", "SaState", "Phase1Keys", "missing_material", "VERIFIED", "MISMATCH", "NOT_THIS_SA",
+           "KEYS_VERIFIED"]
 
 #: Authentication methods whose SKEYID is prf(Ni_b | Nr_b, g^xy) (RFC 2409 §5): DSS, RSA and ECDSA
 #: signatures (RFC 4754), hybrid (draft-ietf-ipsec-isakmp-hybrid-auth) and XAUTH over signatures.
@@ -45,6 +44,8 @@ SIGNATURE_AUTH = frozenset({2, 3, 9, 10, 11, 64221, 64222, 64223, 64224, 65003, 
 
 #: Retransmissions and message IDs remembered per IKE SA (memory stays bounded).
 RECENT = 64
+#: Last blocks of Phase 1 messages this key did not decrypt, kept as IV guesses.
+ALTERNATIVES = 4
 
 
 @dataclass
@@ -91,24 +92,27 @@ class SaState:
     keys: Phase1Keys | None = None
     key_error: str | None = None
     p1_iv: bytes | None = None          # IV of the next Phase 1 message: the last block this key accepted
-    p1_alt: bytes | None = None         # last block of a Phase 1 message this key did not decrypt
+    p1_alts: list = field(default_factory=list)  # last blocks of Phase 1 messages this key did not decrypt
     ivs: OrderedDict = field(default_factory=OrderedDict)      # (exchange type, M-ID) -> IV of its next message
     recent: OrderedDict = field(default_factory=OrderedDict)   # digest -> IV its first copy used
     quick_modes: OrderedDict = field(default_factory=OrderedDict)  # message ID -> {"ni_b", "nr_b"}
-    verdict: str | None = None
+    found: list = field(default_factory=list)  # every key entry that matched this SA (see _fit)
+    evidence: Evidence = field(default_factory=Evidence)
+    verdict: str | None = None          # set by Decryptor.finish (dissect.verdict.judge)
     detail: str = ""
-    found_psk: bytes | None = None      # the PSK (given or candidate) that HASH_R of AM2 / HASH_I of MM5 matched
+    found_psk: bytes | None = None      # a PSK candidate that matched
+    conflict: str | None = None         # the key sources disagree (see merge)
+    others: list = field(default_factory=list)  # other entries to try if these keys fail (see alternatives)
     candidate_params: tuple | None = None  # Main Mode, DH secret but no PSK: what _try_candidates needs
     decrypted: int = 0
     failed: int = 0
-    failed_by_side: dict = field(default_factory=dict)  # "initiator"/"responder" -> messages that did not decrypt
-    ok_by_side: dict = field(default_factory=dict)
+    truncated: int = 0                  # encrypted messages cut short by the capture (not tried)
 
     def to_dict(self, show_secrets: bool = False) -> dict:
         return {"icookie": self.icookie.hex(), "rcookie": self.rcookie.hex(), "verdict": self.verdict,
                 "detail": self.detail, "decrypted": self.decrypted, "not_decrypted": self.failed,
-                "keys": self.keys.to_dict(show_secrets) if self.keys else None, "key_error": self.key_error,
-                "key_source": self.entry.source}
+                "cut_short": self.truncated, "keys": self.keys.to_dict(show_secrets) if self.keys else None,
+                "key_error": self.key_error, "key_source": self.entry.source, "note": self.conflict}
 
 
 def matches(entry: KeyEntry, icookie: bytes, peers: tuple[str, ...]) -> bool:
@@ -120,10 +124,15 @@ def matches(entry: KeyEntry, icookie: bytes, peers: tuple[str, ...]) -> bool:
     return True
 
 
-def merge(entries: list[KeyEntry]) -> KeyEntry:
-    """One entry from several that match an SA: cookie-specific ones first, then peer, then general."""
+def merge(entries: list[KeyEntry]) -> tuple[KeyEntry, str | None]:
+    """One entry from several that match an SA, and a note when they disagree.
+
+    Values given on the command line win; then entries for the initiator cookie, for the peer,
+    and general ones.  Two sources with different SKEYIDs or cipher keys for the same SA (the
+    two peers' logs when their PSKs differ) cannot both be used: the first wins, and the note
+    says so."""
     def rank(e: KeyEntry) -> int:
-        return 0 if e.icookie is not None else 1 if e.peer is not None else 2
+        return -1 if e.explicit else 0 if e.icookie is not None else 1 if e.peer is not None else 2
     ordered = sorted(entries, key=rank)
     out = KeyEntry(source=", ".join(e.source for e in ordered))
     for name in ("icookie", "rcookie", "peer", "psk", "dh_private", "dh_shared", "ni", "nr", "g_xi", "g_xr",
@@ -134,7 +143,38 @@ def merge(entries: list[KeyEntry]) -> KeyEntry:
                 break
     for e in ordered:
         out.quick_modes.extend(e.quick_modes)
-    return out
+    note = None
+    for name, what in (("skeyid", "SKEYIDs"), ("enc_key", "cipher keys")):
+        holders = [e for e in ordered if getattr(e, name) is not None]
+        others = [e for e in holders if getattr(e, name) != getattr(out, name)
+                  and _file_of(e) != _file_of(holders[0])]
+        if others:
+            note = (f"{holders[0].source} and {others[0].source} hold different {what} for this SA (from one "
+                    f"exchange, the peers' PSKs differ); {holders[0].source}'s are used: give {others[0].source} "
+                    f"alone to decrypt the other side")
+            break
+    return out, note
+
+
+def _file_of(entry: KeyEntry) -> str:
+    return entry.source.rsplit(":", 1)[0]
+
+
+def alternatives(entries: list[KeyEntry], chosen: KeyEntry) -> list[KeyEntry]:
+    """Other ways to key an SA when several entries with their own keys match it (a log without
+    cookies names only the peer, and holds one SKEYID per exchange with it): each such entry,
+    merged with the entries that carry no keys of their own (a PSK given on the command line)."""
+    keyed = [e for e in entries if e.skeyid is not None or e.enc_key is not None]
+    plain = [e for e in entries if e not in keyed]
+    return [merge([e] + plain)[0] for e in keyed
+            if (e.skeyid, e.enc_key) != (chosen.skeyid, chosen.enc_key)]
+
+
+def _fits(entry: KeyEntry, st: SaState) -> bool:
+    """Do the nonces and KE values a log recorded (when it did) belong to this SA's exchange?"""
+    return all(mine is None or theirs is None or mine == theirs
+               for mine, theirs in ((entry.ni, st.ni_b), (entry.nr, st.nr_b), (entry.g_xi, st.g_xi),
+                                    (entry.g_xr, st.g_xr)))
 
 
 class Decryptor:
@@ -171,7 +211,10 @@ class Decryptor:
             if not found:
                 return
             self._used.update(found)
-            st = self.states[h.icookie] = SaState(h.icookie, merge([self.entries[i] for i in found]))
+            entries = [self.entries[i] for i in found]
+            entry, note = merge(entries)
+            st = self.states[h.icookie] = SaState(h.icookie, entry, conflict=note, found=entries,
+                                                  others=alternatives(entries, entry))
         if h.rcookie != bytes(8):
             st.rcookie = h.rcookie
         from_initiator = pkt.datagram.src == pkt.sa.initiator
@@ -221,10 +264,17 @@ class Decryptor:
 
     # -- keys ---------------------------------------------------------------
     def _derive(self, st: SaState) -> None:
-        """Derive the Phase 1 keys once the clear messages gave what they need (RFC 2409 §5)."""
-        e = st.entry
+        """Derive the Phase 1 keys once the clear messages gave what they need (RFC 2409 §5).
+
+        Secrets come first: SKEYID (a log's, a PSK's, or a signature SA's) with g^xy gives every
+        key and lets the hashes be checked.  A cipher key alone (Wireshark's table) decrypts; with
+        a PSK beside it, SKEYID = prf(PSK, Ni_b | Nr_b) still checks HASH_I and HASH_R."""
         if st.chosen is None or st.g_xi is None or st.g_xr is None:
             return  # the transform and both KE values (for the Phase 1 IV) come first
+        self._fit(st)
+        if st.key_error:
+            return
+        e = st.entry
         attrs = {a.type: a.value for a in st.chosen.attributes}
         try:
             hash_id = attrs.get(2) or 0
@@ -236,37 +286,56 @@ class Decryptor:
         if hash_id not in ks.HASHES:
             st.key_error = f"hash algorithm {hash_id} is not supported"
             return
+        if st.ni_b is None or st.nr_b is None:
+            return
         iv = ks.phase1_iv(hash_id, st.g_xi, st.g_xr, cipher.block_size)
-        if e.psk is not None and e.skeyid is not None and st.ni_b is not None and st.nr_b is not None:
-            # a log gave SKEYID: the PSK given is right if it gives the same (RFC 2409 §5)
-            if ks.skeyid_psk(hash_id, e.psk, st.ni_b, st.nr_b) == e.skeyid:
-                self._set_verdict(st, VERIFIED, "the PSK gives the SKEYID the log holds")
-            else:
-                self._set_verdict(st, MISMATCH, "the PSK does not give the SKEYID the log holds")
-        if e.enc_key is not None:  # Wireshark's table (or a log's Ka): decrypts, proves nothing about a PSK
+        st.p1_iv = iv
+        skeyid, psk_based = e.skeyid, False
+        if e.psk is not None:
+            from_psk = ks.skeyid_psk(hash_id, e.psk, st.ni_b, st.nr_b)
+            if skeyid is None:
+                skeyid, psk_based = from_psk, True
+            else:  # a log gave SKEYID: the PSK given is right if it gives the same (RFC 2409 §5)
+                log = next((x.source for x in st.found if x.skeyid is not None), e.source)
+                st.evidence.psk_check = (from_psk == skeyid, f"this PSK {'gives' if from_psk == skeyid else 'does not give'} "
+                                                             f"the SKEYID that {log} holds")
+        elif skeyid is not None and self.psk_candidates:
+            label = next((lbl for lbl, c in self.psk_candidates
+                          if ks.skeyid_psk(hash_id, c, st.ni_b, st.nr_b) == skeyid), None)
+            st.found_psk = dict(self.psk_candidates).get(label) if label else None
+            st.evidence.psk_check = (label is not None, f"{label} gives the SKEYID the log holds" if label else
+                                     f"none of the {len(self.psk_candidates)} PSK candidates gives the SKEYID "
+                                     "the log holds")
+        gxy = self._gxy(st, attrs.get(4)) if st.key_error is None else None
+        if skeyid is None and gxy is not None and attrs.get(3) in SIGNATURE_AUTH:
+            skeyid = ks.skeyid_sig(hash_id, st.ni_b, st.nr_b, gxy)  # RFC 2409 §5: no secret but g^xy
+        if skeyid is not None and gxy is not None:
+            st.keys = _keys_from_skeyid(st, hash_id, cipher, klen, iv, gxy, skeyid, e.source, psk_based, e)
+            if e.enc_key is not None and e.enc_key != st.keys.enc_key and st.conflict is None:
+                st.conflict = (f"the cipher key of {e.source} differs from the one the PSK and g^xy give; "
+                               "the derived one is used")
+        elif e.enc_key is not None:  # Wireshark's table: decrypts; a PSK beside it still checks HASH_I/R
             if len(e.enc_key) != klen:
                 st.key_error = (f"{e.source}: the encryption key has {len(e.enc_key)} bytes; "
                                 f"{cipher.name} with this SA's key length needs {klen}")
                 return
-            st.keys = Phase1Keys(hash_id, cipher, e.enc_key, iv, e.source, skeyid=e.skeyid,
-                                 skeyid_d=e.skeyid_d, skeyid_a=e.skeyid_a, skeyid_e=e.skeyid_e, gxy=e.dh_shared)
-        else:
-            if st.ni_b is None or st.nr_b is None:
-                return
-            skeyid, psk_based = e.skeyid, False
-            if skeyid is None and e.psk is not None:
-                skeyid, psk_based = ks.skeyid_psk(hash_id, e.psk, st.ni_b, st.nr_b), True
-            gxy = self._gxy(st, attrs.get(4))
-            if gxy is None:
-                return
-            if skeyid is None and attrs.get(3) in SIGNATURE_AUTH:  # RFC 2409 §5: no secret but g^xy
-                skeyid = ks.skeyid_sig(hash_id, st.ni_b, st.nr_b, gxy)
-            if skeyid is None:
-                if self.psk_candidates and st.exchange == 2:  # tried on MM5 (HASH_I), see _try_candidates
-                    st.candidate_params = (hash_id, cipher, klen, iv, gxy)
-                return
-            st.keys = _keys_from_skeyid(st, hash_id, cipher, klen, iv, gxy, skeyid, e.source, psk_based, e)
-        st.p1_iv = iv
+            st.keys = Phase1Keys(hash_id, cipher, e.enc_key, iv, e.source, skeyid=skeyid, skeyid_d=e.skeyid_d,
+                                 skeyid_a=e.skeyid_a, skeyid_e=e.skeyid_e, gxy=e.dh_shared, psk_based=psk_based)
+        elif skeyid is None and gxy is not None and self.psk_candidates and st.exchange == 2:
+            st.candidate_params = (hash_id, cipher, klen, iv, gxy)  # tried on MM5 (HASH_I): _try_candidates
+
+    def _fit(self, st: SaState) -> None:
+        """Keep only the matched entries whose logged nonces/KE values are this SA's (two SAs with
+        one peer, from a log without cookies), and merge those again."""
+        fitting = [e for e in st.found if _fits(e, st)]
+        if len(fitting) != len(st.found):
+            st.found = fitting
+            if fitting:
+                st.entry, st.conflict = merge(fitting)
+                st.others = alternatives(fitting, st.entry)
+            else:
+                st.key_error = (f"{st.entry.source}: logged for another exchange with this peer "
+                                "(other nonces or KE values)")
 
     def _gxy(self, st: SaState, group_number: int | None) -> bytes | None:
         """g^xy from the entry: given, or from either side's private value (which side: compare g^x)."""
@@ -296,11 +365,18 @@ class Decryptor:
     def _decrypt(self, st: SaState, pkt: Packet, from_initiator: bool) -> None:
         msg = pkt.isakmp
         h = msg.header
-        k = st.keys
         data = msg.ciphertext or b""
-        if k is None and st.candidate_params is not None and from_initiator and data:
+        if not data:
+            return
+        if len(msg.raw) < h.length:  # cut short by the capture: not a verdict on any key
+            st.truncated += 1
+            msg.notes.append(Expert(WARNING, "not decrypted: the message is cut short in the capture", None,
+                                    "undecoded"))
+            return
+        k = st.keys
+        if k is None and st.candidate_params is not None and from_initiator and h.exchange_type == 2:
             k = self._try_candidates(st, msg, data)
-        if k is None or not data:
+        if k is None:
             return
         bs = k.cipher.block_size
         digest = hashlib.blake2b(msg.raw, digest_size=16).digest()
@@ -314,20 +390,20 @@ class Decryptor:
             return
         try:
             iv, plain, decoded = _first_valid(k, ivs, data, msg)
+            if decoded is None and phase1 and st.others and not st.decrypted:
+                k, iv, plain, decoded = self._try_others(st, msg, data, (k, iv, plain, decoded))
         except ValueError as err:
             msg.notes.append(Expert(ERROR, f"not decrypted: {err}", 28, "malformed"))
             return
         if first_copy is None:  # the chains move on (a retransmission reuses its first copy's IV)
             _advance(st, digest, chain, phase1, iv, data[-bs:], decoded is not None)
-        side = "initiator" if from_initiator else "responder"
+        side = INITIATOR if from_initiator else RESPONDER
         if decoded is None:
             st.failed += 1
-            st.failed_by_side[side] = st.failed_by_side.get(side, 0) + 1
+            st.evidence.count("failed", side)
+            st.evidence.first_failure = st.evidence.first_failure or msg.role.rstrip("?")
             msg.notes.append(Expert(WARNING, "decryption with this SA's keys gives no valid payload chain", None,
                                     "undecoded"))
-            if phase1 and from_initiator:
-                self._set_verdict(st, MISMATCH if k.psk_based else NOT_THIS_SA,
-                                  f"{msg.role.rstrip('?')} does not decrypt to a valid payload chain")
             return
         payloads, notes, padding = decoded
         msg.plaintext = plain
@@ -336,17 +412,32 @@ class Decryptor:
         msg.decrypted = True
         msg.padding = padding
         st.decrypted += 1
-        st.ok_by_side[side] = st.ok_by_side.get(side, 0) + 1
+        st.evidence.count("decrypted", side)
         if not _padding_ok(plain, padding):
             msg.notes.append(Expert(WARNING, f"{padding} bytes of padding that are neither zeros nor as RFC 2409 "
                                     "App. B says (zeros, then the count of padding bytes before the last)", None,
                                     "protocol"))
 
+    def _try_others(self, st: SaState, msg: Message, data: bytes, failed: tuple) -> tuple:
+        """The first Phase 1 message does not decrypt: try the other entries that matched this SA
+        (see :func:`alternatives`); the first whose keys give a valid payload chain is kept."""
+        saved = (st.entry, st.keys, st.evidence.psk_check, st.key_error)
+        for other in list(st.others):
+            st.entry, st.keys, st.key_error = other, None, None
+            self._derive(st)
+            if st.keys is not None:
+                iv, plain, decoded = _first_valid(st.keys, [st.p1_iv], data, msg)
+                if decoded is not None:
+                    st.others = [x for x in st.others if x is not other] + [saved[0]]
+                    return st.keys, iv, plain, decoded
+        st.entry, st.keys, st.evidence.psk_check, st.key_error = saved
+        return failed
+
     def _try_candidates(self, st: SaState, msg: Message, data: bytes) -> Phase1Keys | None:
         """Main Mode with a DH secret but no PSK: the candidate whose keys decrypt MM5 to a payload
-        chain whose HASH_I matches (RFC 2409 §5) is the PSK.  Sets the verdict either way."""
+        chain whose HASH_I matches (RFC 2409 §5) is the PSK.  A ragged MM5 leaves the candidates
+        for its next copy."""
         hash_id, cipher, klen, iv, gxy = st.candidate_params
-        st.candidate_params = None
         for label, psk in self.psk_candidates:
             skeyid = ks.skeyid_psk(hash_id, psk, st.ni_b, st.nr_b)
             keys = _keys_from_skeyid(st, hash_id, cipher, klen, iv, gxy, skeyid, label, True)
@@ -361,9 +452,11 @@ class Decryptor:
             if ids and hashes and st.sai_b is not None and hashes[0].body == ks.hash_i(
                     hash_id, skeyid, st.g_xi, st.g_xr, st.icookie, st.rcookie, st.sai_b, ids[0].body):
                 st.keys, st.found_psk, st.p1_iv = keys, psk, iv
-                self._set_verdict(st, VERIFIED, f"HASH_I of MM5 matches {label}")
+                st.candidate_params = None
+                st.evidence.psk_check = (True, f"HASH_I of MM5 matches {label}")
                 return keys
-        self._set_verdict(st, MISMATCH, f"HASH_I of MM5 matches none of the {len(self.psk_candidates)} PSK "
+        st.candidate_params = None
+        st.evidence.psk_check = (False, f"HASH_I of MM5 matches none of the {len(self.psk_candidates)} PSK "
                                         "candidates")
         return None
 
@@ -377,7 +470,7 @@ class Decryptor:
         Informational messages start from hash(that IV | M-ID); the last block of a message this
         key did not decrypt is the second guess (the peer whose key we may not hold accepted it).
         Openswan encrypts an Informational sent during Phase 1 with the Phase 1 IV itself."""
-        bases = [b for b in (st.p1_iv, st.p1_alt) if b is not None]
+        bases = ([st.p1_iv] if st.p1_iv is not None else []) + st.p1_alts
         if phase1:
             return bases
         k = st.keys
@@ -399,7 +492,7 @@ class Decryptor:
             else:
                 st.idir_b = ids[0].body
         if st.keys is None and st.exchange == 4 and not from_initiator and hashes:
-            self._aggressive_from_capture(st, hashes[0].body)
+            self._aggressive_from_capture(st, msg, hashes[0].body)
             return
         k = st.keys
         if not hashes or k is None or k.skeyid is None or None in (st.g_xi, st.g_xr, st.sai_b):
@@ -412,30 +505,30 @@ class Decryptor:
             name = "HASH_R"
         else:
             return
-        ok = hashes[0].body == want
-        msg.hash_check = f"{name} {'verified' if ok else 'mismatch'}"
-        if ok:
-            self._set_verdict(st, VERIFIED if k.psk_based else KEYS_VERIFIED, "")
-        elif k.psk_based:
-            self._set_verdict(st, MISMATCH, f"{name} does not match")
+        _record_hash(st, msg, name, hashes[0].body == want, from_initiator)
 
-    def _aggressive_from_capture(self, st: SaState, hash_r_sent: bytes) -> None:
-        """Aggressive Mode: SKEYID = prf(PSK, Ni_b | Nr_b) and HASH_R need nothing secret but the PSK."""
+    def _aggressive_from_capture(self, st: SaState, msg: Message, hash_r_sent: bytes) -> None:
+        """Aggressive Mode: SKEYID = prf(PSK, Ni_b | Nr_b) and HASH_R need nothing secret but the PSK
+        (RFC 2409 §5), so the given PSK, or each candidate, is checked against AM2's HASH_R."""
         if st.chosen is None or None in (st.g_xi, st.g_xr, st.ni_b, st.nr_b, st.sai_b, st.idir_b):
             return
         hash_id = next((a.value for a in st.chosen.attributes if a.type == 2), 0)
         if hash_id not in ks.HASHES:
             return
-        candidates = ([("the given PSK", st.entry.psk)] if st.entry.psk is not None else []) + \
-                     list(self.psk_candidates)
-        for label, psk in candidates:
+        given = [("the given PSK", st.entry.psk)] if st.entry.psk is not None else []
+        for label, psk in given + list(self.psk_candidates):
             skeyid = ks.skeyid_psk(hash_id, psk, st.ni_b, st.nr_b)
             if ks.hash_r(hash_id, skeyid, st.g_xi, st.g_xr, st.icookie, st.rcookie, st.sai_b, st.idir_b) == hash_r_sent:
-                st.found_psk = psk
-                self._set_verdict(st, VERIFIED, f"HASH_R of AM2 matches {label}")
+                if label != "the given PSK":
+                    st.found_psk = psk
+                st.evidence.psk_check = (True, f"HASH_R of AM2 matches {label}")
+                msg.hash_check = "HASH_R verified"
                 return
-        if candidates:
-            self._set_verdict(st, MISMATCH, "HASH_R of AM2 matches no PSK given")
+        if given or self.psk_candidates:
+            tried = len(given) + len(self.psk_candidates)
+            st.evidence.psk_check = (False, "HASH_R of AM2 does not match the given PSK" if tried == 1 else
+                                     f"HASH_R of AM2 matches none of the {tried} PSKs tried")
+            msg.hash_check = "HASH_R mismatch"
 
     def _check_phase2(self, st: SaState, msg: Message, from_initiator: bool) -> None:
         """Quick Mode HASH(1)/(2)/(3) (RFC 2409 §5.5), Informational HASH(1) (§5.7) and the Transaction
@@ -468,18 +561,9 @@ class Decryptor:
                 qm["ni_b"] = nonce
             want = ks.qm_hash1(k.hash_id, k.skeyid_a, mid, plain_rest)
             name = "HASH" if h.exchange_type == 6 else "HASH(1)"
-        ok = sent == want
-        msg.hash_check = f"{name} {'verified' if ok else 'mismatch'}"
-        if not ok:
+        if _record_hash(st, msg, name, sent == want, from_initiator) is False:
             msg.notes.append(Expert(WARNING, f"{name} does not match what SKEYID_a gives", msg.payloads[0].offset,
                                     "protocol"))
-
-    def _set_verdict(self, st: SaState, verdict: str, detail: str) -> None:
-        """The first verdict on the PSK stands (a verified PSK stays verified: later failures are the
-        peer's, see :meth:`finish`); verdicts about keys that came without a PSK never replace one."""
-        if st.verdict in (VERIFIED, MISMATCH) or (st.verdict is not None and verdict not in (VERIFIED, MISMATCH)):
-            return
-        st.verdict, st.detail = verdict, detail
 
     def key_problems(self) -> list[str]:
         """One line per piece of key material that could not be used: a value that does not fit its
@@ -489,37 +573,26 @@ class Decryptor:
                 + [f"{e.source} matches no IKE SA of this capture" for e in self.unused_entries()])
 
     def finish(self) -> None:
-        """Last words per SA.  When one peer's messages decrypt and verify and the other's never do,
-        the two peers derived different keys from the same g^xy and nonces: their PSKs differ, and the
-        responder's HASH_I check failed (what IOS logs as a failed hash), whichever side's key we hold."""
+        """Give each SA its verdict from the evidence of the whole capture (dissect.verdict.judge)."""
         for st in self.states.values():
-            what = "this PSK" if st.keys is not None and st.keys.psk_based else "these keys"
-            ok_i, ok_r = st.ok_by_side.get("initiator", 0), st.ok_by_side.get("responder", 0)
-            bad_i, bad_r = st.failed_by_side.get("initiator", 0), st.failed_by_side.get("responder", 0)
-            if ok_i and bad_r and not ok_r and st.verdict in (VERIFIED, KEYS_VERIFIED):
-                st.verdict, st.detail = MISMATCH, (
-                    f"the initiator's MM5 decrypts and its HASH_I verifies with {what}, but none of the "
-                    "responder's messages decrypt: the responder has a different PSK")
-            elif ok_r and bad_i and not ok_i and st.verdict in (MISMATCH, NOT_THIS_SA, None):
-                st.verdict, st.detail = MISMATCH, (
-                    f"the responder's messages decrypt with {what}, but the initiator's MM5 does not: "
-                    "the initiator uses a different PSK")
-            elif st.verdict is None and st.keys is not None and st.failed and not st.decrypted:
-                st.verdict = MISMATCH if st.keys.psk_based else NOT_THIS_SA
+            psk_based = st.keys.psk_based if st.keys is not None else False
+            st.verdict, st.detail = judge(st.evidence, psk_based, st.keys is not None)
 
 
 def missing_material(st: SaState) -> str | None:
     """Why an IKE SA that key material matched has no keys: what the user should add. None when it
     has keys or a problem of its own (``key_error``)."""
-    if st.keys is not None or st.key_error or (st.verdict and st.found_psk):
+    if st.keys is not None or st.key_error or st.evidence.psk_check is not None:
         return None
+    if st.candidate_params is not None:
+        return "the PSK candidates are tried on MM5's HASH_I, and MM5 is not in the capture"
     e = st.entry
     if st.chosen is None or st.g_xi is None or st.g_xr is None or st.ni_b is None or st.nr_b is None:
         return ("the capture lacks the clear Phase 1 messages the keys derive from (the SA, KE and nonce "
                 "payloads of MM1-MM4 or AM1-AM2)")
     need = []
     signatures = any(a.type == 3 and a.value in SIGNATURE_AUTH for a in st.chosen.attributes)
-    if e.psk is None and e.skeyid is None and not signatures and not (st.verdict and st.exchange == 2):
+    if e.psk is None and e.skeyid is None and not signatures:
         need.append("the pre-shared key (--psk)")
     if e.dh_shared is None and e.dh_private is None and e.skeyid_e is None:
         need.append("a DH secret (--dh-private or --dh-shared)")
@@ -538,6 +611,14 @@ def _keys_from_skeyid(st: SaState, hash_id: int, cipher: CipherSpec, klen: int, 
     a = (logged and logged.skeyid_a) or ks.skeyid_a(hash_id, skeyid, d, gxy, cky_i, cky_r)
     e = (logged and logged.skeyid_e) or ks.skeyid_e(hash_id, skeyid, a, gxy, cky_i, cky_r)
     return Phase1Keys(hash_id, cipher, ks.expand_key(hash_id, e, klen), iv, source, gxy, skeyid, d, a, e, psk_based)
+
+
+def _record_hash(st: SaState, msg: Message, name: str, ok: bool, from_initiator: bool) -> bool:
+    """Mark a message's hash check and count it as evidence for its sender's keys."""
+    msg.hash_check = f"{name} {'verified' if ok else 'mismatch'}"
+    side = INITIATOR if from_initiator else RESPONDER
+    st.evidence.hash_checked(side, name, ok)
+    return ok
 
 
 def _first_valid(k: Phase1Keys, ivs: list[bytes], data: bytes, msg: Message):
@@ -562,9 +643,9 @@ def _advance(st: SaState, digest: bytes, chain: tuple[int, int], phase1: bool, i
         st.recent.popitem(last=False)
     if phase1:
         if ok:
-            st.p1_iv, st.p1_alt = last, None
+            st.p1_iv = last
         else:
-            st.p1_alt = last
+            st.p1_alts = (st.p1_alts + [last])[-ALTERNATIVES:]
     else:
         st.ivs[chain] = last
         if len(st.ivs) > RECENT:

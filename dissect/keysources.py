@@ -117,7 +117,8 @@ class KeyEntry:
     a strongSwan log, as logged (nonce bodies, KE data, RFC 2409 keys);
     ``enc_key`` is the final phase-1 cipher key Ka (Wireshark's
     ikev1_decryption_table "Encryption Key").  ``quick_modes`` hold PFS
-    secrets per Quick Mode message ID.
+    secrets per Quick Mode message ID.  ``explicit``: given on the command
+    line; its values win over those of files.
     """
     source: str
     icookie: bytes | None = None
@@ -136,6 +137,7 @@ class KeyEntry:
     skeyid_e: bytes | None = None
     enc_key: bytes | None = None
     quick_modes: list[QuickModeSecret] = field(default_factory=list)
+    explicit: bool = False
 
 
 # --------------------------------------------------------------------------
@@ -162,7 +164,7 @@ def hex_value(text: str, what: str) -> bytes:
     ok = _HEX_OK.match(digits).end()
     if ok != len(digits):
         bad = digits[ok]
-        raise KeyFileError(f"{what}: {bad!r} is not a hex digit (hex digit {ok + 1} of {text.strip()!r}); "
+        raise KeyFileError(f"{what}: {bad!r} is not a hex digit (digit {ok + 1} of {len(digits)}); "
                            f"write hex digits 0-9 a-f (0x, spaces and colons are allowed)")
     if len(digits) % 2:
         raise KeyFileError(f"{what}: odd number of hex digits ({len(digits)}); every byte is two digits "
@@ -229,7 +231,7 @@ class _TomlLines:
         return self.tunnels[t] if t < len(self.tunnels) else None
 
 
-def parse_toml_keys(text: str, source: str) -> list[KeyEntry]:
+def parse_toml_keys(text: str, source: str, problems: list[str] | None = None) -> list[KeyEntry]:
     """The ``[[tunnel]]`` tables of a TOML keys file (format in the module
     docstring), one :class:`KeyEntry` each, in file order.
 
@@ -240,6 +242,8 @@ def parse_toml_keys(text: str, source: str) -> list[KeyEntry]:
     wrong types, bad hex, cookies that are not 8 bytes, bad addresses or
     message IDs, tunnels without key material, two tunnels for the same
     peer/cookie, and tunnels naming no SA in a file with several tunnels.
+    With a ``problems`` list, an error inside one tunnel is appended there
+    and that tunnel left out, so the others still serve.
     """
     try:
         doc = tomllib.loads(text)
@@ -278,66 +282,71 @@ def parse_toml_keys(text: str, source: str) -> list[KeyEntry]:
     entries: list[KeyEntry] = []
     selectors: dict[tuple[str | None, bytes | None], int] = {}
     for t, tun in enumerate(tunnels):
-        unknown = sorted(set(tun) - set(_TUNNEL_KEYS))
-        if unknown:
-            raise KeyFileError(f"{where(t, key=unknown[0])} unknown key(s) {', '.join(map(repr, unknown))}; "
-                               f"allowed: {', '.join(_TUNNEL_KEYS)}")
-        n = lines.line(t)
-        src = f"{source}:{n}" if n is not None else f"{source} [tunnel {t + 1}]"
-        entry = KeyEntry(source=src)
+        try:
+            unknown = sorted(set(tun) - set(_TUNNEL_KEYS))
+            if unknown:
+                raise KeyFileError(f"{where(t, key=unknown[0])} unknown key(s) {', '.join(map(repr, unknown))}; "
+                                   f"allowed: {', '.join(_TUNNEL_KEYS)}")
+            n = lines.line(t)
+            src = f"{source}:{n}" if n is not None else f"{source} [tunnel {t + 1}]"
+            entry = KeyEntry(source=src)
 
-        def text_of(key: str) -> str | None:
-            v = tun.get(key)
-            if v is not None and not isinstance(v, str):
-                raise KeyFileError(f"{where(t, key=key)} {key} must be a string in quotes, got {_type_name(v)}")
-            return v
+            def text_of(key: str) -> str | None:
+                v = tun.get(key)
+                if v is not None and not isinstance(v, str):
+                    raise KeyFileError(f"{where(t, key=key)} {key} must be a string in quotes, got {_type_name(v)}")
+                return v
 
-        peer = text_of("peer")
-        if peer is not None:
-            try:
-                entry.peer = str(ipaddress.ip_address(peer.strip().strip("[]")))
-            except ValueError:
-                raise KeyFileError(f"{where(t, key='peer')} peer {peer!r} is not an IPv4 or IPv6 address; "
-                                   f"give the peer's address, e.g. \"192.0.2.3\" or \"2001:db8::3\"") from None
-        for key in ("icookie", "rcookie"):
-            v = text_of(key)
-            if v is not None:
-                cookie = hex_value(v, f"{where(t, key=key)} {key}")
-                if len(cookie) != COOKIE_SIZE:
-                    raise KeyFileError(f"{where(t, key=key)} {key} {v!r} is {len(cookie)} bytes; a cookie is "
-                                       f"8 bytes = 16 hex digits (Wireshark: isakmp.ispi / isakmp.rspi)")
-                setattr(entry, key, cookie)
-        if entry.rcookie is not None and entry.icookie is None:
-            raise KeyFileError(f"{where(t, key='rcookie')} rcookie without icookie; add the initiator cookie "
-                               f"(icookie), which names the SA")
-        psk, psk_hex = text_of("psk"), text_of("psk_hex")
-        if psk is not None and psk_hex is not None:
-            raise KeyFileError(f"{where(t, key='psk_hex')} both psk and psk_hex; keep one "
-                               f"(psk for text, psk_hex for a binary key)")
-        if psk is not None:
-            if psk == "":
-                raise KeyFileError(f"{where(t, key='psk')} psk is empty; give the pre-shared key text")
-            entry.psk = psk.encode("utf-8")
-        if psk_hex is not None:
-            entry.psk = hex_value(psk_hex, f"{where(t, key='psk_hex')} psk_hex")
-        for key in ("dh_private", "dh_shared"):
-            v = text_of(key)
-            if v is not None:
-                setattr(entry, key, hex_value(v, f"{where(t, key=key)} {key}"))
-        entry.quick_modes = _toml_quick_modes(tun.get("quick_mode"), t, where)
-        if entry.psk is None and entry.dh_private is None and entry.dh_shared is None:
-            raise KeyFileError(f"{where(t)} no key material; give psk (or psk_hex) and/or "
-                               f"dh_private or dh_shared")
-        if len(tunnels) > 1 and entry.peer is None and entry.icookie is None:
-            raise KeyFileError(f"{where(t)} has neither peer nor icookie, which is only allowed when "
-                               f"the file has one tunnel; add peer = \"<address>\" or icookie = \"<16 hex>\"")
-        sel = (entry.peer, entry.icookie)
-        if sel in selectors:
-            raise KeyFileError(f"{where(t)} names the same SA as tunnel {selectors[sel] + 1} "
-                               f"(peer={entry.peer}, icookie={entry.icookie.hex() if entry.icookie else None}); "
-                               f"merge the two or tell them apart with icookie")
-        selectors[sel] = t
-        entries.append(entry)
+            peer = text_of("peer")
+            if peer is not None:
+                try:
+                    entry.peer = str(ipaddress.ip_address(peer.strip().strip("[]")))
+                except ValueError:
+                    raise KeyFileError(f"{where(t, key='peer')} peer {peer!r} is not an IPv4 or IPv6 address; "
+                                       f"give the peer's address, e.g. \"192.0.2.3\" or \"2001:db8::3\"") from None
+            for key in ("icookie", "rcookie"):
+                v = text_of(key)
+                if v is not None:
+                    cookie = hex_value(v, f"{where(t, key=key)} {key}")
+                    if len(cookie) != COOKIE_SIZE:
+                        raise KeyFileError(f"{where(t, key=key)} {key} {v!r} is {len(cookie)} bytes; a cookie is "
+                                           f"8 bytes = 16 hex digits (Wireshark: isakmp.ispi / isakmp.rspi)")
+                    setattr(entry, key, cookie)
+            if entry.rcookie is not None and entry.icookie is None:
+                raise KeyFileError(f"{where(t, key='rcookie')} rcookie without icookie; add the initiator cookie "
+                                   f"(icookie), which names the SA")
+            psk, psk_hex = text_of("psk"), text_of("psk_hex")
+            if psk is not None and psk_hex is not None:
+                raise KeyFileError(f"{where(t, key='psk_hex')} both psk and psk_hex; keep one "
+                                   f"(psk for text, psk_hex for a binary key)")
+            if psk is not None:
+                if psk == "":
+                    raise KeyFileError(f"{where(t, key='psk')} psk is empty; give the pre-shared key text")
+                entry.psk = psk.encode("utf-8")
+            if psk_hex is not None:
+                entry.psk = hex_value(psk_hex, f"{where(t, key='psk_hex')} psk_hex")
+            for key in ("dh_private", "dh_shared"):
+                v = text_of(key)
+                if v is not None:
+                    setattr(entry, key, hex_value(v, f"{where(t, key=key)} {key}"))
+            entry.quick_modes = _toml_quick_modes(tun.get("quick_mode"), t, where)
+            if entry.psk is None and entry.dh_private is None and entry.dh_shared is None:
+                raise KeyFileError(f"{where(t)} no key material; give psk (or psk_hex) and/or "
+                                   f"dh_private or dh_shared")
+            if len(tunnels) > 1 and entry.peer is None and entry.icookie is None:
+                raise KeyFileError(f"{where(t)} has neither peer nor icookie, which is only allowed when "
+                                   f"the file has one tunnel; add peer = \"<address>\" or icookie = \"<16 hex>\"")
+            sel = (entry.peer, entry.icookie)
+            if sel in selectors:
+                raise KeyFileError(f"{where(t)} names the same SA as tunnel {selectors[sel] + 1} "
+                                   f"(peer={entry.peer}, icookie={entry.icookie.hex() if entry.icookie else None}); "
+                                   f"merge the two or tell them apart with icookie")
+            selectors[sel] = t
+            entries.append(entry)
+        except KeyFileError as e:  # one bad tunnel does not cost the others
+            if problems is None:
+                raise
+            problems.append(str(e))
     return entries
 
 
@@ -720,7 +729,7 @@ def _normal_address(text: str) -> str:
 # --------------------------------------------------------------------------
 # Wireshark ikev1_decryption_table
 
-def parse_ikev1_decryption_table(text: str, source: str) -> list[KeyEntry]:
+def parse_ikev1_decryption_table(text: str, source: str, problems: list[str] | None = None) -> list[KeyEntry]:
     """Rows of a Wireshark ``ikev1_decryption_table`` (UAT file), one
     :class:`KeyEntry` each with ``icookie`` and ``enc_key``, in file order.
 
@@ -732,33 +741,39 @@ def parse_ikev1_decryption_table(text: str, source: str) -> list[KeyEntry]:
     a quoted field as literal text).  Raises :class:`KeyFileError` naming
     ``source:line`` for a wrong number of fields (with a hint when the line
     looks like an ``ikev2_decryption_table`` or ``esp_sa`` row), bad hex, a
-    cookie that is not 8 bytes and an empty or too long key.
+    cookie that is not 8 bytes and an empty or too long key; with a
+    ``problems`` list, a bad row is reported there and left out instead.
     """
     entries: list[KeyEntry] = []
     for lineno, raw in enumerate(text.splitlines(), 1):
         line = raw.strip()
         if not line or line.startswith("#"):
             continue
-        where = f"{source}:{lineno}:"
-        fields = _split_row(line, where)
-        if any("#" in f for f in fields):
-            raise KeyFileError(f"{where} '#' inside a row; comments must be on their own line "
-                               f"(Wireshark rejects them too)")
-        if len(fields) != 2:
-            hint = ""
-            if len(fields) >= 8:
-                hint = (" -- this looks like an ikev2_decryption_table or esp_sa row; ikescope needs the "
-                        "ikev1_decryption_table (Initiator COOKIE, Encryption Key)")
-            raise KeyFileError(f"{where} {len(fields)} field(s), expected 2: icookie,enc_key{hint}")
-        cookie = hex_value(fields[0], f"{where} Initiator's COOKIE")
-        if len(cookie) != COOKIE_SIZE:
-            raise KeyFileError(f"{where} Initiator's COOKIE {fields[0]!r} is {len(cookie)} bytes; it must be "
-                               f"8 bytes = 16 hex digits (isakmp.ispi)")
-        key = hex_value(fields[1], f"{where} Encryption Key")
-        if len(key) > WIRESHARK_MAX_KEY_SIZE:
-            raise KeyFileError(f"{where} Encryption Key is {len(key)} bytes; Wireshark takes at most "
-                               f"{WIRESHARK_MAX_KEY_SIZE} -- give the cipher key Ka, not a DH value")
-        entries.append(KeyEntry(source=f"{source}:{lineno}", icookie=cookie, enc_key=key))
+        try:
+            where = f"{source}:{lineno}:"
+            fields = _split_row(line, where)
+            if any("#" in f for f in fields):
+                raise KeyFileError(f"{where} '#' inside a row; comments must be on their own line "
+                                   f"(Wireshark rejects them too)")
+            if len(fields) != 2:
+                hint = ""
+                if len(fields) >= 8:
+                    hint = (" -- this looks like an ikev2_decryption_table or esp_sa row; ikescope needs the "
+                            "ikev1_decryption_table (Initiator COOKIE, Encryption Key)")
+                raise KeyFileError(f"{where} {len(fields)} field(s), expected 2: icookie,enc_key{hint}")
+            cookie = hex_value(fields[0], f"{where} Initiator's COOKIE")
+            if len(cookie) != COOKIE_SIZE:
+                raise KeyFileError(f"{where} Initiator's COOKIE {fields[0]!r} is {len(cookie)} bytes; it must be "
+                                   f"8 bytes = 16 hex digits (isakmp.ispi)")
+            key = hex_value(fields[1], f"{where} Encryption Key")
+            if len(key) > WIRESHARK_MAX_KEY_SIZE:
+                raise KeyFileError(f"{where} Encryption Key is {len(key)} bytes; Wireshark takes at most "
+                                   f"{WIRESHARK_MAX_KEY_SIZE} -- give the cipher key Ka, not a DH value")
+            entries.append(KeyEntry(source=f"{source}:{lineno}", icookie=cookie, enc_key=key))
+        except KeyFileError as e:  # one bad row does not cost the others
+            if problems is None:
+                raise
+            problems.append(str(e))
     return entries
 
 
@@ -808,13 +823,17 @@ def format_ikev1_decryption_table(entries: list[tuple[bytes, bytes]]) -> str:
 # recognising a file by its content
 
 _TOML_LINE = re.compile(r"^\s*(?:\[\[?\s*[A-Za-z_\"']|(?:[A-Za-z0-9_-]+|\"[^\"]*\")\s*(?:\.\s*[A-Za-z0-9_-]+\s*)*=)")
+_IKEV2_LOG = re.compile(r"\b(?:IKE_SA_INIT|IKE_AUTH|CREATE_CHILD_SA)\b")
 _TABLE_ROW = re.compile(r"^\s*(?:\"[^\"]*\"|[^,\s\"]+)\s*,")   # a first field, then a comma
 
 
 def _sniff(text: str) -> str | None:
-    """"log", "toml", "table", "comments" (nothing but comments) or None, from the first lines."""
+    """"log", "toml", "table", "json", "comments" (nothing but comments) or None, from the first lines."""
     lines = [ln for ln in text.splitlines()[:2000] if ln.strip() and not ln.lstrip().startswith("#")]
     head = lines[:500]
+    first = head[0].lstrip() if head else ""
+    if first.startswith("{") or (first.startswith("[") and not _TOML_LINE.match(first)):
+        return "json"
     if any(_CHARON_LINE.match(ln) and not _TOML_LINE.match(ln) for ln in head):
         return "log"
     if any(_TOML_LINE.match(ln) for ln in head):
@@ -826,7 +845,7 @@ def _sniff(text: str) -> str | None:
     return None
 
 
-def load_key_file(path: str) -> list[KeyEntry]:
+def load_key_file(path: str, problems: list[str] | None = None) -> list[KeyEntry]:
     """Read a key file and return its entries (never empty).
 
     The kind is recognised by content, not by name (a log may be called
@@ -837,7 +856,9 @@ def load_key_file(path: str) -> list[KeyEntry]:
     :func:`parse_ikev1_decryption_table`.  ``KeyEntry.source`` starts with
     ``path`` as given.  Raises :class:`KeyFileError` when the file cannot be
     read, is binary (a capture given as key file), is not one of the three
-    kinds, is invalid, or yields no key material.
+    kinds, is invalid, or yields no key material.  With a ``problems`` list,
+    a bad tunnel (TOML) or row (table) is reported there and the rest kept;
+    the error is raised only when nothing usable is left.
     """
     name = os.fspath(path)
     try:
@@ -862,14 +883,20 @@ def load_key_file(path: str) -> list[KeyEntry]:
     kind = _sniff(text)
     if kind == "log":
         entries = parse_charon_log(text, name)
+        if not entries and _IKEV2_LOG.search(text):
+            raise KeyFileError(f"{name}: a strongSwan charon log of IKEv2 SAs only; ikescope decrypts IKEv1 "
+                               f"(IKEv2 is not supported yet)")
         if not entries:
             raise KeyFileError(f"{name}: a strongSwan charon log without IKEv1 keys; log with "
                                f"'ike = 4' and 'enc = 4' (charondebug=\"ike 4, enc 4\") while the SA is set up "
                                f"(IKEv2 SAs are not used)")
     elif kind == "toml":
-        entries = parse_toml_keys(text, name)
+        entries = parse_toml_keys(text, name, problems)
     elif kind == "table":
-        entries = parse_ikev1_decryption_table(text, name)
+        entries = parse_ikev1_decryption_table(text, name, problems)
+    elif kind == "json":
+        raise KeyFileError(f"{name}: a JSON file, not a key file; give a TOML keys file, a strongSwan charon "
+                           f"log or a Wireshark ikev1_decryption_table")
     elif kind == "comments":
         raise KeyFileError(f"{name}: only comments, no key material; add [[tunnel]] tables (TOML) or "
                            f"icookie,enc_key rows (ikev1_decryption_table)")

@@ -189,7 +189,8 @@ class Attribute:
 
     @property
     def value(self) -> int | None:
-        if self.tv or len(self.raw) <= 8:
+        """The number (TV, or TLV of 1..8 bytes); None for longer or empty TLV values."""
+        if self.tv or 0 < len(self.raw) <= 8:
             return int.from_bytes(self.raw, "big")
         return None
 
@@ -888,6 +889,10 @@ def decode_delete(p: DeletePayload, _ctx: Context = None) -> None:
 # --------------------------------------------------------------------------
 # Attributes payload: mode-config / XAUTH (draft-dukes-ike-mode-cfg-02 §3.2)
 
+#: Whether XAUTH secrets (registry.CFG_SECRET_ATTRIBUTES) are shown; the CLI sets SHOW_SECRETS[0]
+#: from --show-secrets.  Masked by default, like the keys.
+SHOW_SECRETS = [False]
+
 @dataclass(kw_only=True)
 class ConfigPayload(Payload):
     cfg_type: int = 0
@@ -895,6 +900,10 @@ class ConfigPayload(Payload):
     attributes: list[Attribute] = field(default_factory=list)
 
     def _value(self, a: Attribute) -> str | int:
+        if not a.tv and not a.raw:
+            return ""  # an empty attribute: a request for it, or an acknowledgement
+        if a.type in registry.CFG_SECRET_ATTRIBUTES and not SHOW_SECRETS[0]:
+            return f"******** ({len(a.raw)} bytes)"
         if a.type in registry.CFG_TEXT_ATTRIBUTES:
             return text_of(a.raw)
         if a.type in registry.CFG_IPV4_ATTRIBUTES and len(a.raw) == 4:
@@ -910,12 +919,18 @@ class ConfigPayload(Payload):
         return {"cfg_type": self.cfg_type, "cfg": registry.CFG_TYPES.get(self.cfg_type, "Unknown"),
                 "identifier": self.identifier,
                 "attributes": name_value_map([(a.name, self._value(a)) for a in self.attributes]),
-                "attributes_raw": [[a.type, a.raw.hex()] for a in self.attributes]}
+                "attributes_raw": [[a.type, self._raw(a)] for a in self.attributes]}
+
+    @staticmethod
+    def _raw(a: Attribute) -> str:
+        secret = a.type in registry.CFG_SECRET_ATTRIBUTES and a.raw and not SHOW_SECRETS[0]
+        return "********" if secret else a.raw.hex()
 
     def field_rows(self):
         return ([Detail(f"Type: {_num_name(registry.CFG_TYPES, self.cfg_type)}"),
                  Detail(f"Identifier: {self.identifier}")]
-                + [Detail(f"{a.name} ({a.type}): {self._value(a)}") for a in self.attributes])
+                + [Detail(f"{a.name} ({a.type}): {self._value(a) if a.tv or a.raw else '(empty)'}")
+                   for a in self.attributes])
 
     def summary(self):
         return registry.CFG_TYPES.get(self.cfg_type, "")

@@ -119,10 +119,10 @@ class Dissector:
             stats.undecodable[f"internal ISAKMP decoder error ({type(e).__name__}: {e})"] += len(d.fragments) or 1
             return None
         stats.isakmp += 1
-        if msg.has_errors:
-            stats.malformed += 1
         pkt = Packet(d, isakmp=msg)
         self.tracker.add(pkt)
         if self.decryptor is not None:
             self.decryptor.process(pkt)
+        if msg.has_errors:  # after decryption, which may find errors in the decrypted payloads
+            stats.malformed += 1
         return pkt

@@ -746,6 +746,9 @@ CFG_ATTRIBUTES: dict[int, str] = {
 #: Mode-config attribute values shown as text (rather than hex)
 CFG_TEXT_ATTRIBUTES = frozenset({7, 16521, 16522, 16523, 16524, 16525, 16526, 16528, 16529,
                                  28672, 28674, 28675, 28681, 28682})
+#: XAUTH values that are secrets (a user's password, one-time passcode, next PIN, challenge answer):
+#: masked in output unless asked for (``--show-secrets``)
+CFG_SECRET_ATTRIBUTES = frozenset({16522, 16523, 16528, 16529})
 #: Mode-config attribute values shown as IPv4 addresses
 CFG_IPV4_ATTRIBUTES = frozenset({1, 2, 3, 4, 6})
 

@@ -103,7 +103,7 @@ def test_psk_mismatch_with_the_initiators_psk():
     d, _ = run("v6-psk-mismatch", [KeyEntry(source="t", psk=t["psk_initiator"].encode(),
                                             dh_shared=bytes.fromhex(t["g_xy"]))])
     (st,) = d.decryptor.states.values()
-    assert st.verdict == MISMATCH and "HASH_I verifies" in st.detail and "responder has a different PSK" in st.detail
+    assert st.verdict == MISMATCH and "HASH_I verified" in st.detail and "responder has a different PSK" in st.detail
 
 
 def test_psk_mismatch_with_the_responders_psk():

@@ -19,6 +19,7 @@ import struct
 
 import pytest
 
+from dissect import payloads as payloads_mod
 from dissect.isakmp import HEADER_LEN, decode_message
 from dissect.model import ERROR
 from dissect.payloads import attribute_rows, decode_payload, vendor_name
@@ -639,7 +640,16 @@ def test_xauth_request_reply_set_ack():
 
     rep = only(message([(14, cfg(2, 0x1234, tlv(16521, b"alice") + tlv(16522, b"s3cret")))], exchange=6, mid=8))
     assert rep.to_dict()["cfg"] == "ISAKMP_CFG_REPLY"
-    assert rep.to_dict()["attributes"] == {"XAUTH_USER_NAME": "alice", "XAUTH_USER_PASSWORD": "s3cret"}
+    # the password is masked unless asked for (--show-secrets)
+    assert rep.to_dict()["attributes"] == {"XAUTH_USER_NAME": "alice", "XAUTH_USER_PASSWORD": "******** (6 bytes)"}
+    assert rep.to_dict()["attributes_raw"][1] == [16522, "********"]
+    payloads_mod.SHOW_SECRETS[0] = True
+    try:
+        assert rep.to_dict()["attributes"]["XAUTH_USER_PASSWORD"] == "s3cret"
+    finally:
+        payloads_mod.SHOW_SECRETS[0] = False
+    empty = only(message([(14, cfg(4, 0x5678, tlv(16527, b"")))], exchange=6, mid=9))
+    assert empty.to_dict()["attributes"] == {"XAUTH_STATUS": ""}  # an empty ACK, not Fail
 
     st = only(message([(14, cfg(3, 0x5678, tv(16527, 1)))], exchange=6, mid=9))
     assert st.to_dict()["cfg"] == "ISAKMP_CFG_SET"
