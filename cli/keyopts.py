@@ -49,14 +49,17 @@ def key_material(args: argparse.Namespace) -> tuple[list[KeyEntry], list[tuple[s
     if any(v is not None for v in (flag.psk, flag.dh_private, flag.dh_shared)):
         entries.append(flag)
     candidates: list[tuple[str, bytes]] = []
-    if args.psk_candidates:
+    if args.psk_candidates is not None:
         try:
             with open(args.psk_candidates, "rb") as f:
+                if b"\x00" in f.read(8192):
+                    raise OSError("binary, not a text file of PSKs")
+                f.seek(0)
                 candidates = [(f"line {n} of {args.psk_candidates}",
                                line.rstrip(b"\r\n").removeprefix(b"\xef\xbb\xbf" if n == 1 else b""))
                               for n, line in enumerate(f, 1) if line.strip()]
         except OSError as e:
-            problems.append(f"{args.psk_candidates}: cannot read the PSK candidates: {e.strerror or e}")
+            problems.append(f"{args.psk_candidates or repr('')}: cannot read the PSK candidates: {e.strerror or e}")
         else:
             if not candidates:
                 problems.append(f"{args.psk_candidates}: no PSK candidates in it (one PSK a line)")

@@ -40,14 +40,16 @@ def run_keys(args: argparse.Namespace) -> int:
             if st.found_psk is not None:
                 row["psk"] = st.found_psk.decode("utf-8", "replace") if args.show_secrets else "*" * 8
         else:
-            row.update({"verdict": None, "detail": "no key material matches this IKE SA"})
+            row.update({"verdict": None, "detail": "no key material matches this IKE SA", "decrypted": 0,
+                        "not_decrypted": 0, "cut_short": 0, "keys": None, "key_error": None, "key_source": None,
+                        "note": None, "missing": "key material for this IKE SA (see --help)"})
         rows.append(row)
     if args.json:
         for row in rows:
             sys.stdout.write(json.dumps(row) + "\n")
     else:
         _print(rows)
-    written = _write_wireshark(args.wireshark, args.capture, states) if args.wireshark else True
+    written = _write_wireshark(args.wireshark, args.capture, states) if args.wireshark is not None else True
     if written is None:
         return EXIT_UNUSABLE
     unused = dis.decryptor.unused_entries() if dis.decryptor else []
@@ -65,6 +67,9 @@ def _write_wireshark(folder: str, capture: str, states: dict) -> bool | None:
     decrypt something; rows of an existing table for other cookies are kept.  The file holds keys:
     it is written readable by its owner only.  True when written, False when there was nothing to
     write, None when it could not be written (the message is on stderr)."""
+    if not folder:
+        print("ikescope: --wireshark needs a folder name", file=sys.stderr)
+        return None
     path = os.path.join(folder, "ikev1_decryption_table")
     # keys that decrypted nothing (a wrong PSK) would only make Wireshark show garbage
     exported = [st for st in states.values() if st.keys and (st.decrypted or not st.failed)]

@@ -54,16 +54,17 @@ def key_lines(st) -> list[tuple[str, str]]:
     """The decryption verdict of one IKE SA, under its line, and notes about its key sources."""
     counts = f"{st.decrypted} message(s) decrypted" + (f", {st.failed} not" if st.failed else "") + \
         (f", {st.truncated} cut short in the capture" if st.truncated else "")
-    if st.key_error:
-        lines = [(f"    keys: {st.key_error}", "yellow")]
+    lines = [(f"    keys: {st.key_error}", "yellow")] if st.key_error else []
+    if st.verdict is None and st.keys is None and st.key_error:
+        pass  # the problem says it all
     elif st.verdict is None:
         what = (missing_material(st) or "no keys derived") if st.keys is None else \
             f"{counts}; {st.detail or 'nothing to check the keys with'}"
-        lines = [(f"    keys ({st.entry.source}): {what}", "yellow")]
+        lines.append((f"    keys ({st.entry.source}): {what}", "yellow"))
     else:
         detail = f": {st.detail}" if st.detail else ""
         style = "green" if st.verdict in (VERIFIED, KEYS_VERIFIED) else "bold red"
-        lines = [(f"    keys ({st.entry.source}): {st.verdict}{detail}; {counts}", style)]
+        lines.append((f"    keys ({st.entry.source}): {st.verdict}{detail}; {counts}", style))
     if st.conflict:
         lines.append((f"    note: {st.conflict}", "yellow"))
     return lines

@@ -33,7 +33,8 @@ from .isakmp import Message, decode_decrypted
 from .keysources import KeyEntry
 from .model import ERROR, WARNING, Expert, Packet
 from .payloads import SaPayload, Transform
-from .verdict import INITIATOR, KEYS_VERIFIED, MISMATCH, NOT_THIS_SA, RESPONDER, VERIFIED, Evidence, judge
+from .verdict import (INITIATOR, KEYS_VERIFIED, MISMATCH, NOT_THIS_SA, RESPONDER, VERIFIED, Evidence, KeyKind,
+                      judge)
 
 __all__ = ["Decryptor", "SaState", "Phase1Keys", "missing_material", "VERIFIED", "MISMATCH", "NOT_THIS_SA",
            "KEYS_VERIFIED"]
@@ -62,6 +63,7 @@ class Phase1Keys:
     skeyid_a: bytes | None = None
     skeyid_e: bytes | None = None
     psk_based: bool = False        # SKEYID came from a PSK given by the user (a verdict is possible)
+    cipher_from_psk: bool = False  # the cipher key too (not from a table or a log)
 
     def to_dict(self, show_secrets: bool = False) -> dict:
         def val(b: bytes | None):
@@ -101,8 +103,10 @@ class SaState:
     verdict: str | None = None          # set by Decryptor.finish (dissect.verdict.judge)
     detail: str = ""
     found_psk: bytes | None = None      # a PSK candidate that matched
-    conflict: str | None = None         # the key sources disagree (see merge)
+    conflict: str | None = None         # another source holds other keys (see _disagreeing)
     others: list = field(default_factory=list)  # other entries to try if these keys fail (see alternatives)
+    hash_skeyid: bytes | None = None    # SKEYID for HASH_I/HASH_R: the keys', or a given PSK's beside a log
+    cut_clear: list = field(default_factory=list)  # roles of clear Phase 1 messages cut short by the capture
     candidate_params: tuple | None = None  # Main Mode, DH secret but no PSK: what _try_candidates needs
     decrypted: int = 0
     failed: int = 0
@@ -124,13 +128,10 @@ def matches(entry: KeyEntry, icookie: bytes, peers: tuple[str, ...]) -> bool:
     return True
 
 
-def merge(entries: list[KeyEntry]) -> tuple[KeyEntry, str | None]:
-    """One entry from several that match an SA, and a note when they disagree.
-
-    Values given on the command line win; then entries for the initiator cookie, for the peer,
-    and general ones.  Two sources with different SKEYIDs or cipher keys for the same SA (the
-    two peers' logs when their PSKs differ) cannot both be used: the first wins, and the note
-    says so."""
+def merge(entries: list[KeyEntry]) -> KeyEntry:
+    """One entry from several that match an SA, field by field: values given on the command line
+    win; then entries for the initiator cookie, for the peer, and general ones (in the order
+    given).  Entries with keys of their own that lose here stay :func:`alternatives`."""
     def rank(e: KeyEntry) -> int:
         return -1 if e.explicit else 0 if e.icookie is not None else 1 if e.peer is not None else 2
     ordered = sorted(entries, key=rank)
@@ -143,17 +144,28 @@ def merge(entries: list[KeyEntry]) -> tuple[KeyEntry, str | None]:
                 break
     for e in ordered:
         out.quick_modes.extend(e.quick_modes)
-    note = None
-    for name, what in (("skeyid", "SKEYIDs"), ("enc_key", "cipher keys")):
-        holders = [e for e in ordered if getattr(e, name) is not None]
-        others = [e for e in holders if getattr(e, name) != getattr(out, name)
-                  and _file_of(e) != _file_of(holders[0])]
-        if others:
-            note = (f"{holders[0].source} and {others[0].source} hold different {what} for this SA (from one "
-                    f"exchange, the peers' PSKs differ); {holders[0].source}'s are used: give {others[0].source} "
-                    f"alone to decrypt the other side")
-            break
-    return out, note
+    return out
+
+
+def _disagreeing(st: SaState) -> str | None:
+    """A note when another source given for this SA holds other keys than the ones used: the
+    other peer's log (their PSKs differ), or a stale key-table row."""
+    k = st.keys
+    if k is None:
+        return None
+    used = [e for e in st.found if (e.skeyid is not None and e.skeyid == k.skeyid)
+            or (e.enc_key is not None and e.enc_key == k.enc_key)]
+    files = {_file_of(e) for e in used}
+    other = next((e for e in st.found if (e.skeyid is not None or e.enc_key is not None) and e not in used
+                  and _file_of(e) not in files), None)
+    if other is None:
+        return None
+    mine = used[0].source if used else "the PSK and g^xy"
+    if other.skeyid is not None and used and used[0].skeyid is not None:
+        return (f"{other.source} holds another SKEYID for this SA than {mine}, whose keys are used: two "
+                f"logs of one exchange differ when the peers' PSKs differ; give {other.source} alone to "
+                "decrypt the other side")
+    return f"{other.source} holds another cipher key for this SA than {mine}, whose keys are used"
 
 
 def _file_of(entry: KeyEntry) -> str:
@@ -166,7 +178,7 @@ def alternatives(entries: list[KeyEntry], chosen: KeyEntry) -> list[KeyEntry]:
     merged with the entries that carry no keys of their own (a PSK given on the command line)."""
     keyed = [e for e in entries if e.skeyid is not None or e.enc_key is not None]
     plain = [e for e in entries if e not in keyed]
-    return [merge([e] + plain)[0] for e in keyed
+    return [merge([e] + plain) for e in keyed
             if (e.skeyid, e.enc_key) != (chosen.skeyid, chosen.enc_key)]
 
 
@@ -212,8 +224,8 @@ class Decryptor:
                 return
             self._used.update(found)
             entries = [self.entries[i] for i in found]
-            entry, note = merge(entries)
-            st = self.states[h.icookie] = SaState(h.icookie, entry, conflict=note, found=entries,
+            entry = merge(entries)
+            st = self.states[h.icookie] = SaState(h.icookie, entry, found=entries,
                                                   others=alternatives(entries, entry))
         if h.rcookie != bytes(8):
             st.rcookie = h.rcookie
@@ -233,6 +245,9 @@ class Decryptor:
         if h.exchange_type not in (2, 4):
             return
         st.exchange = st.exchange or h.exchange_type
+        if len(msg.raw) < h.length:  # cut short by the capture: its nonce or KE value may be partial
+            st.cut_clear.append(msg.role.rstrip("?"))
+            return
         for p in msg.payloads:
             if p.type == 1 and isinstance(p, SaPayload):
                 if from_initiator and st.sai_b is None:
@@ -291,14 +306,17 @@ class Decryptor:
         iv = ks.phase1_iv(hash_id, st.g_xi, st.g_xr, cipher.block_size)
         st.p1_iv = iv
         skeyid, psk_based = e.skeyid, False
+        hash_skeyid = None  # the SKEYID the hashes are checked with, when it is not the keys' own
         if e.psk is not None:
             from_psk = ks.skeyid_psk(hash_id, e.psk, st.ni_b, st.nr_b)
             if skeyid is None:
                 skeyid, psk_based = from_psk, True
             else:  # a log gave SKEYID: the PSK given is right if it gives the same (RFC 2409 §5)
                 log = next((x.source for x in st.found if x.skeyid is not None), e.source)
-                st.evidence.psk_check = (from_psk == skeyid, f"this PSK {'gives' if from_psk == skeyid else 'does not give'} "
-                                                             f"the SKEYID that {log} holds")
+                same = from_psk == skeyid
+                st.evidence.psk_check = (same, f"this PSK {'gives' if same else 'does not give'} the SKEYID "
+                                               f"that {log} holds")
+                hash_skeyid = from_psk  # HASH_I/HASH_R in the list then speak of the PSK given
         elif skeyid is not None and self.psk_candidates:
             label = next((lbl for lbl, c in self.psk_candidates
                           if ks.skeyid_psk(hash_id, c, st.ni_b, st.nr_b) == skeyid), None)
@@ -311,9 +329,7 @@ class Decryptor:
             skeyid = ks.skeyid_sig(hash_id, st.ni_b, st.nr_b, gxy)  # RFC 2409 §5: no secret but g^xy
         if skeyid is not None and gxy is not None:
             st.keys = _keys_from_skeyid(st, hash_id, cipher, klen, iv, gxy, skeyid, e.source, psk_based, e)
-            if e.enc_key is not None and e.enc_key != st.keys.enc_key and st.conflict is None:
-                st.conflict = (f"the cipher key of {e.source} differs from the one the PSK and g^xy give; "
-                               "the derived one is used")
+            st.keys.cipher_from_psk = psk_based and e.skeyid_e is None
         elif e.enc_key is not None:  # Wireshark's table: decrypts; a PSK beside it still checks HASH_I/R
             if len(e.enc_key) != klen:
                 st.key_error = (f"{e.source}: the encryption key has {len(e.enc_key)} bytes; "
@@ -323,6 +339,8 @@ class Decryptor:
                                  skeyid_a=e.skeyid_a, skeyid_e=e.skeyid_e, gxy=e.dh_shared, psk_based=psk_based)
         elif skeyid is None and gxy is not None and self.psk_candidates and st.exchange == 2:
             st.candidate_params = (hash_id, cipher, klen, iv, gxy)  # tried on MM5 (HASH_I): _try_candidates
+        if st.keys is not None:
+            st.hash_skeyid = hash_skeyid or st.keys.skeyid
 
     def _fit(self, st: SaState) -> None:
         """Keep only the matched entries whose logged nonces/KE values are this SA's (two SAs with
@@ -331,7 +349,7 @@ class Decryptor:
         if len(fitting) != len(st.found):
             st.found = fitting
             if fitting:
-                st.entry, st.conflict = merge(fitting)
+                st.entry = merge(fitting)
                 st.others = alternatives(fitting, st.entry)
             else:
                 st.key_error = (f"{st.entry.source}: logged for another exchange with this peer "
@@ -347,19 +365,22 @@ class Decryptor:
             return None
         try:
             grp = dhgroups.group(group_number)
-            if e.dh_shared is not None:
-                return dhgroups.check_shared_secret(grp, e.dh_shared)
+            shared = dhgroups.check_shared_secret(grp, e.dh_shared) if e.dh_shared is not None else None
+            if e.dh_private is None:
+                return shared
             mine = dhgroups.public_value(grp, e.dh_private)
-            if mine == st.g_xi:
-                return dhgroups.shared_secret(grp, e.dh_private, st.g_xr)
-            if mine == st.g_xr:
-                return dhgroups.shared_secret(grp, e.dh_private, st.g_xi)
+            if mine not in (st.g_xi, st.g_xr):
+                st.key_error = (f"{e.source}: the DH private value belongs to neither peer of this SA "
+                                f"(its g^x matches neither KE payload)")
+                return None
+            computed = dhgroups.shared_secret(grp, e.dh_private, st.g_xr if mine == st.g_xi else st.g_xi)
         except dhgroups.DhError as err:
             st.key_error = f"{e.source}: {err}"
             return None
-        st.key_error = (f"{e.source}: the DH private value belongs to neither peer of this SA "
-                        f"(its g^x matches neither KE payload)")
-        return None
+        if shared is not None and shared != computed:
+            st.key_error = f"{e.source}: the DH private value gives another g^xy than the one given; check both"
+            return None
+        return computed
 
     # -- decryption ---------------------------------------------------------
     def _decrypt(self, st: SaState, pkt: Packet, from_initiator: bool) -> None:
@@ -451,7 +472,8 @@ class Decryptor:
             hashes = [p for p in decoded[0] if p.type == 8]
             if ids and hashes and st.sai_b is not None and hashes[0].body == ks.hash_i(
                     hash_id, skeyid, st.g_xi, st.g_xr, st.icookie, st.rcookie, st.sai_b, ids[0].body):
-                st.keys, st.found_psk, st.p1_iv = keys, psk, iv
+                st.keys, st.found_psk, st.p1_iv, st.hash_skeyid = keys, psk, iv, skeyid
+                keys.cipher_from_psk = True
                 st.candidate_params = None
                 st.evidence.psk_check = (True, f"HASH_I of MM5 matches {label}")
                 return keys
@@ -495,17 +517,27 @@ class Decryptor:
             self._aggressive_from_capture(st, msg, hashes[0].body)
             return
         k = st.keys
-        if not hashes or k is None or k.skeyid is None or None in (st.g_xi, st.g_xr, st.sai_b):
+        if not hashes or k is None or None in (st.g_xi, st.g_xr, st.sai_b, st.ni_b, st.nr_b):
             return
-        if from_initiator and st.idii_b is not None:
-            want = ks.hash_i(k.hash_id, k.skeyid, st.g_xi, st.g_xr, st.icookie, st.rcookie, st.sai_b, st.idii_b)
-            name = "HASH_I"
-        elif not from_initiator and st.idir_b is not None:
-            want = ks.hash_r(k.hash_id, k.skeyid, st.g_xi, st.g_xr, st.icookie, st.rcookie, st.sai_b, st.idir_b)
-            name = "HASH_R"
-        else:
+        ident = st.idii_b if from_initiator else st.idir_b
+        if ident is None:
             return
-        _record_hash(st, msg, name, hashes[0].body == want, from_initiator)
+        name, hash_fn = ("HASH_I", ks.hash_i) if from_initiator else ("HASH_R", ks.hash_r)
+
+        def hash_with(skeyid: bytes) -> bytes:
+            return hash_fn(k.hash_id, skeyid, st.g_xi, st.g_xr, st.icookie, st.rcookie, st.sai_b, ident)
+        if st.hash_skeyid is None:  # a cipher key alone: the PSK candidates can still be tried here
+            if self.psk_candidates and st.evidence.psk_check is None:
+                label, psk = next(((lbl, c) for lbl, c in self.psk_candidates
+                                   if hash_with(ks.skeyid_psk(k.hash_id, c, st.ni_b, st.nr_b)) == hashes[0].body),
+                                  (None, None))
+                st.found_psk = psk
+                st.evidence.psk_check = (label is not None, f"{name} of {msg.role.rstrip('?')} matches {label}"
+                                         if label else f"{name} of {msg.role.rstrip('?')} matches none of the "
+                                         f"{len(self.psk_candidates)} PSK candidates")
+                msg.hash_check = f"{name} {'verified' if label else 'mismatch'}"
+            return
+        _record_hash(st, msg, name, hashes[0].body == hash_with(st.hash_skeyid), from_initiator)
 
     def _aggressive_from_capture(self, st: SaState, msg: Message, hash_r_sent: bytes) -> None:
         """Aggressive Mode: SKEYID = prf(PSK, Ni_b | Nr_b) and HASH_R need nothing secret but the PSK
@@ -516,7 +548,8 @@ class Decryptor:
         if hash_id not in ks.HASHES:
             return
         given = [("the given PSK", st.entry.psk)] if st.entry.psk is not None else []
-        for label, psk in given + list(self.psk_candidates):
+        tried = given or list(self.psk_candidates)  # candidates are for when no PSK is given
+        for label, psk in tried:
             skeyid = ks.skeyid_psk(hash_id, psk, st.ni_b, st.nr_b)
             if ks.hash_r(hash_id, skeyid, st.g_xi, st.g_xr, st.icookie, st.rcookie, st.sai_b, st.idir_b) == hash_r_sent:
                 if label != "the given PSK":
@@ -524,10 +557,9 @@ class Decryptor:
                 st.evidence.psk_check = (True, f"HASH_R of AM2 matches {label}")
                 msg.hash_check = "HASH_R verified"
                 return
-        if given or self.psk_candidates:
-            tried = len(given) + len(self.psk_candidates)
-            st.evidence.psk_check = (False, "HASH_R of AM2 does not match the given PSK" if tried == 1 else
-                                     f"HASH_R of AM2 matches none of the {tried} PSKs tried")
+        if tried:
+            st.evidence.psk_check = (False, "HASH_R of AM2 does not match the given PSK" if given else
+                                     f"HASH_R of AM2 matches none of the {len(tried)} PSK candidates")
             msg.hash_check = "HASH_R mismatch"
 
     def _check_phase2(self, st: SaState, msg: Message, from_initiator: bool) -> None:
@@ -575,8 +607,11 @@ class Decryptor:
     def finish(self) -> None:
         """Give each SA its verdict from the evidence of the whole capture (dissect.verdict.judge)."""
         for st in self.states.values():
-            psk_based = st.keys.psk_based if st.keys is not None else False
-            st.verdict, st.detail = judge(st.evidence, psk_based, st.keys is not None)
+            k = st.keys
+            kind = KeyKind(k.psk_based, k.cipher_from_psk, st.hash_skeyid is not None or k.skeyid_a is not None) \
+                if k is not None else None
+            st.verdict, st.detail = judge(st.evidence, kind)
+            st.conflict = _disagreeing(st) or st.conflict
 
 
 def missing_material(st: SaState) -> str | None:
@@ -588,6 +623,10 @@ def missing_material(st: SaState) -> str | None:
         return "the PSK candidates are tried on MM5's HASH_I, and MM5 is not in the capture"
     e = st.entry
     if st.chosen is None or st.g_xi is None or st.g_xr is None or st.ni_b is None or st.nr_b is None:
+        if st.cut_clear:
+            whose = "its" if len(st.cut_clear) == 1 else "their"
+            return (f"{', '.join(st.cut_clear)} cut short in the capture (snap length): the keys derive from "
+                    f"{whose} SA, KE and nonce payloads; capture whole packets (tcpdump -s 0)")
         return ("the capture lacks the clear Phase 1 messages the keys derive from (the SA, KE and nonce "
                 "payloads of MM1-MM4 or AM1-AM2)")
     need = []

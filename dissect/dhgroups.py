@@ -744,13 +744,16 @@ def check_shared_secret(grp: DhGroup, gxy: bytes) -> bytes:
     """A g^xy given by the user, as the key schedule needs it: ``grp.secret_length`` bytes.
 
     Shorter values are left-padded with zeros (RFC 2409 §5 computes with g^xy padded to
-    the group's length; a value printed as a number loses its leading zeros).  Raises
+    the group's length; a value printed as a number loses its leading zeros), and extra
+    leading zero bytes are dropped.  Raises
     DhError when it is longer than the group's, more than MAX_STRIPPED_ZEROS bytes
     short, or outside the group (MODP: 1 < g^xy < p-1; ECP: an x coordinate below p).
     """
     params = _params(grp)
     raw = _as_bytes(gxy, "g^xy")
-    what = f"g^xy has {len(raw)} bytes, but the {grp.name} gives {grp.secret_length}"
+    if len(raw) > grp.secret_length:  # extra leading zero bytes change nothing
+        raw = raw[:len(raw) - grp.secret_length].lstrip(b"\x00") + raw[len(raw) - grp.secret_length:]
+    what = f"g^xy has {len(raw)} byte{'s' if len(raw) != 1 else ''}, but the {grp.name} gives {grp.secret_length}"
     if len(raw) > grp.secret_length:
         raise DhError(f"{what}: is it the value of another group, or a KE value (g^x)?")
     if len(raw) < grp.secret_length - MAX_STRIPPED_ZEROS:

@@ -309,7 +309,7 @@ def parse_toml_keys(text: str, source: str, problems: list[str] | None = None) -
                 if v is not None:
                     cookie = hex_value(v, f"{where(t, key=key)} {key}")
                     if len(cookie) != COOKIE_SIZE:
-                        raise KeyFileError(f"{where(t, key=key)} {key} {v!r} is {len(cookie)} bytes; a cookie is "
+                        raise KeyFileError(f"{where(t, key=key)} {key} is {len(cookie)} bytes; a cookie is "
                                            f"8 bytes = 16 hex digits (Wireshark: isakmp.ispi / isakmp.rspi)")
                     setattr(entry, key, cookie)
             if entry.rcookie is not None and entry.icookie is None:
@@ -763,7 +763,7 @@ def parse_ikev1_decryption_table(text: str, source: str, problems: list[str] | N
                 raise KeyFileError(f"{where} {len(fields)} field(s), expected 2: icookie,enc_key{hint}")
             cookie = hex_value(fields[0], f"{where} Initiator's COOKIE")
             if len(cookie) != COOKIE_SIZE:
-                raise KeyFileError(f"{where} Initiator's COOKIE {fields[0]!r} is {len(cookie)} bytes; it must be "
+                raise KeyFileError(f"{where} Initiator's COOKIE is {len(cookie)} bytes; it must be "
                                    f"8 bytes = 16 hex digits (isakmp.ispi)")
             key = hex_value(fields[1], f"{where} Encryption Key")
             if len(key) > WIRESHARK_MAX_KEY_SIZE:

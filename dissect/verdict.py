@@ -28,7 +28,7 @@ VERIFIED = "PSK verified"
 MISMATCH = "HASH_I mismatch: wrong pre-shared key or DH secret"
 NOT_THIS_SA = "decryption gives no valid payload chain: this key material does not belong to this SA"
 #: Keys given without a PSK (a charon log, a Wireshark table) whose hashes check out.
-KEYS_VERIFIED = "keys verified (HASH_I/HASH_R match)"
+KEYS_VERIFIED = "keys verified (the peers' hashes match)"
 
 INITIATOR, RESPONDER = "initiator", "responder"
 
@@ -68,13 +68,31 @@ def _names(names: list[str]) -> str:
     return ", ".join(unique[:-1]) + (" and " if len(unique) > 1 else "") + unique[-1]
 
 
-def judge(ev: Evidence, psk_based: bool, has_keys: bool) -> tuple[str | None, str]:
-    """(verdict, why) for one IKE SA.  ``psk_based``: the keys came from a PSK the user gave (or a
-    candidate that matched); ``has_keys``: keys were derived at all.  The verdict is None when
-    nothing could be checked (the sentence then says what was done)."""
-    what = "this PSK" if psk_based else "these keys"
-    side_ok = {s: bool(ev.decrypted.get(s)) for s in (INITIATOR, RESPONDER)}
-    side_bad = {s: bool(ev.failed.get(s)) and not side_ok[s] for s in (INITIATOR, RESPONDER)}
+@dataclass(frozen=True)
+class KeyKind:
+    """Where the keys being judged came from.
+
+    psk_based       the hashes were checked with SKEYID from a PSK the user gave (or a candidate)
+    cipher_from_psk the cipher key itself came from that PSK (and g^xy): a message that does not
+                    decrypt speaks against the PSK; a cipher key from a table or log does not
+    can_hash        SKEYID or SKEYID_a is known, so hashes could be checked at all
+    """
+    psk_based: bool = False
+    cipher_from_psk: bool = False
+    can_hash: bool = True
+
+
+def judge(ev: Evidence, kind: KeyKind | None) -> tuple[str | None, str]:
+    """(verdict, why) for one IKE SA; ``kind`` is None when no keys were derived.  The verdict is
+    None when nothing could be checked, or when the keys given disagree with each other (the
+    sentence then says what was found)."""
+    kind = kind or KeyKind(can_hash=False)
+    what = "this PSK" if kind.cipher_from_psk else "these keys"
+    sides = (INITIATOR, RESPONDER)
+    proven = {s: bool(ev.names(True, s)) for s in sides}
+    disproven = {s: bool(ev.names(False, s)) and not proven[s] for s in sides}
+    good = {s: proven[s] or (bool(ev.decrypted.get(s)) and not disproven[s]) for s in sides}
+    bad = {s: bool(ev.failed.get(s)) and not ev.decrypted.get(s) for s in sides}
     responder_accepted_mm5 = "HASH_R" in ev.names(True, RESPONDER)
     base = None
     if ev.psk_check is not None:
@@ -82,30 +100,33 @@ def judge(ev: Evidence, psk_based: bool, has_keys: bool) -> tuple[str | None, st
         if not ok:
             return MISMATCH, why
         base = why
+
     def proof(side: str) -> str:
         names = ev.names(True, side)
         return f" ({_names(names)} verified)" if names else ""
     lead = base + "; but " if base else ""
-    if side_ok[INITIATOR] and side_bad[RESPONDER]:
+    if good[INITIATOR] and bad[RESPONDER]:
         return MISMATCH, (f"{lead}the initiator's messages decrypt with {what}{proof(INITIATOR)} and none of "
                           "the responder's do: the responder has a different PSK")
-    if side_ok[RESPONDER] and side_bad[INITIATOR] and not responder_accepted_mm5:
+    if good[RESPONDER] and bad[INITIATOR] and not responder_accepted_mm5:
         return MISMATCH, (f"{lead}the responder's messages decrypt with {what}{proof(RESPONDER)} and the "
                           f"initiator's {ev.first_failure + ' does' if ev.first_failure else 'messages do'} not: "
                           "the initiator uses a different PSK")
     if base:
         return VERIFIED, base
     verified, mismatched = ev.names(True), ev.names(False)
+    if verified and mismatched and not kind.psk_based:
+        return None, (f"{_names(verified)} verified, {_names(mismatched)} did not: the keys given do not "
+                      "agree with each other")
     if verified:
-        why = f"{_names(verified)} verified"
-        if mismatched:
-            why += f"; {_names(mismatched)} did not"
-        return (VERIFIED if psk_based else KEYS_VERIFIED), why
+        why = f"{_names(verified)} verified" + (f"; {_names(mismatched)} did not" if mismatched else "")
+        return (VERIFIED if kind.psk_based else KEYS_VERIFIED), why
     if mismatched:
-        return (MISMATCH if psk_based else NOT_THIS_SA), f"{_names(mismatched)} did not verify"
-    if side_bad[INITIATOR] or side_bad[RESPONDER]:
-        return ((MISMATCH if psk_based else NOT_THIS_SA),
+        return (MISMATCH if kind.psk_based else NOT_THIS_SA), f"{_names(mismatched)} did not verify"
+    if bad[INITIATOR] or bad[RESPONDER]:
+        return ((MISMATCH if kind.cipher_from_psk else NOT_THIS_SA),
                 f"{ev.first_failure or 'no message'} does not decrypt to a valid payload chain")
-    if has_keys and (ev.decrypted.get(INITIATOR) or ev.decrypted.get(RESPONDER)):
-        return None, "decrypted; no hash in the capture to check the keys with"
+    if ev.decrypted.get(INITIATOR) or ev.decrypted.get(RESPONDER):
+        return None, ("no hash in the capture to check the keys with" if kind.can_hash else
+                      "a cipher key alone checks no hash: add the PSK (--psk) to check HASH_I and HASH_R")
     return None, ""

@@ -90,7 +90,7 @@ def test_a_stale_wireshark_row_does_not_override_the_psk_and_g_xy(tmp_path):
     keys = load_key_file(str(CASE / "keys.toml")) + load_key_file(str(table))
     st, pkts, _ = run(str(CASE / "capture.pcap"), keys)
     assert st.verdict == VERIFIED and st.keys.enc_key == bytes.fromhex(TRUTH["enc_key"])
-    assert "differs" in st.conflict
+    assert "another cipher key" in st.conflict
 
 
 @pytest.mark.parametrize("psk, verdict", [(TRUTH["psk"], VERIFIED), ("not-the-psk", MISMATCH)])
@@ -206,3 +206,56 @@ def test_cli_wireshark_export_keeps_other_rows_and_is_private(tmp_path):
     nothing = _cli("keys", str(CASE / "capture.pcap"), "--psk", "x", "--wireshark", str(tmp_path / "new"),
                    text=True)
     assert nothing.returncode == 1 and "no keys to write" in nothing.stderr and not (tmp_path / "new").exists()
+
+
+def test_clear_messages_cut_short_say_so(tmp_path):
+    recs = records()
+    st, _, _ = run(write(tmp_path / "snap.pcap", recs, cut={2: 100, 3: 100}), [psk_and_gxy()])
+    from dissect.decrypt import missing_material
+    assert st.keys is None and "MM3, MM4 cut short in the capture" in missing_material(st)
+
+
+def test_both_peers_logs_name_the_one_used():
+    case = CAPTURES / "v6-psk-mismatch"
+    keys = load_key_file(str(case / "right.log")) + load_key_file(str(case / "left.log"))
+    d = Dissector(str(case / "capture.pcap"), keys=keys)
+    list(d.packets())
+    (st,) = d.decryptor.states.values()
+    assert st.verdict == MISMATCH and "left.log" in st.entry.source  # left's keys decrypt MM5
+    assert st.conflict.startswith(f"{case / 'right.log'}") and "give" in st.conflict
+
+
+def test_a_log_with_a_wrong_psk_marks_hash_i_as_the_psk_gives_it():
+    """The log's keys decrypt; HASH_I in the list is checked with the given PSK's SKEYID, as the verdict."""
+    keys = load_key_file(str(CASE / "left.log")) + [KeyEntry(source="cli", psk=b"wrong", explicit=True)]
+    st, pkts, _ = run(str(CASE / "capture.pcap"), keys)
+    assert st.verdict == MISMATCH and "does not give the SKEYID" in st.detail
+    assert pkts[MM5].isakmp.decrypted and pkts[MM5].isakmp.hash_check == "HASH_I mismatch"
+    assert pkts[QM1].isakmp.hash_check == "HASH(1) verified"
+
+
+def test_psk_candidates_with_a_cipher_key_alone():
+    cands = [("line 1", b"cisco"), ("line 2", TRUTH["psk"].encode())]
+    st, _, _ = run(str(CASE / "capture.pcap"), load_key_file(str(CASE / "ikev1_decryption_table")), cands)
+    assert st.verdict == VERIFIED and "line 2" in st.detail and st.found_psk == TRUTH["psk"].encode()
+
+
+def test_aggressive_mode_candidates_are_for_when_no_psk_is_given():
+    case = CAPTURES / "v6-aggressive"
+    t = json.loads((case / "truth.json").read_text())
+    d = Dissector(str(case / "capture.pcap"), keys=[KeyEntry(source="cli", psk=b"wrong", explicit=True)],
+                  psk_candidates=[("line 1", t["psk"].encode())])
+    list(d.packets())
+    (st,) = d.decryptor.states.values()
+    assert st.verdict == MISMATCH and "given PSK" in st.detail
+
+
+def test_dh_private_and_shared_must_agree():
+    from dissect import dhgroups
+    grp = dhgroups.group(2)
+    st, _, _ = run(str(CASE / "capture.pcap"), [KeyEntry(source="t", psk=TRUTH["psk"].encode(),
+                                                         dh_private=b"\x05" * 20,
+                                                         dh_shared=bytes.fromhex(TRUTH["g_xy"]))])
+    assert st.keys is None and "neither peer" in st.key_error
+    padded = b"\0\0" + bytes.fromhex(TRUTH["g_xy"])  # extra leading zeros change nothing
+    assert dhgroups.check_shared_secret(grp, padded) == bytes.fromhex(TRUTH["g_xy"])
