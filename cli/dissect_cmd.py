@@ -47,12 +47,13 @@ def progress_bar(path: str, enabled: bool):
 
 def run_dissect(args: argparse.Namespace) -> int:
     payloads.SHOW_SECRETS[0] = args.show_secrets
-    entries, candidates, problems = key_material(args)
+    km = key_material(args)
+    problems = km.problems
     for line in problems:
         print(f"ikescope: {line}", file=sys.stderr)
     with progress_bar(args.capture, not args.no_progress) as progress:
-        dis = Dissector(args.capture, ike_ports=args.ports, progress=progress, keys=entries,
-                        psk_candidates=candidates)
+        dis = Dissector(args.capture, ike_ports=args.ports, progress=progress, keys=km.entries,
+                        psk_candidates=km.candidates, esp_sas=km.esp_sas)
         try:
             if args.json:
                 jsonout.write_packets(dis.packets(), sys.stdout)
@@ -63,7 +64,7 @@ def run_dissect(args: argparse.Namespace) -> int:
             return EXIT_UNUSABLE
     stats = dis.stats
     use_glyphs_for(sys.stderr if args.json else sys.stdout)
-    lines = summary_lines(stats, dis.tracker.sas.values(), dis.tracker.forgotten, dis.decryptor)
+    lines = summary_lines(stats, dis.tracker.sas.values(), dis.tracker.forgotten, dis.decryptor, dis.esp)
     if args.json:  # plain text on stderr; stdout stays JSON Lines only
         sys.stderr.write("".join(text + "\n" for text, _style in lines))
     else:
@@ -71,7 +72,7 @@ def run_dissect(args: argparse.Namespace) -> int:
         console = render.make_console()
         for text, style in lines:
             console.print(text, style=style or None, markup=False)
-    key_problems = dis.decryptor.key_problems() if dis.decryptor else []
+    key_problems = (dis.decryptor.key_problems() if dis.decryptor else []) + (dis.esp.problems if dis.esp else [])
     partial = stats.truncated or stats.undecodable or stats.malformed or problems or key_problems
     return EXIT_PARTIAL if partial else EXIT_OK
 

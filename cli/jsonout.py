@@ -1,7 +1,7 @@
 """JSON Lines output: one object per ISAKMP/ESP frame (schema in README.md, "JSON output").
 
 Every line is ``json`` encoding of :meth:`Packet.to_dict`.  Plain ESP
-packets, which can be most of a capture, are written from a template that
+packets (not decrypted), which can be most of a capture, are written from a template that
 gives the same bytes as the encoder (the test suite compares the two), at
 a fraction of the cost.
 """
@@ -23,7 +23,8 @@ def encode_packet(pkt: Packet, _flow_cache: dict = {}) -> str:
     """One JSON line (with its newline) for a packet."""
     d = pkt.datagram
     e = pkt.esp
-    if e is not None and e.seq is not None and not d.notes and not d.fragments and not d.non_esp_marker:
+    if (e is not None and e.seq is not None and e.plain is None and not d.notes and not d.fragments
+            and not d.non_esp_marker):
         key = (d.src, d.dst, d.sport, d.dport)
         flow = _flow_cache.get(key)
         if flow is None:

@@ -8,15 +8,19 @@ from __future__ import annotations
 
 import argparse
 import os
+from dataclasses import dataclass, field
 
+from dissect.espsa import EspSa
+from dissect.espsources import EspSourceError, load_esp_file, looks_like_esp_table
 from dissect.keysources import KeyEntry, KeyFileError, hex_value, load_key_file
 
 
 def add_key_options(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("keys (IKEv1 decryption, RFC 2409)")
     g.add_argument("--keys", action="append", default=[], metavar="FILE",
-                   help="key material: a TOML keys file, a strongSwan charon log (loglevel 4), or Wireshark's "
-                        "ikev1_decryption_table; recognised by content; may be given several times")
+                   help="key material: a TOML keys file, a strongSwan charon log (loglevel 4), Wireshark's "
+                        "ikev1_decryption_table or esp_sa table, strongSwan save-keys' esp_sa, `ip xfrm state` "
+                        "output, or tcpdump -E secrets; recognised by content; may be given several times")
     psk = g.add_mutually_exclusive_group()
     psk.add_argument("--psk", metavar="TEXT", help="the pre-shared key (for every IKE SA of the capture)")
     psk.add_argument("--psk-hex", metavar="HEX", help="the pre-shared key, in hex")
@@ -27,14 +31,37 @@ def add_key_options(p: argparse.ArgumentParser) -> None:
                         "Main Mode with a DH secret)")
 
 
-def key_material(args: argparse.Namespace) -> tuple[list[KeyEntry], list[tuple[str, bytes]], list[str]]:
-    """(key entries, PSK candidates, problems): the problems are one-line messages for stderr."""
-    entries: list[KeyEntry] = []
-    problems: list[str] = []
+@dataclass
+class KeyMaterial:
+    """What the key options gave: IKE key entries, PSK candidates, known ESP SAs (tables), and the
+    problems, one-line messages for stderr."""
+    entries: list[KeyEntry] = field(default_factory=list)
+    candidates: list[tuple[str, bytes]] = field(default_factory=list)
+    esp_sas: list[EspSa] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+
+
+def _is_esp_table(path: str) -> bool:
+    """Whether a --keys file is an ESP SA table (esp_sa, ip xfrm state, tcpdump -E secrets), by content."""
+    try:
+        with open(path, "rb") as f:
+            head = f.read(65536)
+    except OSError:
+        return False  # load_key_file says why
+    return looks_like_esp_table(head.decode("utf-8", "replace"))
+
+
+def key_material(args: argparse.Namespace) -> KeyMaterial:
+    """The key material of the options, read; bad parts become ``problems``."""
+    km = KeyMaterial()
+    entries, problems = km.entries, km.problems
     for path in args.keys:
         try:
-            entries.extend(load_key_file(path, problems))
-        except KeyFileError as e:
+            if _is_esp_table(path):
+                km.esp_sas.extend(load_esp_file(path, problems))
+            else:
+                entries.extend(load_key_file(path, problems))
+        except (KeyFileError, EspSourceError) as e:
             problems.append(str(e))
     flag = KeyEntry(source="command line", explicit=True)
     if args.psk is not None:
@@ -48,14 +75,14 @@ def key_material(args: argparse.Namespace) -> tuple[list[KeyEntry], list[tuple[s
                 problems.append(str(e))
     if any(v is not None for v in (flag.psk, flag.dh_private, flag.dh_shared)):
         entries.append(flag)
-    candidates: list[tuple[str, bytes]] = []
+    candidates = km.candidates
     if args.psk_candidates is not None:
         try:
             with open(args.psk_candidates, "rb") as f:
                 if b"\x00" in f.read(8192):
                     raise OSError("binary, not a text file of PSKs")
                 f.seek(0)
-                candidates = [(f"line {n} of {args.psk_candidates}",
+                candidates[:] = [(f"line {n} of {args.psk_candidates}",
                                line.rstrip(b"\r\n").removeprefix(b"\xef\xbb\xbf" if n == 1 else b""))
                               for n, line in enumerate(f, 1) if line.strip()]
         except OSError as e:
@@ -63,4 +90,4 @@ def key_material(args: argparse.Namespace) -> tuple[list[KeyEntry], list[tuple[s
         else:
             if not candidates:
                 problems.append(f"{args.psk_candidates}: no PSK candidates in it (one PSK a line)")
-    return entries, candidates, problems
+    return km

@@ -8,6 +8,7 @@ import sys
 
 from dissect.capture import CaptureError
 from dissect.decrypt import missing_material
+from dissect.espsources import format_esp_sa_table, parse_esp_sas
 from dissect.keysources import format_ikev1_decryption_table, parse_ikev1_decryption_table
 from dissect.pipeline import Dissector
 
@@ -16,10 +17,12 @@ from .main import EXIT_OK, EXIT_PARTIAL, EXIT_UNUSABLE
 
 
 def run_keys(args: argparse.Namespace) -> int:
-    entries, candidates, problems = key_material(args)
+    km = key_material(args)
+    problems = km.problems
     for line in problems:
         print(f"ikescope: {line}", file=sys.stderr)
-    dis = Dissector(args.capture, ike_ports=args.ports, keys=entries, psk_candidates=candidates)
+    dis = Dissector(args.capture, ike_ports=args.ports, keys=km.entries, psk_candidates=km.candidates,
+                    esp_sas=km.esp_sas)
     try:
         for _pkt in dis.packets():
             pass
@@ -36,22 +39,27 @@ def run_keys(args: argparse.Namespace) -> int:
         st = states.get(sa.icookie)
         if st is not None:
             row.update(st.to_dict(args.show_secrets))
+            row["esp_sas"] = [esp_sa_dict(e, args.show_secrets) for e in st.esp_made]
+            row["esp_problems"] = list(st.esp_problems)
             row["missing"] = missing_material(st)
             if st.found_psk is not None:
                 row["psk"] = st.found_psk.decode("utf-8", "replace") if args.show_secrets else "*" * 8
         else:
             row.update({"verdict": None, "detail": "no key material matches this IKE SA", "decrypted": 0,
                         "not_decrypted": 0, "cut_short": 0, "keys": None, "key_error": None, "key_source": None,
-                        "note": None, "missing": "key material for this IKE SA (see --help)"})
+                        "note": None, "missing": "key material for this IKE SA (see --help)", "esp_sas": [],
+                        "esp_problems": []})
         rows.append(row)
     if args.json:
         for row in rows:
             sys.stdout.write(json.dumps(row) + "\n")
     else:
         _print(rows)
-    written = _write_wireshark(args.wireshark, args.capture, states) if args.wireshark is not None else True
-    if written is None:
-        return EXIT_UNUSABLE
+    written = True
+    if args.wireshark is not None:
+        written = _write_wireshark(args.wireshark, args.capture, states)
+        if written is None or _write_esp_sa(args.wireshark, dis) is None:
+            return EXIT_UNUSABLE
     unused = dis.decryptor.unused_entries() if dis.decryptor else []
     for e in unused:
         print(f"ikescope: {e.source} matches no IKE SA of this capture", file=sys.stderr)
@@ -60,6 +68,76 @@ def run_keys(args: argparse.Namespace) -> int:
         print(f"ikescope: {dis.stats.truncated}", file=sys.stderr)
     partial = problems or key_problems or not written or dis.stats.truncated or dis.stats.undecodable
     return EXIT_PARTIAL if partial else EXIT_OK
+
+
+def esp_sa_dict(sa, show_secrets: bool) -> dict:
+    """One ESP SA for --json and the listing; keys masked unless ``show_secrets``."""
+    def secret(b: bytes) -> str:
+        return b.hex() if show_secrets else "*" * 8
+    return {"spi": f"0x{sa.spi:08x}", "src": sa.src, "dst": sa.dst, "encryption": sa.enc.name,
+            "enc_key_bits": 8 * (len(sa.enc_key) - sa.enc.salt_bytes), "integrity": sa.auth.name,
+            "enc_key": secret(sa.enc_key), "auth_key": secret(sa.auth_key) if sa.auth_key else "",
+            "source": sa.source}
+
+
+def _private_file(path: str, text: str) -> None:
+    """Write ``text`` to ``path``, readable by its owner only (the file holds keys); raises OSError."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.fchmod(fd, 0o600)
+    with os.fdopen(fd, "w") as f:
+        f.write(text)
+
+
+def _write_esp_sa(folder: str, dis: Dissector) -> bool | None:
+    """Write (or update) FOLDER/esp_sa with the ESP SAs the Quick Modes gave, except those whose every
+    packet failed its ICV; rows of an existing table for other SPIs are kept.  The 8-field form, which
+    tshark 4.0 reads (see espsources.WIRESHARK_10_FIELD_NOTE for newer Wireshark).  True when written,
+    False when there was nothing to write, None when it could not be written (message on stderr)."""
+    path = os.path.join(folder, "esp_sa")
+    made = dis.decryptor.esp_sas if dis.decryptor is not None else []
+    stats = {id(st.sa): st for st in dis.esp.summary()} if dis.esp is not None else {}
+    ours = [sa for sa in made if not (stats.get(id(sa)) and stats[id(sa)].packets
+                                      and stats[id(sa)].icv_failed == stats[id(sa)].packets)]
+    if not ours:
+        print(f"ikescope: no ESP SA to write to {path}: no Quick Mode gave ESP keys", file=sys.stderr)
+        return False
+    kept = []
+    if os.path.exists(path):
+        try:
+            with open(path, encoding="utf-8", errors="replace") as f:
+                old = parse_esp_sas(f.read(), path, problems=[])
+        except OSError:
+            old = []
+        mine = {(sa.spi, sa.src, sa.dst) for sa in ours}
+        kept = [sa for sa in old if (sa.spi, sa.src, sa.dst) not in mine]
+    try:
+        _private_file(path, format_esp_sa_table(kept + ours))
+    except OSError as e:
+        print(f"ikescope: cannot write {path}: {e.strerror or e}", file=sys.stderr)
+        return None
+    also = f", {len(kept)} row(s) of the existing table kept" if kept else ""
+    print(f"wrote {path} ({len(ours)} ESP SA(s){also}) in the 8-field form of Wireshark 4.0 "
+          f"(tshark {_tshark_version() or 'not installed here'}); {ESP_SA_FORM_HINT}", file=sys.stderr)
+    return True
+
+
+#: What to tell a user of a newer Wireshark about the esp_sa form
+ESP_SA_FORM_HINT = "newer Wireshark (after 4.2) reads it too; README \"ESP decryption\" shows its 10-field form"
+
+
+def _tshark_version() -> str | None:
+    """The installed tshark's version ("4.0.17"), or None."""
+    import shutil
+    import subprocess
+    exe = shutil.which("tshark")
+    if exe is None:
+        return None
+    try:
+        out = subprocess.run([exe, "-v"], capture_output=True, text=True, timeout=20).stdout
+    except (OSError, subprocess.SubprocessError):
+        return None
+    parts = out.split()
+    return parts[2] if len(parts) > 2 and parts[0] == "TShark" else None
 
 
 def _write_wireshark(folder: str, capture: str, states: dict) -> bool | None:
@@ -91,10 +169,7 @@ def _write_wireshark(folder: str, capture: str, states: dict) -> bool | None:
         kept = [(e.icookie, e.enc_key) for e in old if e.icookie not in ours]
     try:
         os.makedirs(folder, exist_ok=True)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        os.fchmod(fd, 0o600)
-        with os.fdopen(fd, "w") as f:
-            f.write(format_ikev1_decryption_table(kept + list(ours.items())))
+        _private_file(path, format_ikev1_decryption_table(kept + list(ours.items())))
     except FileExistsError:
         print(f"ikescope: --wireshark {folder}: not a folder; give a folder (it gets ikev1_decryption_table)",
               file=sys.stderr)
@@ -130,3 +205,11 @@ def _print(rows: list[dict]) -> None:
             print(f"  note: {row['note']}")
         if row.get("psk"):
             print(f"  PSK found: {row['psk']}")
+        for e in row.get("esp_sas") or []:
+            print(f"  ESP SA {e['spi']} {e['src']} -> {e['dst']}: {e['encryption']}-{e['enc_key_bits']} + "
+                  f"{e['integrity']} ({e['source'].rsplit(', ', 1)[-1]})")
+            print(f"    enc_key  {e['enc_key']}")
+            if e["auth_key"]:
+                print(f"    auth_key {e['auth_key']}")
+        for p in row.get("esp_problems") or []:
+            print(f"  ESP keys: {p}")

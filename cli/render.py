@@ -128,6 +128,9 @@ def row(pkt: Packet, t0: float, time_format: str = "r") -> Text:
         e = pkt.esp
         t.append(f"SPI=0x{e.spi:08x} seq={'?' if e.seq is None else e.seq} len={e.length}"
                  + (" (UDP-encap)" if e.udp_encap else ""))
+        if e.plain is not None:
+            text, style = esp_plain_label(e.plain)
+            t.append(f"  {text}", style=style)
     elif pkt.icmp is not None:
         t.append(pkt.icmp.summary(), style="bold red")
     else:
@@ -137,6 +140,62 @@ def row(pkt: Packet, t0: float, time_format: str = "r") -> Text:
     for n in d.notes:
         t.append(f"  [{n.message}]", style="yellow")
     return t
+
+
+def esp_plain_label(plain) -> tuple[str, str]:
+    """What a decrypted ESP packet carried, for the Info column: the inner packet's summary (through
+    nested ESP), or why it did not decrypt; and its style."""
+    if plain.icv == "failed":
+        return "[ICV failed: wrong keys for this SA]", "bold red"
+    if plain.problem:
+        return f"[{plain.problem}: wrong keys for this SA?]", "bold red"
+    inner = plain.innermost
+    if inner is None:
+        return "", ""
+    text = inner.summary.replace("→", GLYPHS["arrow"])
+    if plain.seq_note:
+        text += f"  [{plain.seq_note}]"
+    return f"inner: {text}" + (f"  [{inner.error}]" if inner.error else ""), \
+        "yellow" if inner.error else ""
+
+
+def esp_details(e) -> Detail:
+    """The ESP branch of the details tree: header, and when decrypted the trailer, ICV and inner packet."""
+    rows = [Detail(f"ESP SPI: 0x{e.spi:08x} ({e.spi})"),
+            Detail(f"ESP Sequence: {'(not captured)' if e.seq is None else e.seq}")]
+    plain = e.plain
+    if plain is None:
+        rows.append(Detail(f"[Length: {e.length} bytes; the rest is encrypted]"))
+    else:
+        rows.extend(_esp_plain_rows(plain))
+    return Detail("Encapsulating Security Payload", rows)
+
+
+def _esp_plain_rows(plain) -> list[Detail]:
+    sa = plain.sa
+    rows = [Detail(f"[Decrypted with {sa.enc.name} ({8 * (len(sa.enc_key) - sa.enc.salt_bytes)} bits) and "
+                   f"{sa.auth.name}: {sa.source}]")]
+    icv = {"ok": "correct", "failed": "incorrect (wrong keys for this SA)", "unchecked": "not checked",
+           "none": "none (no integrity algorithm)"}[plain.icv]
+    rows.append(Detail(f"Authentication Data: {icv}"))
+    if plain.seq_note:
+        rows.append(Detail(f"[Sequence analysis: {plain.seq_note}]"))
+    if plain.icv == "failed":
+        return rows
+    rows.append(Detail(f"Pad Length: {plain.pad_length}" + ("" if plain.pad_ok else " (padding incorrect)")))
+    if plain.problem:
+        rows.append(Detail(f"Expert Info (Warning/Undecoded): {plain.problem}: wrong keys for this SA?"))
+    if plain.next_header is not None:
+        name = registry.IP_PROTOCOLS.get(plain.next_header, "No Next Header" if plain.next_header == 59 else "?")
+        rows.append(Detail(f"Next Header: {name} (0x{plain.next_header:02x})"))
+    if plain.inner is not None:
+        inner = plain.inner
+        rows.append(Detail(f"Inner packet ({inner.mode} mode): {inner.summary.replace(chr(0x2192), GLYPHS['arrow'])}",
+                           [Detail(f"{k}: {v}") for k, v in inner.rows()]
+                           + ([Detail(f"Expert Info (Error/Malformed): {inner.error}")] if inner.error else [])))
+    if plain.nested is not None:
+        rows.append(Detail("Encapsulating Security Payload (inner)", _esp_plain_rows(plain.nested)))
+    return rows
 
 
 def header_row(time_format: str = "r") -> Text:
@@ -168,11 +227,7 @@ def frame_details(pkt: Packet) -> Detail:
     if pkt.isakmp is not None:
         rows.append(pkt.isakmp.details())
     elif pkt.esp is not None:
-        e = pkt.esp
-        rows.append(Detail("Encapsulating Security Payload", [
-            Detail(f"ESP SPI: 0x{e.spi:08x} ({e.spi})"),
-            Detail(f"ESP Sequence: {'(not captured)' if e.seq is None else e.seq}"),
-            Detail(f"[Length: {e.length} bytes; the rest is encrypted]")]))
+        rows.append(esp_details(pkt.esp))
     elif pkt.icmp is not None:
         i = pkt.icmp
         q = [Detail(f"Source: {i.quoted_src}"), Detail(f"Destination: {i.quoted_dst}"),

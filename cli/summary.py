@@ -67,10 +67,65 @@ def key_lines(st) -> list[tuple[str, str]]:
         lines.append((f"    keys ({st.entry.source}): {st.verdict}{detail}; {counts}", style))
     if st.conflict:
         lines.append((f"    note: {st.conflict}", "yellow"))
+    for problem in st.esp_problems:
+        lines.append((f"    ESP keys: {problem}", "yellow"))
     return lines
 
 
-def summary_lines(stats: Stats, sas: Iterable, forgotten: int = 0, decryptor=None) -> list[tuple[str, str]]:
+def esp_sa_label(sa, spi: int | None = None) -> str:
+    """``ESP SA 0x411389fb 192.0.2.2 → 192.0.2.3, AES-CBC-128 + HMAC-SHA1-96 (IKE SA …, Quick Mode …)``"""
+    bits = 8 * (len(sa.enc_key) - sa.enc.salt_bytes)
+    enc = sa.enc.name if sa.enc.mode == "null" else f"{sa.enc.name}-{bits}" if sa.enc.cipher == "AES" and \
+        sa.enc.mode == "cbc" else f"{sa.enc.name} ({bits}-bit key)"
+    auth = "" if sa.enc.mode == "gcm" and sa.auth.hash is None else f" + {sa.auth.name}"
+    spi = spi if spi is not None else sa.spi
+    spi = "*" if spi is None else f"0x{spi:08x}"
+    return (f"ESP SA {spi} {sa.src or '*'} {GLYPHS['arrow']} {sa.dst or '*'}, {enc}{auth} ({sa.source})")
+
+
+def esp_stats_line(st) -> tuple[str, str]:
+    """One ESP SA's counts: packets, bytes, decrypted, ICV failures (said once), sequence analysis."""
+    label = esp_sa_label(st.sa, st.spi)
+    if not st.packets:
+        return f"{label}: no packets in this capture", "dim"
+    text = f"{label}: {st.packets} packet(s), {st.bytes} bytes, {st.decrypted} decrypted"
+    style = "green" if st.decrypted == st.packets else "yellow"
+    if st.icv_failed:
+        if st.icv_failed == st.packets - st.truncated:
+            text += f"; ICV failed on all {st.icv_failed}: wrong keys for this SA"
+        else:
+            text += f"; ICV failed on {st.icv_failed} of {st.packets} (damaged or forged packets)"
+        style = "bold red"
+    if st.garbled:
+        text += (f"; {'all' if st.garbled == st.packets else st.garbled} decrypted to no packet (padding or next "
+                 f"header wrong): wrong keys for this SA" + ("?" if st.garbled < st.packets else ""))
+        style = "bold red"
+    if st.truncated:
+        text += f"; {st.truncated} cut short"
+    seq = [f"{n} {what}" for n, what in ((st.gaps, "missing"), (st.replays, "replayed"), (st.wraps, "wrap(s)")) if n]
+    if seq:
+        text += f"; sequence numbers {st.first_seq}..{st.last_seq}: {', '.join(seq)}"
+    return text, style
+
+
+def esp_lines(esp) -> list[tuple[str, str]]:
+    """The ESP part of the summary: a line per SA, SAs that cannot be used, unknown SPIs."""
+    if esp is None:
+        return []
+    lines = [esp_stats_line(st) for st in esp.summary()[:SA_LINES_MAX]]
+    if len(esp.summary()) > SA_LINES_MAX:
+        lines.append((f"... and {len(esp.summary()) - SA_LINES_MAX} more ESP SAs", ""))
+    lines += [(f"ESP SA not usable: {p}", "yellow") for p in esp.problems]
+    if esp.unknown_spis:
+        total = sum(esp.unknown_spis.values())
+        spis = sorted(esp.unknown_spis, key=lambda k: -esp.unknown_spis[k])
+        shown = ", ".join(f"0x{s:08x}" for s in spis[:8]) + (f" and {len(spis) - 8} more" if len(spis) > 8 else "")
+        lines.append((f"ESP: {total} packet(s) with SPI(s) no key is known for: {shown}", "yellow"))
+    return lines
+
+
+def summary_lines(stats: Stats, sas: Iterable, forgotten: int = 0, decryptor=None,
+                  esp=None) -> list[tuple[str, str]]:
     """What was read, what was skipped, what could not be decoded, and the IKE SAs."""
     fragments = f" (+{stats.fragment_frames} frames of IP fragments)" if stats.fragment_frames else ""
     icmp = f", {stats.icmp_errors} ICMP errors about IKE/ESP" if stats.icmp_errors else ""
@@ -92,6 +147,7 @@ def summary_lines(stats: Stats, sas: Iterable, forgotten: int = 0, decryptor=Non
                       f"the SA column of the list, \"sa\" in --json)", ""))
     if forgotten:
         lines.append((f"... and {forgotten} older IKE SAs forgotten (more than the {MAX_SAS} that are kept)", ""))
+    lines.extend(esp_lines(esp))
     if stats.truncated:
         lines.append((f"Note: {stats.truncated}", "yellow"))
     for reason, n in sorted(stats.undecodable.items(), key=lambda item: (-item[1], item[0])):

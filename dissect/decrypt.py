@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 
 from . import dhgroups, keyschedule as ks
 from .ciphers import CipherSpec, cbc_decrypt, cipher_spec, key_bytes
+from .espkeys import EspKeyError, QuickMode, esp_sas
 from .isakmp import Message, decode_decrypted
 from .keysources import KeyEntry
 from .model import ERROR, WARNING, Expert, Packet
@@ -97,7 +98,9 @@ class SaState:
     p1_alts: list = field(default_factory=list)  # last blocks of Phase 1 messages this key did not decrypt
     ivs: OrderedDict = field(default_factory=OrderedDict)      # (exchange type, M-ID) -> IV of its next message
     recent: OrderedDict = field(default_factory=OrderedDict)   # digest -> IV its first copy used
-    quick_modes: OrderedDict = field(default_factory=OrderedDict)  # message ID -> {"ni_b", "nr_b"}
+    quick_modes: OrderedDict = field(default_factory=OrderedDict)  # message ID -> QuickMode
+    esp_made: list = field(default_factory=list)      # ESP SAs derived from its Quick Modes (dissect.espkeys)
+    esp_problems: list = field(default_factory=list)  # Quick Modes whose ESP keys could not be derived
     found: list = field(default_factory=list)  # every key entry that matched this SA (see _fit)
     evidence: Evidence = field(default_factory=Evidence)
     verdict: str | None = None          # set by Decryptor.finish (dissect.verdict.judge)
@@ -206,6 +209,7 @@ class Decryptor:
             self.entries.append(KeyEntry(source="PSK candidates"))  # so that every IKE SA gets tried
         self.states: dict[bytes, SaState] = {}
         self._used: set[int] = set()
+        self.esp_sas: list = []  # ESP SAs from Quick Modes, in the order they were made (dissect.espsa.EspSa)
 
     def unused_entries(self) -> list[KeyEntry]:
         return [e for i, e in enumerate(self.entries) if i not in self._used]
@@ -237,7 +241,7 @@ class Decryptor:
         if h.exchange_type in (2, 4):
             self._check_phase1(st, msg, from_initiator)
         elif msg.decrypted and h.exchange_type in (5, 32, 6):
-            self._check_phase2(st, msg, from_initiator)
+            self._check_phase2(st, pkt, from_initiator)
 
     def _learn(self, st: SaState, msg: Message, from_initiator: bool) -> None:
         """Collect SAi_b, the chosen transform, KE, nonces and (Aggressive Mode) IDs from a clear message."""
@@ -562,40 +566,76 @@ class Decryptor:
                                      f"HASH_R of AM2 matches none of the {len(tried)} PSK candidates")
             msg.hash_check = "HASH_R mismatch"
 
-    def _check_phase2(self, st: SaState, msg: Message, from_initiator: bool) -> None:
+    def _check_phase2(self, st: SaState, pkt: Packet, from_initiator: bool) -> None:
         """Quick Mode HASH(1)/(2)/(3) (RFC 2409 §5.5), Informational HASH(1) (§5.7) and the Transaction
-        exchange's HASH = prf(SKEYID_a, M-ID | attributes) (draft-dukes-ike-mode-cfg §3.2)."""
+        exchange's HASH = prf(SKEYID_a, M-ID | attributes) (draft-dukes-ike-mode-cfg §3.2); a Quick
+        Mode's values are kept for its ESP keys."""
+        msg = pkt.isakmp
+        h = msg.header
+        qm = self._learn_quick_mode(st, pkt) if h.exchange_type == 32 else None
         k = st.keys
         if k is None or k.skeyid_a is None or not msg.payloads or msg.payloads[0].type != 8:
             return
-        h = msg.header
         mid = h.message_id
         sent = msg.payloads[0].body
         plain_rest = _after_first_payload(msg)
-        qm = st.quick_modes.setdefault(mid, {})
-        if len(st.quick_modes) > RECENT:
-            st.quick_modes.popitem(last=False)
-        nonce = next((p.body for p in msg.payloads if p.type == 10), None)
-        if h.exchange_type == 32 and msg.role.startswith("QM2"):
-            if nonce is not None:
-                qm["nr_b"] = nonce
-            if "ni_b" not in qm:
+        if qm is not None and msg.role.startswith("QM2"):
+            if qm.ni_b is None:
                 return
-            want = ks.qm_hash2(k.hash_id, k.skeyid_a, mid, qm["ni_b"], plain_rest)
+            want = ks.qm_hash2(k.hash_id, k.skeyid_a, mid, qm.ni_b, plain_rest)
             name = "HASH(2)"
-        elif h.exchange_type == 32 and msg.role.startswith("QM3"):
-            if "ni_b" not in qm or "nr_b" not in qm:
+        elif qm is not None and msg.role.startswith("QM3"):
+            if qm.ni_b is None or qm.nr_b is None:
                 return
-            want = ks.qm_hash3(k.hash_id, k.skeyid_a, mid, qm["ni_b"], qm["nr_b"])
+            want = ks.qm_hash3(k.hash_id, k.skeyid_a, mid, qm.ni_b, qm.nr_b)
             name = "HASH(3)"
         else:  # QM1, Informational, Transaction
-            if h.exchange_type == 32 and nonce is not None:
-                qm["ni_b"] = nonce
             want = ks.qm_hash1(k.hash_id, k.skeyid_a, mid, plain_rest)
             name = "HASH" if h.exchange_type == 6 else "HASH(1)"
         if _record_hash(st, msg, name, sent == want, from_initiator) is False:
             msg.notes.append(Expert(WARNING, f"{name} does not match what SKEYID_a gives", msg.payloads[0].offset,
                                     "protocol"))
+
+    def _learn_quick_mode(self, st: SaState, pkt: Packet) -> QuickMode:
+        """Nonces, proposals (with the SPIs) and KE values of QM1/QM2; after QM2, the ESP SAs."""
+        msg = pkt.isakmp
+        mid = msg.header.message_id
+        qm = st.quick_modes.get(mid)
+        if qm is None:
+            qm = st.quick_modes[mid] = QuickMode(mid)
+            if len(st.quick_modes) > RECENT:
+                st.quick_modes.popitem(last=False)
+        nonce = next((p.body for p in msg.payloads if p.type == 10), None)
+        proposals = [prop for p in msg.payloads if isinstance(p, SaPayload) for prop in p.proposals]
+        ke = next((p.body for p in msg.payloads if p.type == 4), None)
+        if msg.role.startswith("QM1"):
+            qm.initiator, qm.responder = pkt.datagram.src, pkt.datagram.dst
+            qm.ni_b, qm.offered, qm.ke_i = nonce, proposals, ke
+        elif msg.role.startswith("QM2"):
+            qm.nr_b, qm.chosen, qm.ke_r = nonce, proposals, ke
+            if not qm.initiator:
+                qm.initiator, qm.responder = pkt.datagram.dst, pkt.datagram.src
+        if qm.complete and not qm.done and st.keys is not None:
+            qm.done = True
+            self._esp_keys(st, qm)
+        return qm
+
+    def _esp_keys(self, st: SaState, qm: QuickMode) -> None:
+        """The ESP SAs of a complete Quick Mode (dissect.espkeys), into ``esp_sas``."""
+        k = st.keys
+        if k.skeyid_d is None:
+            st.esp_problems.append(f"Quick Mode {qm.message_id:08x}: ESP keys need SKEYID_d, which a cipher key "
+                                   "alone does not give: add the PSK and a DH secret, or a charon log")
+            return
+        secret = next((q for q in st.entry.quick_modes if q.message_id == qm.message_id), None)
+        pfs = {"dh_shared": secret.dh_shared, "dh_private": secret.dh_private} if secret else {}
+        try:
+            made = esp_sas(qm, k.hash_id, k.skeyid_d, pfs, f"IKE SA {st.icookie.hex()}")
+        except EspKeyError as err:
+            st.esp_problems.append(str(err))
+            return
+        st.esp_made.extend(made)
+        self.esp_sas.extend(made)
 
     def key_problems(self) -> list[str]:
         """One line per piece of key material that could not be used: a value that does not fit its

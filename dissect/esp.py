@@ -23,10 +23,13 @@ class EspHeader:
     seq: int | None
     length: int
     udp_encap: bool = False
+    plain: Any = None  # a dissect.espdecrypt.EspPlain once decrypted
 
     def to_dict(self) -> dict[str, Any]:
-        return {"spi": f"0x{self.spi:08x}", "seq": self.seq, "length": self.length,
-                "udp_encap": self.udp_encap}
+        d = {"spi": f"0x{self.spi:08x}", "seq": self.seq, "length": self.length, "udp_encap": self.udp_encap}
+        if self.plain is not None:
+            d["decrypted"] = self.plain.to_dict()
+        return d
 
 
 def decode_esp(data: bytes, udp_encap: bool = False) -> EspHeader:

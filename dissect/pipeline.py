@@ -12,6 +12,8 @@ from collections.abc import Callable, Iterator
 
 from . import prefilter, reader
 from .decrypt import Decryptor
+from .espdecrypt import EspDecryptor
+from .espsa import EspSa
 from .esp import decode_esp
 from .isakmp import decode_message
 from .model import ERROR, Datagram, Expert, Packet, Stats
@@ -42,7 +44,8 @@ class Dissector:
 
     def __init__(self, path: str, ike_ports: frozenset[int] = prefilter.IKE_PORTS, fast: bool = True,
                  progress: Callable[[int], None] | None = None, parallel: bool | None = None,
-                 keys: list[KeyEntry] | None = None, psk_candidates: list[tuple[str, bytes]] | None = None):
+                 keys: list[KeyEntry] | None = None, psk_candidates: list[tuple[str, bytes]] | None = None,
+                 esp_sas: list[EspSa] | None = None):
         self.path = path
         self.ike_ports = ike_ports
         self.fast = fast
@@ -51,6 +54,8 @@ class Dissector:
         self.stats = Stats()
         self.tracker = SessionTracker()
         self.decryptor = Decryptor(keys or [], psk_candidates) if (keys or psk_candidates) else None
+        self.esp = EspDecryptor(esp_sas) if (keys or esp_sas) else None
+        self._esp_known = 0  # ESP SAs of the IKE decryptor already handed to self.esp
 
     def packets(self) -> Iterator[Packet]:
         """Packets in capture order.
@@ -69,6 +74,8 @@ class Dissector:
             if type(item) is Datagram:  # the ESP flood, from the fast lane: no dpkt
                 stats.esp += 1
                 pkt = Packet(item, None, decode_esp(item.payload, item.udp_encap))
+                if self.esp is not None:
+                    self._decrypt_esp(pkt)
                 if not held:
                     yield pkt
                     continue
@@ -89,6 +96,14 @@ class Dissector:
         if stats.prefiltered:
             stats.skipped["not IKE/ESP"] += stats.prefiltered
 
+    def _decrypt_esp(self, pkt: Packet) -> None:
+        """ESP decryption (dissect.espdecrypt), with the SAs Quick Modes gave so far."""
+        made = self.decryptor.esp_sas if self.decryptor is not None else ()
+        while self._esp_known < len(made):
+            self.esp.add(made[self._esp_known])
+            self._esp_known += 1
+        self.esp.process(pkt)
+
     def _packet(self, d: Datagram) -> Packet | None:
         stats = self.stats
         if d.kind == "esp":
@@ -102,7 +117,10 @@ class Dissector:
                 d.notes.append(Expert(ERROR, f"ESP header truncated: {len(d.payload)} of 8 bytes "
                                       "(no sequence number)", len(d.payload)))
                 stats.malformed += 1
-            return Packet(d, esp=esp)
+            pkt = Packet(d, esp=esp)
+            if self.esp is not None:
+                self._decrypt_esp(pkt)
+            return pkt
         if d.kind == "nat-keepalive":
             stats.keepalive += 1
             return Packet(d)

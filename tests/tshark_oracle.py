@@ -575,3 +575,54 @@ def diff(ours: Any, theirs: Any, path: str = "") -> list[tuple[str, Any, Any]]:
     if ours != theirs:
         return [(path, ours, theirs)]
     return []
+
+
+# --------------------------------------------------------------------------
+# ESP decryption (esp_sa table): what tshark decrypts, layer by layer
+
+def tshark_esp_decrypted(path: Path, esp_sa_rows: Sequence[str], check_icv: bool = True) -> dict[int, list[dict]]:
+    """tshark's decrypted ESP layers by frame number: for each ESP layer of the frame (outer first; an
+    ESP tunnel may carry ESP), {"spi", "decrypted": bytes of ESP Decrypted Data (payload, padding,
+    pad length, next header) or None, "contained": ESP Contained Data (the payload) or None,
+    "pad_len", "next_header", "icv_good": True/False/None}.
+
+    ``esp_sa_rows`` are esp_sa UAT lines as Wireshark writes them (8 quoted fields); each is given as
+    ``-o uat:esp_sa:<line>``, with ESP decryption (and ICV checking) switched on."""
+    args = ["-o", "esp.enable_encryption_decode:TRUE",
+            "-o", f"esp.enable_authentication_check:{'TRUE' if check_icv else 'FALSE'}"]
+    for row in esp_sa_rows:
+        args += ["-o", f"uat:esp_sa:{row}"]
+    out: dict[int, list[dict]] = {}
+    saved = os.environ.get("WIRESHARK_CONFIG_DIR")
+    os.environ["WIRESHARK_CONFIG_DIR"] = _EMPTY_CONFIG
+    cap = _FileCapture(str(path), display_filter="esp", keep_packets=False, custom_parameters=args)
+    try:
+        for pkt in cap:
+            layers = [p for p in pkt.pdml.iter("proto") if p.get("name") == "esp"]
+            out[int(pkt.number)] = [_esp_layer(p) for p in layers]
+    finally:
+        try:
+            cap.close()
+        finally:
+            if saved is None:
+                os.environ.pop("WIRESHARK_CONFIG_DIR", None)
+            else:
+                os.environ["WIRESHARK_CONFIG_DIR"] = saved
+    return out
+
+
+def _esp_layer(proto) -> dict[str, Any]:
+    fields = {f.get("name"): f for f in proto.iter("field")}
+
+    def value(name: str) -> bytes | None:
+        f = fields.get(name)
+        return bytes.fromhex(f.get("value")) if f is not None and _is_hex(f.get("value")) else None
+
+    def shown(name: str) -> int | None:
+        f = fields.get(name)
+        return int(f.get("show"), 0) if f is not None and f.get("show") not in (None, "") else None
+
+    good = fields.get("esp.icv_good")
+    return {"spi": shown("esp.spi"), "decrypted": value("esp.decrypted_data"), "contained": value("esp.contained_data"),
+            "pad_len": shown("esp.pad_len"), "next_header": shown("esp.protocol"),
+            "icv_good": None if good is None else good.get("show") in ("1", "True", "true")}

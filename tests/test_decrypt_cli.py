@@ -1,0 +1,163 @@
+"""``ikescope decrypt`` and the ESP parts of ``dissect`` and ``keys`` on the lab captures.
+
+The inner pcap must open in tshark with the packets and protocols ikescope decrypted, the summary
+must say per SA what happened (and say wrong keys once per SA), and ``keys --wireshark`` must write an
+``esp_sa`` table that tshark decrypts the capture with.
+"""
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+
+import pytest
+
+from conftest import CAPTURES, REPO, require_tshark
+
+NATT = CAPTURES / "v4-natt"
+PFS = CAPTURES / "v6-aes256-sha256-modp2048-pfs14"
+
+
+def cli(*args, **kw) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "cli.main", *map(str, args)], cwd=REPO, capture_output=True,
+                          text=True, timeout=120, **kw)
+
+
+def tshark(*args) -> str:
+    env = dict(os.environ, WIRESHARK_CONFIG_DIR=str(REPO / "tests" / "nonexistent-profile"))
+    return subprocess.run(["tshark", *map(str, args)], capture_output=True, text=True, timeout=120, env=env).stdout
+
+
+@pytest.mark.parametrize("case", [NATT, PFS, CAPTURES / "v4-rekey-dpd", CAPTURES / "v6-aggressive"],
+                         ids=lambda p: p.name)
+def test_inner_pcap_opens_in_tshark(tmp_path, case):
+    require_tshark()
+    out = tmp_path / "inner.pcap"
+    r = cli("decrypt", case / "capture.pcap", "--keys", case / "left.log", "-w", out)
+    assert r.returncode == 0, r.stderr
+    truth = json.loads((case / "truth.json").read_text())
+    esp_frames = len(truth["frames"]["ESP"])
+    assert f"wrote {esp_frames} inner packet(s) to {out}" in r.stdout
+    lines = tshark("-r", out, "-T", "fields", "-e", "frame.protocols", "-e", "ip.src", "-e", "ipv6.src",
+                   "-e", "icmp.type", "-e", "icmpv6.type").splitlines()
+    assert len(lines) == esp_frames
+    v = truth["ip_version"]
+    want = "raw:ip:icmp" if v == 4 else "raw:ipv6:icmpv6"
+    assert all(ln.split("\t")[0] in (want, want + ":data") for ln in lines), lines
+    # the same sources and ICMP types, in the same order, as the lab's tshark decrypted in the capture
+    oracle = truth["oracle"]["per_frame"]
+    types = [oracle[f"{f}:ESP"]["inner_icmp_type"] for f in truth["frames"]["ESP"]]
+    assert [ln.split("\t")[3 if v == 4 else 4] for ln in lines] == types
+    # the original times
+    times = tshark("-r", out, "-T", "fields", "-e", "frame.time_epoch").split()
+    by_frame = {row["frame"]: row["time"] for row in truth["frame_table"]}
+    assert [round(float(t), 6) for t in times] == [round(by_frame[f], 6) for f in truth["frames"]["ESP"]]
+
+
+def test_decrypt_summary_per_sa():
+    r = cli("decrypt", NATT / "capture.pcap", "--keys", NATT / "right.log")
+    assert r.returncode == 0, r.stderr
+    sa_lines = [ln for ln in r.stdout.splitlines() if ln.startswith("ESP SA ")]
+    assert len(sa_lines) == 2
+    for spi in ("0x411389fb", "0xbd685cb1"):
+        line = next(ln for ln in sa_lines if spi in ln)
+        assert "AES-CBC-128 + HMAC-SHA1-96" in line and "3 packet(s), 396 bytes, 3 decrypted" in line
+        assert "Quick Mode 8a71f999" in line
+
+
+def test_decrypt_wrong_keys_said_once_per_sa(tmp_path):
+    table = tmp_path / "esp_sa"
+    text = (NATT / "esp_sa").read_text()
+    # the right SPIs and algorithms, other keys: every ICV fails
+    table.write_text(re.sub(r'"0x([0-9a-f]{40})"', '"0x' + "22" * 20 + '"',
+                            re.sub(r'"0x([0-9a-f]{32})"', '"0x' + "11" * 16 + '"', text)))
+    r = cli("decrypt", NATT / "capture.pcap", "--keys", table)
+    assert r.returncode == 1
+    failing = [ln for ln in r.stdout.splitlines() if "wrong keys for this SA" in ln]
+    assert len(failing) == 2 and all("ICV failed on all 3" in ln for ln in failing)
+    assert "Traceback" not in r.stderr
+    # the packet list marks each packet, once
+    listing = cli("dissect", NATT / "capture.pcap", "--keys", table).stdout
+    assert listing.count("[ICV failed: wrong keys for this SA]") == 6
+    assert "decrypted to no packet" not in r.stdout
+
+
+def test_decrypt_right_icv_wrong_cipher_key(tmp_path):
+    """The integrity keys right, the encryption keys wrong: the ICV checks, the plaintext makes no sense."""
+    table = tmp_path / "esp_sa"
+    table.write_text(re.sub(r'"0x([0-9a-f]{32})"', '"0x' + "11" * 16 + '"', (NATT / "esp_sa").read_text()))
+    r = cli("decrypt", NATT / "capture.pcap", "--keys", table)
+    assert r.returncode == 1
+    failing = [ln for ln in r.stdout.splitlines() if "wrong keys for this SA" in ln]
+    assert len(failing) == 2 and all("all decrypted to no packet" in ln for ln in failing)
+
+
+def test_decrypt_unknown_spi_and_no_keys(tmp_path):
+    table = tmp_path / "esp_sa"
+    table.write_text((NATT / "esp_sa").read_text().splitlines()[0] + "\n")
+    r = cli("decrypt", NATT / "capture.pcap", "--keys", table)
+    assert r.returncode == 1
+    assert "ESP: 3 packet(s) with SPI(s) no key is known for: 0xbd685cb1" in r.stdout
+    r = cli("decrypt", NATT / "capture.pcap")
+    assert r.returncode == 2 and "decrypt needs key material" in r.stderr
+
+
+def test_decrypt_unwritable_output():
+    r = cli("decrypt", NATT / "capture.pcap", "--keys", NATT / "esp_sa", "-w", "/nonexistent/dir/inner.pcap")
+    assert r.returncode == 2
+    assert r.stderr.count("\n") == 1 and "cannot write /nonexistent/dir/inner.pcap" in r.stderr
+
+
+def test_decrypt_pcap_to_stdout():
+    r = subprocess.run([sys.executable, "-m", "cli.main", "decrypt", str(NATT / "capture.pcap"), "--keys",
+                        str(NATT / "esp_sa"), "-w", "-"], cwd=REPO, capture_output=True, timeout=120)
+    assert r.returncode == 0
+    import dpkt
+    import io
+    reader = dpkt.pcap.Reader(io.BytesIO(r.stdout))
+    assert reader.datalink() == 101 and len(list(reader)) == 6
+    assert b"wrote 6 inner packet(s)" in r.stderr
+
+
+def test_keys_wireshark_writes_esp_sa_that_tshark_uses(tmp_path):
+    require_tshark()
+    folder = tmp_path / "profile"
+    r = cli("keys", PFS / "capture.pcap", "--keys", PFS / "left.log", "--wireshark", folder)
+    assert r.returncode == 0, r.stderr
+    table = (folder / "esp_sa").read_text()
+    assert oct((folder / "esp_sa").stat().st_mode & 0o777) == "0o600"
+    truth = json.loads((PFS / "truth.json").read_text())
+    for sa in truth["esp_sas"]:
+        assert f'"{sa["spi"]}"' in table and sa["enc_key"] in table and sa["auth_key"] in table
+    assert "tshark 4." in r.stderr and "10-field form" in r.stderr
+    env = dict(os.environ, WIRESHARK_CONFIG_DIR=str(folder))
+    out = subprocess.run(["tshark", "-r", str(PFS / "capture.pcap"), "-o", "esp.enable_encryption_decode:TRUE",
+                          "-Y", "icmpv6.type == 128 || icmpv6.type == 129"], capture_output=True, text=True,
+                         env=env, timeout=120).stdout
+    assert len(out.splitlines()) == 6
+    # keys are masked in the listing unless asked for
+    listing = cli("keys", PFS / "capture.pcap", "--keys", PFS / "left.log").stdout
+    assert "ESP SA 0x2864097c" in listing and truth["esp_sas"][0]["enc_key"] not in listing
+    shown = cli("keys", PFS / "capture.pcap", "--keys", PFS / "left.log", "--show-secrets").stdout
+    assert truth["esp_sas"][0]["enc_key"] in shown
+
+
+def test_keys_json_has_esp_sas():
+    r = cli("keys", NATT / "capture.pcap", "--keys", NATT / "left.log", "--json", "--show-secrets")
+    row = json.loads(r.stdout.splitlines()[0])
+    truth = json.loads((NATT / "truth.json").read_text())
+    assert {(e["spi"], e["enc_key"], e["auth_key"]) for e in row["esp_sas"]} == \
+        {(s["spi"], s["enc_key"], s["auth_key"]) for s in truth["esp_sas"]}
+
+
+def test_dissect_json_and_verbose_show_inner():
+    r = cli("dissect", NATT / "capture.pcap", "--keys", NATT / "left.log", "--json")
+    esp = [json.loads(ln) for ln in r.stdout.splitlines() if '"esp"' in ln]
+    assert len(esp) == 6
+    first = esp[0]["esp"]["decrypted"]
+    assert first["icv"] == "ok" and first["inner"]["protocol_name"] == "ICMP"
+    assert first["inner"]["fields"]["icmp.type"] == 8 and first["inner"]["src"] == "198.51.100.1"
+    v = cli("dissect", NATT / "capture.pcap", "--keys", NATT / "left.log", "-V").stdout
+    assert v.count("Authentication Data: correct") == 6 and "Next Header: IPIP (0x04)" in v
