@@ -10,8 +10,9 @@ Usage: python bench/run_decrypt_bench.py [--packets N] [--workdir DIR] [--repeat
 
 The captures and their ``.esp_sa`` key tables come from bench/make_big.py (shared with
 run_bench.py, in WORKDIR, default /tmp/ikescope-bench).  Times are wall-clock seconds, best of K;
-peak RSS is the child's ru_maxrss.  Both tools read the whole file and decrypt every ESP packet;
-tshark writes nothing (``-q``), ikescope writes the inner packets to /dev/null.
+peak RSS is the child's ru_maxrss.  Both tools read the whole file and decrypt and verify every ESP
+packet: tshark filters on ``esp.icv_good == 1`` and prints nothing (``-q``), ikescope writes the inner
+packets to /dev/null.
 """
 from __future__ import annotations
 
@@ -34,7 +35,8 @@ def ikescope_decrypt(path: Path) -> list[str]:
 
 
 def tshark_decrypt(path: Path) -> list[str]:
-    args = ["tshark", "-r", str(path), "-q", "-o", "esp.enable_encryption_decode:TRUE",
+    # -q alone would let tshark skip dissection; the filter on the ICV makes it decrypt and check each ESP packet
+    args = ["tshark", "-r", str(path), "-q", "-Y", "esp.icv_good == 1", "-o", "esp.enable_encryption_decode:TRUE",
             "-o", "esp.enable_authentication_check:TRUE"]
     for row in Path(f"{path}.esp_sa").read_text().splitlines():
         if row.strip():

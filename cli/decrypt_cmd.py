@@ -13,6 +13,7 @@ import argparse
 import sys
 
 from dissect.capture import CaptureError
+from dissect.inner import NO_NEXT_HEADER
 from dissect.innerpcap import InnerPcapWriter
 from dissect.pipeline import Dissector
 
@@ -53,6 +54,8 @@ def run_decrypt(args: argparse.Namespace) -> int:
                             psk_candidates=km.candidates, esp_sas=km.esp_sas)
             try:
                 dummies = _decrypt_all(dis, writer)
+                if writer is not None:
+                    writer.flush()
             except CaptureError as e:
                 print(f"ikescope: {e}", file=sys.stderr)
                 return EXIT_UNUSABLE
@@ -65,17 +68,16 @@ def run_decrypt(args: argparse.Namespace) -> int:
 def _decrypt_all(dis: Dissector, writer: InnerPcapWriter | None) -> int:
     """Run the capture through; write each decrypted inner packet.  Returns the dummy packets seen."""
     dummies = 0
+    write = writer.write if writer is not None else None
     for pkt in dis.packets():
-        plain = pkt.esp.plain if pkt.esp is not None else None
-        if plain is None or plain.icv == "failed":
+        esp = pkt.esp
+        if esp is None or esp.plain is None or not esp.plain.ok:
             continue
-        inner = plain.innermost
-        if inner is None:
-            continue
-        if inner.mode == "dummy":
+        deepest = esp.plain.deepest
+        if deepest.next_header == NO_NEXT_HEADER:
             dummies += 1
-        elif writer is not None:
-            writer.write(inner, pkt.datagram.time)
+        elif write is not None:
+            write(deepest.ip_bytes(), pkt.datagram.time)
     return dummies
 
 

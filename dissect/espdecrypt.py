@@ -2,10 +2,10 @@
 
 :class:`EspDecryptor` holds the SAs (from Quick Mode, dissect.espkeys, or
 from tables, dissect.espsources) and, per SA, the objects decryption needs,
-built once: an ECB decryptor for CBC ciphers (cryptography's; for Twofish,
-which cryptography lacks, dissect.twofish's), since CBC is undone block-wise
-as P_i = D(C_i) xor C_i-1 and one context then serves every packet; an
-AESGCM object; and an HMAC whose copy is taken per packet.  :meth:`EspDecryptor.process`
+built once: a CBC decryptor that runs across packets (each packet's IV is
+fed first, as a ciphertext block, so that the chain restarts from it; for
+Twofish, which cryptography lacks, dissect.twofish's ECB and a XOR per
+block); an AESGCM object; and an HMAC whose copy is taken per packet.  :meth:`EspDecryptor.process`
 checks the ICV, decrypts, removes and checks the padding, reads the next
 header and analyses sequence numbers; the result goes on the packet's
 :class:`~dissect.esp.EspHeader` as ``plain`` (an :class:`EspPlain`).
@@ -17,8 +17,8 @@ the summary, not once per packet.
 """
 from __future__ import annotations
 
-import hmac as std_hmac
-from dataclasses import dataclass, field
+from hmac import compare_digest
+from dataclasses import dataclass
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import hashes, hmac
@@ -28,7 +28,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from .ciphers import CIPHERS
 from .espsa import EspSa
 from . import registry
-from .inner import NO_NEXT_HEADER, InnerPacket, decode_inner
+from .inner import NO_NEXT_HEADER, InnerPacket, carries_esp, decode_inner, ip_datagram
 from .twofish import TwofishEcbDecryptor
 
 __all__ = ["EspDecryptor", "EspPlain", "EspSaStats"]
@@ -39,42 +39,66 @@ _HASHES = {"MD5": hashes.MD5, "SHA1": hashes.SHA1, "SHA256": hashes.SHA256, "SHA
            "SHA512": hashes.SHA512}
 #: how far back a sequence number counts as a replay rather than a new one (RFC 4303 §3.4.3 window)
 REPLAY_WINDOW = 64
+_WINDOW_MASK = (1 << REPLAY_WINDOW) - 1
+#: the padding RFC 4303 §2.4 prescribes, by pad length: 1, 2, 3, ...
+_PADDING = [bytes(range(1, n + 1)) for n in range(256)]
 #: ESP inside ESP decrypted this deep at most
 MAX_NESTING = 4
 
 
-@dataclass
 class EspPlain:
     """One decrypted ESP packet.
 
     icv          "ok", "failed", "unchecked" (an ICV of unknown algorithm) or "none" (NULL integrity)
-    next_header  the trailer's Next Header (4 IPv4, 41 IPv6, 59 none, else transport mode)
+    next_header  the trailer's Next Header (4 IPv4, 41 IPv6, 59 none, else transport mode), None when
+                 the packet did not decrypt to one
     pad_length   bytes of padding; ``pad_ok`` whether they are 1, 2, 3, ... (RFC 4303 §2.4)
     payload      the plaintext without IV, padding and trailer
-    inner        the decoded inner packet (dissect.inner.InnerPacket), or None
-    seq_note     "gap of N", "replay", "wrapped" or ""
+    seq_note     "gap of N", "replay", "wrapped", "out of order" or ""
     sa           the EspSa used
+    src, dst     the addresses of the ESP packet (the inner ones in transport mode)
     problem      why the plaintext is not a packet ("padding incorrect", a next header that makes no
                  sense): with no failed ICV, the sign of wrong keys; "" when fine
     nested       the inner ESP packet decrypted, when the inner packet is ESP with a known SPI
+    inner        the decoded inner packet (dissect.inner.InnerPacket), or None; decoded when first
+                 asked for, so that decrypting a flood costs no dpkt parsing
     """
-    icv: str
-    next_header: int | None
-    pad_length: int
-    pad_ok: bool
-    payload: bytes
-    inner: InnerPacket | None
-    seq_note: str
-    sa: EspSa
-    nested: EspPlain | None = None
-    problem: str = ""
+    __slots__ = ("icv", "next_header", "pad_length", "pad_ok", "payload", "seq_note", "sa", "src", "dst",
+                 "problem", "nested", "_inner")
+
+    def __init__(self, icv: str, next_header: int | None, pad_length: int, pad_ok: bool, payload: bytes,
+                 seq_note: str, sa: EspSa, src: str = "", dst: str = "", problem: str = ""):
+        self.icv, self.next_header, self.pad_length, self.pad_ok = icv, next_header, pad_length, pad_ok
+        self.payload, self.seq_note, self.sa, self.src, self.dst = payload, seq_note, sa, src, dst
+        self.problem = problem
+        self.nested: EspPlain | None = None
+        self._inner: InnerPacket | None = None
+
+    def __repr__(self) -> str:
+        return (f"EspPlain(icv={self.icv!r}, next_header={self.next_header}, pad_length={self.pad_length}, "
+                f"problem={self.problem!r}, sa={self.sa.source!r})")
+
+    @property
+    def inner(self) -> InnerPacket | None:
+        if self._inner is None and self.next_header is not None:
+            self._inner = decode_inner(self.next_header, self.payload, self.src, self.dst)
+        return self._inner
+
+    @property
+    def deepest(self) -> EspPlain:
+        """This packet, or the ESP packet it carries when that decrypted too (an ESP tunnel carrying ESP)."""
+        return self.nested.deepest if self.nested is not None and self.nested.ok else self
 
     @property
     def innermost(self) -> InnerPacket | None:
-        """The deepest decoded inner packet: through nested ESP (an ESP tunnel carrying ESP) when its SA is known."""
-        if self.nested is not None and self.nested.inner is not None:
-            return self.nested.innermost
-        return self.inner
+        """The deepest decoded inner packet: through nested ESP when its SA is known."""
+        return self.deepest.inner
+
+    def ip_bytes(self) -> bytes:
+        """The inner packet as an IP datagram, for a raw-IP pcap (no dpkt parsing); b"" for none or a dummy."""
+        if self.next_header is None:
+            return b""
+        return ip_datagram(self.next_header, self.payload, self.src, self.dst)
 
     @property
     def ok(self) -> bool:
@@ -111,7 +135,7 @@ class EspSaStats:
     wraps: int = 0
     first_seq: int | None = None
     last_seq: int | None = None
-    seen: set = field(default_factory=set)  # recent sequence numbers (replay detection), bounded
+    window: int = 0             # replay window: bit i set when last_seq - i was seen
 
 
 class _SaRuntime:
@@ -122,7 +146,8 @@ class _SaRuntime:
         enc = sa.enc
         key = sa.enc_key[:len(sa.enc_key) - enc.salt_bytes] if enc.salt_bytes else sa.enc_key
         self.salt = sa.enc_key[len(key):]
-        self.ecb = None
+        self.ecb = None   # Twofish: an ECB decryptor; CBC is undone with a XOR per block
+        self.cbc = None   # cryptography's CBC decryptor, kept running across packets (see decrypt)
         self.gcm = None
         self.key = key
         if enc.mode == "cbc" and enc.cipher == "Twofish":  # not in cryptography: dissect.twofish
@@ -131,32 +156,42 @@ class _SaRuntime:
             spec = _BLOCK.get(enc.cipher)
             if spec is None:
                 raise ValueError(f"{enc.name} is not available in this build of cryptography")
-            self.ecb = Cipher(spec.algorithm(key), modes.ECB()).decryptor()
+            self.cbc = Cipher(spec.algorithm(key), modes.CBC(bytes(enc.block_bytes))).decryptor()
         elif enc.mode == "gcm":
             self.gcm = AESGCM(key)
-        self.mac = None
+        self.mac = None  # the HMAC keyed once; each packet's is a copy of it
         if sa.auth.hash is not None and enc.mode != "gcm":
             self.mac = hmac.HMAC(sa.auth_key, _HASHES[sa.auth.hash]())
+        # the packet layout, worked out once
+        self.icv_len = sa.icv_bytes
+        self.body_start = 8 + enc.iv_bytes
+        self.block = enc.block_bytes if enc.mode == "cbc" else 1
+        self.aead = enc.mode == "gcm"
+        #: the ICV state without an HMAC: an ICV of unknown algorithm is not checked
+        self.icv_state = "unchecked" if self.icv_len and not self.aead else "none"
 
-    def icv_ok(self, signed: bytes, icv: bytes) -> bool:
-        h = self.mac.copy()
-        h.update(signed)
-        return std_hmac.compare_digest(h.finalize()[:len(icv)], icv)
-
-    def decrypt(self, iv: bytes, data: bytes, aad: bytes, tag: bytes) -> bytes | None:
-        """Plaintext, or None when the AEAD tag fails (GCM)."""
+    def decrypt(self, data: bytes, body_start: int, end: int) -> bytes | None:
+        """The plaintext of an ESP packet ``data`` (from the SPI on) whose IV is ``data[8:body_start]``,
+        ciphertext ``data[body_start:end]`` and ICV ``data[end:]``; None when the AEAD tag fails (GCM)."""
         mode = self.sa.enc.mode
+        if mode == "cbc" and self.cbc is not None:
+            # A CBC decryptor turns C_i into D(C_i) xor C_i-1 and keeps C_i as the next chaining value.
+            # Fed this packet's IV first, as if it were a ciphertext block, it chains from the IV: the
+            # first block out is discarded, the rest is the plaintext.  No block stays buffered, so one
+            # context serves every packet of the SA.
+            return self.cbc.update(data[8:end])[body_start - 8:]
+        iv, body = data[8:body_start], data[body_start:end]
         if mode == "null":
-            return data
+            return body
         if mode == "cbc":
-            raw = self.ecb.update(data)
-            prev = iv + data[:-len(iv)] if data else b""
+            raw = self.ecb.update(body)
+            prev = iv + body[:-len(iv)] if body else b""
             return (int.from_bytes(raw, "big") ^ int.from_bytes(prev, "big")).to_bytes(len(raw), "big")
         if mode == "ctr":
             d = Cipher(algorithms.AES(self.key), modes.CTR(self.salt + iv + b"\0\0\0\1")).decryptor()
-            return d.update(data) + d.finalize()
+            return d.update(body) + d.finalize()
         try:  # gcm
-            return self.gcm.decrypt(self.salt + iv, data + tag, aad)
+            return self.gcm.decrypt(self.salt + iv, body + data[end:], data[:8])
         except InvalidTag:
             return None
 
@@ -170,6 +205,7 @@ class EspDecryptor:
         self.stats: dict[tuple[int, int], EspSaStats] = {}  # (id(sa), SPI) -> stats, in the order first seen
         self.problems: list[str] = []              # SAs that cannot be used, one line each
         self.unknown_spis: dict[int, int] = {}     # SPI -> packets without an SA
+        self._route: dict[tuple[int, str, str], tuple | None] = {}  # (SPI, src, dst) -> (sa, runtime, stats)
         for sa in sas or []:
             self.add(sa)
 
@@ -185,6 +221,7 @@ class EspDecryptor:
             self.problems.append(f"{sa.source}: SPI {'*' if sa.spi is None else f'0x{sa.spi:08x}'}: {problem}")
         self._by_spi.setdefault(sa.spi, []).append((sa, runtime))
         self.sas.append(sa)
+        self._route.clear()
 
     def _lookup(self, spi: int, src: str, dst: str) -> tuple[EspSa, _SaRuntime | None] | None:
         found = self._by_spi.get(spi, [])
@@ -194,6 +231,16 @@ class EspDecryptor:
         # tables may leave the SPI open ("*"): then the addresses must match
         wild = [f for f in self._by_spi.get(None, []) if f[0].dst in (None, dst) and f[0].src in (None, src)]
         return wild[-1] if wild else None
+
+    def _find(self, spi: int, src: str, dst: str) -> tuple[EspSa, _SaRuntime | None, EspSaStats] | None:
+        entry = self._lookup(spi, src, dst)
+        if entry is None:
+            return None
+        sa, rt = entry
+        st = self.stats.get((id(sa), spi))
+        if st is None:  # per SA and SPI: a table's "*" SPI covers several, each with its sequence numbers
+            st = self.stats[(id(sa), spi)] = EspSaStats(sa, spi)
+        return sa, rt, st
 
     def process(self, pkt) -> EspPlain | None:
         """Decrypt one ESP packet (a Packet whose ``esp`` is set); the result also goes on ``pkt.esp.plain``.
@@ -210,62 +257,64 @@ class EspDecryptor:
 
     def _open(self, spi: int, seq: int | None, data: bytes, length: int, src: str, dst: str,
               depth: int) -> EspPlain | None:
-        entry = self._lookup(spi, src, dst)
-        if entry is None:
+        key = (spi, src, dst)
+        route = self._route.get(key, False)
+        if route is False:
+            route = self._route[key] = self._find(spi, src, dst)
+        if route is None:
             self.unknown_spis[spi] = self.unknown_spis.get(spi, 0) + 1
             return None
-        sa, rt = entry
-        st = self.stats.get((id(sa), spi))
-        if st is None:  # a table's "*" SPI: counted per SPI, so that sequence numbers make sense
-            st = self.stats[(id(sa), spi)] = EspSaStats(sa, spi)
+        sa, rt, st = route
         st.packets += 1
         st.bytes += length
         if rt is None:
             return None
-        seq_note = _sequence(st, seq)
-        enc = sa.enc
-        icv_len = sa.icv_bytes
-        body_start = 8 + enc.iv_bytes
-        if seq is None or len(data) < body_start + icv_len + 2:
+        last = st.last_seq
+        if seq is not None and last is not None and seq == last + 1:
+            st.last_seq = seq  # in order: the common case, without a call
+            st.window = ((st.window << 1) | 1) & _WINDOW_MASK
+            seq_note = ""
+        else:
+            seq_note = _sequence(st, seq)
+        icv_len, body_start = rt.icv_len, rt.body_start
+        end = len(data) - icv_len
+        if seq is None or end < body_start + 2 or (end - body_start) % rt.block:
             st.truncated += 1
             return None
-        icv = data[len(data) - icv_len:] if icv_len else b""
-        signed = data[:len(data) - icv_len]
-        iv, ciphertext = data[8:body_start], signed[body_start:]
-        if enc.mode == "cbc" and len(ciphertext) % enc.block_bytes:
-            st.truncated += 1
-            return None
-        icv_state = "none"
         if rt.mac is not None:
-            icv_state = "ok" if rt.icv_ok(signed, icv) else "failed"
-        elif icv_len and enc.mode != "gcm":
-            icv_state = "unchecked"
-        plain = rt.decrypt(iv, ciphertext, data[:8], icv)
-        if enc.mode == "gcm":
+            h = rt.mac.copy()
+            h.update(data[:end])
+            icv_state = "ok" if compare_digest(h.finalize()[:icv_len], data[end:]) else "failed"
+        else:
+            icv_state = rt.icv_state
+        plain = rt.decrypt(data, body_start, end)
+        if rt.aead:
             icv_state = "ok" if plain is not None else "failed"
         if icv_state == "failed":  # wrong keys (or a damaged packet): the plaintext is not worth reading
             st.icv_failed += 1
-            return EspPlain(icv_state, None, 0, False, b"", None, seq_note, sa)
+            return EspPlain(icv_state, None, 0, False, b"", seq_note, sa, src, dst)
         if plain is None or len(plain) < 2:
-            return EspPlain(icv_state, None, 0, False, b"", None, seq_note, sa)
+            return EspPlain(icv_state, None, 0, False, b"", seq_note, sa, src, dst)
         pad_len, next_header = plain[-2], plain[-1]
-        pad_ok = pad_len + 2 <= len(plain) and plain[-2 - pad_len:-2] == bytes(range(1, pad_len + 1))
-        problem = "" if pad_ok else "padding incorrect"
-        payload = plain[:len(plain) - 2 - pad_len] if pad_ok else b""
-        inner = decode_inner(next_header, payload, src, dst) if pad_ok and icv_state != "failed" else None
-        if inner is not None and icv_state != "ok" and not _plausible(next_header, inner):
-            # without a verified ICV, a wrong key shows as a next header or inner packet that makes no sense
-            problem, inner = f"next header {next_header} and its packet make no sense", None
-        if problem:
+        pad_ok = pad_len + 2 <= len(plain) and plain[-2 - pad_len:-2] == _PADDING[pad_len]
+        if not pad_ok:
             st.garbled += 1
-        result = EspPlain(icv_state, None if problem else next_header, pad_len, pad_ok, payload if not problem
-                          else b"", inner, seq_note, sa, problem=problem)
-        if result.ok:
-            st.decrypted += 1
-        if inner is not None and inner.protocol == 50 and not inner.error and depth < MAX_NESTING:
-            l4 = inner.l4
-            result.nested = self._open(int.from_bytes(l4[:4], "big"), int.from_bytes(l4[4:8], "big"), l4,
-                                       len(l4), inner.src, inner.dst, depth + 1)
+            return EspPlain(icv_state, None, pad_len, False, b"", seq_note, sa, src, dst, "padding incorrect")
+        result = EspPlain(icv_state, next_header, pad_len, True, plain[:len(plain) - 2 - pad_len], seq_note, sa,
+                          src, dst)
+        if icv_state != "ok" and not _plausible(next_header, result.inner):
+            # without a verified ICV, a wrong key shows as a next header or inner packet that makes no sense
+            st.garbled += 1
+            result.next_header, result.payload, result._inner = None, b"", None
+            result.problem = f"next header {next_header} and its packet make no sense"
+            return result
+        st.decrypted += 1
+        if depth < MAX_NESTING and carries_esp(next_header, result.payload):
+            inner = result.inner
+            if not inner.error:
+                l4 = inner.l4
+                result.nested = self._open(int.from_bytes(l4[:4], "big"), int.from_bytes(l4[4:8], "big"), l4,
+                                           len(l4), inner.src, inner.dst, depth + 1)
         return result
 
     def summary(self) -> list[EspSaStats]:
@@ -289,30 +338,31 @@ def _plausible(next_header: int, inner: InnerPacket) -> bool:
 
 
 def _sequence(st: EspSaStats, seq: int | None) -> str:
-    """Sequence-number analysis for one packet (RFC 4303 §3.3.3, §3.4.3): gaps, replays, wraps."""
+    """Sequence-number analysis for one packet (RFC 4303 §3.3.3, §3.4.3 and its Appendix A's sliding
+    window): gaps, replays, wraps.  ``st.window`` has bit i set when ``last_seq - i`` was seen."""
     if seq is None:
         return ""
-    note = ""
-    if st.last_seq is None:
-        st.first_seq = seq
-    elif seq in st.seen:
-        st.replays += 1
-        note = "replay"
-    elif seq == st.last_seq + 1:
-        pass
-    elif seq > st.last_seq + 1:
-        missing = seq - st.last_seq - 1
-        st.gaps += missing
-        note = f"gap of {missing}"
-    elif seq < st.last_seq and st.last_seq > 0xFFFFFF00 and seq < 0x100:
-        st.wraps += 1
-        note = "wrapped"
-    else:
-        note = "out of order"
-    st.seen.add(seq)
-    if len(st.seen) > REPLAY_WINDOW * 2:
-        floor = max(st.seen) - REPLAY_WINDOW
-        st.seen = {s for s in st.seen if s >= floor}
-    if st.last_seq is None or seq > st.last_seq or note == "wrapped":
+    last = st.last_seq
+    if last is None:
+        st.first_seq = st.last_seq = seq
+        st.window = 1
+        return ""
+    if seq > last:
+        step = seq - last
+        st.window = ((st.window << step) | 1) & _WINDOW_MASK
         st.last_seq = seq
-    return note
+        if step == 1:
+            return ""
+        st.gaps += step - 1
+        return f"gap of {step - 1}"
+    if last > 0xFFFFFF00 and seq < 0x100:  # the 32-bit counter started again (an SA should rekey first)
+        st.wraps += 1
+        st.last_seq, st.window = seq, 1
+        return "wrapped"
+    back = last - seq
+    if back < REPLAY_WINDOW and st.window >> back & 1:
+        st.replays += 1
+        return "replay"
+    if back < REPLAY_WINDOW:
+        st.window |= 1 << back
+    return "out of order"

@@ -20,7 +20,7 @@ import dpkt
 
 from . import registry
 
-__all__ = ["InnerPacket", "decode_inner", "NO_NEXT_HEADER"]
+__all__ = ["InnerPacket", "decode_inner", "ip_datagram", "carries_esp", "NO_NEXT_HEADER"]
 
 #: Next Header of a dummy packet (RFC 4303 §2.6; IPv6 "No Next Header", RFC 8200 §4.7)
 NO_NEXT_HEADER = 59
@@ -154,14 +154,36 @@ def _ip6_l4_bytes(ip: Any, payload: bytes) -> bytes:
 def _transport(proto: int, payload: bytes, src: str, dst: str) -> InnerPacket:
     version = _version(src)
     fields: dict[str, Any] = {"ip.version": version, "ip.src": src, "ip.dst": dst}
-    pkt = InnerPacket("transport", version, src, dst, proto, "", fields, _ip_header(version, src, dst, proto,
-                                                                                    payload), payload)
+    pkt = InnerPacket("transport", version, src, dst, proto, "", fields, _ip_header(src, dst, proto, payload),
+                      payload)
     _layer4(pkt, None)
     return pkt
 
 
-def _ip_header(version: int, src: str, dst: str, proto: int, payload: bytes) -> bytes:
+def ip_datagram(next_header: int, payload: bytes, outer_src: str, outer_dst: str) -> bytes:
+    """The inner packet as an IP datagram, without decoding it: in tunnel mode the payload itself, in
+    transport mode the payload behind an IP header with the outer addresses; b"" for a dummy packet."""
+    if next_header in _TUNNEL:
+        return payload
+    if next_header == NO_NEXT_HEADER:
+        return b""
+    return _ip_header(outer_src, outer_dst, next_header, payload)
+
+
+def carries_esp(next_header: int, payload: bytes) -> bool:
+    """Whether the inner packet is ESP (an ESP tunnel carrying ESP), from its header bytes alone."""
+    if next_header == 50:
+        return True
+    if next_header == 4:
+        return len(payload) > 9 and payload[9] == 50
+    if next_header == 41:  # (an extension header before ESP is found by the full decoding, not here)
+        return len(payload) > 6 and payload[6] == 50
+    return False
+
+
+def _ip_header(src: str, dst: str, proto: int, payload: bytes) -> bytes:
     """An IP datagram with the outer addresses around a transport-mode payload (for the pcap)."""
+    version = _version(src)
     family = socket.AF_INET if version == 4 else socket.AF_INET6
     s, d = socket.inet_pton(family, src), socket.inet_pton(family, dst)
     if version == 4:

@@ -10,8 +10,6 @@ from typing import BinaryIO
 
 import dpkt
 
-from .inner import InnerPacket
-
 __all__ = ["InnerPcapWriter", "LINKTYPE_RAW"]
 
 #: LINKTYPE_RAW (tcpdump.org link types): raw IPv4/IPv6
@@ -19,20 +17,31 @@ LINKTYPE_RAW = 101
 
 
 class InnerPcapWriter:
-    """Writes :class:`~dissect.inner.InnerPacket` records; ``written`` counts them.
+    """Writes inner packets (IP datagrams, e.g. :meth:`dissect.espdecrypt.EspPlain.ip_bytes`) in batches;
+    ``written`` counts them.  Call :meth:`flush` at the end.  Raises OSError when the file cannot be
+    written."""
 
-    Dummy packets (Next Header 59) carry no IP packet and are not written.
-    Raises OSError when the file cannot be written.
-    """
+    BATCH = 512
 
     def __init__(self, fileobj: BinaryIO):
         self._writer = dpkt.pcap.Writer(fileobj, snaplen=262144, linktype=LINKTYPE_RAW)
+        self._file = fileobj
+        self._batch: list[tuple[float, bytes]] = []
         self.written = 0
 
-    def write(self, inner: InnerPacket, ts: float) -> bool:
-        """Write one inner packet with the timestamp ``ts`` (seconds since the epoch); False if nothing to write."""
-        if not inner.ip_bytes:
+    def write(self, ip_bytes: bytes, ts: float) -> bool:
+        """Add one IP datagram with the timestamp ``ts`` (seconds since the epoch); False for b""
+        (a dummy packet carries none)."""
+        if not ip_bytes:
             return False
-        self._writer.writepkt(inner.ip_bytes, ts=ts)
+        self._batch.append((ts, ip_bytes))
         self.written += 1
+        if len(self._batch) >= self.BATCH:
+            self.flush()
         return True
+
+    def flush(self) -> None:
+        """Write what is batched, and flush the file."""
+        self._writer.writepkts(self._batch)
+        self._batch.clear()
+        self._file.flush()

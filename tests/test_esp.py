@@ -216,3 +216,23 @@ def test_transport_mode_inner_gets_the_outer_addresses():
     import dpkt
     ip = dpkt.ip.IP(inner.ip_bytes)
     assert ip.p == 1 and bytes(ip.data) == icmp and ip.len == 28
+
+
+def test_sequence_wrap_on_rewritten_capture():
+    """The lab's packets with their sequence numbers rewritten to the end of the 32-bit space and past it:
+    one wrap counted, no gap; the ICV (over the rewritten header) then fails, and is counted too."""
+    t = _truth("v4-natt")
+    s = t["esp_sas"][0]
+    sa = EspSa(int(s["spi"], 16), s["src"], s["dst"], ENCRYPTION["AES-CBC"], bytes.fromhex(s["enc_key"]),
+               INTEGRITY["HMAC-SHA1-96"], bytes.fromhex(s["auth_key"]), "wrap")
+    _, packets = _run("v4-natt")
+    mine = [p for p in packets if p.esp is not None and p.esp.spi == sa.spi]
+    dec = EspDecryptor([sa])
+    notes = []
+    for p, seq in zip(mine, (0xFFFFFFFE, 0xFFFFFFFF, 1)):
+        p.esp.seq = seq
+        p.datagram.payload = p.datagram.payload[:4] + seq.to_bytes(4, "big") + p.datagram.payload[8:]
+        notes.append(dec.process(p).seq_note)
+    st = dec.summary()[0]
+    assert notes == ["", "", "wrapped"]
+    assert (st.wraps, st.gaps, st.icv_failed) == (1, 0, 3)
