@@ -16,14 +16,12 @@ packets to /dev/null.
 """
 from __future__ import annotations
 
-import argparse
 import os
 import shutil
 import sys
-import tempfile
 from pathlib import Path
 
-from run_bench import ensure_capture, measure
+from run_bench import bench_args, ensure_capture, measure, versus_tshark
 
 HERE = Path(__file__).resolve().parent
 
@@ -45,12 +43,7 @@ def tshark_decrypt(path: Path) -> list[str]:
 
 
 def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--packets", type=int, default=1_000_000)
-    ap.add_argument("--workdir", type=Path, default=Path("/tmp/ikescope-bench"))
-    ap.add_argument("--repeat", type=int, default=3)
-    ap.add_argument("--no-tshark", action="store_true")
-    a = ap.parse_args(argv)
+    a = bench_args(__doc__, argv)
 
     small = ensure_capture(a.workdir, a.packets // 10)
     big = ensure_capture(a.workdir, a.packets)
@@ -65,15 +58,7 @@ def main(argv=None) -> int:
     growth = rss_ike / max(rss_small, 1)
     print(f"memory growth 10x packets: x{growth:.2f} ({'flat' if growth < 1.25 else 'GROWS'})")
 
-    if a.no_tshark or not shutil.which("tshark"):
-        print("tshark: skipped" + ("" if a.no_tshark else " (not installed)"))
-        return 0
-    with tempfile.TemporaryDirectory(prefix="ikescope-bench-profile-") as profile:
-        os.environ["WIRESHARK_CONFIG_DIR"] = profile  # no user preferences in the way
-        t_ts, rss_ts = measure(tshark_decrypt(big), 1)
-    print(f"tshark esp_sa decrypt -q      {a.packets:>9} packets: {t_ts:7.2f} s  peak RSS {rss_ts / 1024:7.1f} MiB")
-    ratio = t_ts / t_ike
-    print(f"speed-up: {ratio:.1f}x (target >= 4x: {'met' if ratio >= 4 else 'NOT met'})")
+    versus_tshark(a, tshark_decrypt(big), "tshark esp_sa decrypt -q     ", t_ike, 4)
     return 0
 
 

@@ -9,6 +9,9 @@ Exit codes (also in README.md):
   each on stderr);
 * 2 — nothing done: bad arguments, unreadable file, not a capture, or an
   unsupported link type; or the output cannot be written (one line on stderr);
+
+``decrypt`` also exits 1 when some ESP packet did not decrypt (wrong keys, an
+SPI without keys, cut short) or there was no ESP, and 2 without key options;
 * 130 — interrupted.
 """
 from __future__ import annotations

@@ -91,6 +91,8 @@ from collections.abc import Callable
 from functools import partial
 
 from .espsa import ENCRYPTION, INTEGRITY, EspEncryption, EspIntegrity, EspSa, encryption, integrity
+from .keyfile import read_key_bytes
+from .uat import UatError, split_row
 
 __all__ = [
     "EspSourceError",
@@ -222,8 +224,6 @@ def _checked(sa: EspSa) -> EspSa:
 
 _UAT_ROW = re.compile(r'^\s*"?\s*(?:ipv4|ipv6|any)\s*"?\s*,', re.IGNORECASE)
 _UAT_LIKE = re.compile(r'^\s*"')           # read as a row (for its message) but not proof of the format
-_UAT_FIELD = re.compile(r'[ \t]*(?:"((?:[^"\\]|\\.)*)"|([^,"]*))[ \t]*')
-_UAT_ESCAPE = re.compile(r"\\(?:x([0-9a-fA-F]{2})|(.))")
 _UAT_FAMILIES = {"ipv4": 4, "ipv6": 6, "any": None}
 _UAT_COLUMNS = ("Protocol,Src IP,Dest IP,SPI,Encryption,Encryption Key,Authentication,Authentication Key "
                 "(newer Wireshark: plus SN,ESN High Bits)")
@@ -233,22 +233,11 @@ _GCM_BY_ICV = {8: "AES-GCM-8", 12: "AES-GCM-12", 16: "AES-GCM-16"}
 
 
 def _uat_fields(line: str) -> list[str]:
-    """The comma-separated fields of a UAT row; quoted fields have their escapes undone."""
-    fields: list[str] = []
-    pos = 0
-    while True:
-        m = _UAT_FIELD.match(line, pos)
-        if m[1] is not None:
-            fields.append(_UAT_ESCAPE.sub(lambda e: chr(int(e[1], 16)) if e[1] else e[2], m[1]))
-        else:
-            fields.append(m[2].strip())
-        pos = m.end()
-        if pos == len(line):
-            return fields
-        if line[pos] != ",":
-            raise _LineError(f"unexpected character at column {pos + 1}; fields are separated by commas "
-                             f"and a quoted field needs both quotes")
-        pos += 1
+    """The comma-separated fields of a UAT row (dissect.uat), as a _LineError when it is not one."""
+    try:
+        return split_row(line)
+    except UatError as e:
+        raise _LineError(str(e)) from None
 
 
 def _uat_algorithms(enc_name: str, auth_name: str) -> tuple[EspEncryption, EspIntegrity, list[str]]:
@@ -623,13 +612,7 @@ def load_esp_file(path: str, problems: list[str]) -> list[EspSa]:
     holds no line but comments, or has no line in any format.  Bytes that are not
     UTF-8 are kept as they are in text keys (Wireshark reads bytes)."""
     name = os.fspath(path)
-    try:
-        with open(name, "rb") as fh:
-            raw = fh.read()
-    except OSError as e:
-        raise EspSourceError(f"{name}: cannot read the ESP SA file: {e.strerror or e}") from None
-    if b"\x00" in raw[:8192]:
-        raise EspSourceError(f"{name}: binary (a packet capture?), not an ESP SA table; {_NAME_HINT}")
+    raw = read_key_bytes(name, "ESP SA table", EspSourceError, _NAME_HINT)
     text = raw.decode("utf-8", "surrogateescape").removeprefix("\ufeff")
     if not any(_is_content(ln) for ln in text.splitlines()):
         what = "only comments" if text.strip() else "empty"

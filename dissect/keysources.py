@@ -58,6 +58,9 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
+from .keyfile import read_key_bytes
+from .uat import UatError, split_row
+
 __all__ = [
     "KeyFileError",
     "QuickModeSecret",
@@ -777,26 +780,12 @@ def parse_ikev1_decryption_table(text: str, source: str, problems: list[str] | N
     return entries
 
 
-_FIELD = re.compile(r'[ \t]*(?:"((?:[^"\\]|\\.)*)"|([^,"]*))[ \t]*')
-
-
 def _split_row(line: str, where: str) -> list[str]:
-    """The comma-separated fields of a UAT row; a field may be in double quotes."""
-    fields: list[str] = []
-    pos = 0
-    while True:
-        m = _FIELD.match(line, pos)
-        fields.append(m[1] if m[1] is not None else m[2].strip())
-        pos = m.end()
-        if pos == len(line):
-            return fields
-        if line[pos] != ",":
-            raise KeyFileError(f"{where} unexpected {line[pos]!r} at column {pos + 1}; write "
-                               f"icookie,enc_key in hex (a quoted field needs both quotes)")
-        pos += 1
-        if pos == len(line):
-            fields.append("")
-            return fields
+    """The comma-separated fields of a UAT row (dissect.uat); raises KeyFileError with a hint."""
+    try:
+        return split_row(line)
+    except UatError as e:
+        raise KeyFileError(f"{where} {e}; write icookie,enc_key in hex") from None
 
 
 def format_ikev1_decryption_table(entries: list[tuple[bytes, bytes]]) -> str:
@@ -861,16 +850,8 @@ def load_key_file(path: str, problems: list[str] | None = None) -> list[KeyEntry
     the error is raised only when nothing usable is left.
     """
     name = os.fspath(path)
-    try:
-        with open(name, "rb") as fh:
-            raw = fh.read()
-    except OSError as e:
-        raise KeyFileError(f"{name}: cannot read the key file: {e.strerror or e}") from None
-    if b"\x00" in raw[:8192]:
-        kind = "a packet capture" if raw[:4] in (b"\xd4\xc3\xb2\xa1", b"\xa1\xb2\xc3\xd4", b"\x4d\x3c\xb2\xa1",
-                                                  b"\xa1\xb2\x3c\x4d", b"\x0a\x0d\x0d\x0a") else "binary"
-        raise KeyFileError(f"{name}: {kind}, not a key file; give a TOML keys file, a strongSwan charon log "
-                           f"or a Wireshark ikev1_decryption_table")
+    raw = read_key_bytes(name, "key file", KeyFileError, "give a TOML keys file, a strongSwan charon log "
+                         "or a Wireshark ikev1_decryption_table")
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as e:

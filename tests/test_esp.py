@@ -168,11 +168,17 @@ def test_wrong_esp_keys_fail_the_icv_once_per_sa():
     assert [st.decrypted for st in stats] == [0, 0]
 
 
+def _natt_sa(index: int, source: str, addresses: bool = True) -> EspSa:
+    """The v4-natt lab case's ESP SA number ``index`` from truth.json (AES-128-CBC, HMAC-SHA1-96)."""
+    s = _truth("v4-natt")["esp_sas"][index]
+    return EspSa(int(s["spi"], 16), s["src"] if addresses else None, s["dst"] if addresses else None,
+                 ENCRYPTION["AES-CBC"], bytes.fromhex(s["enc_key"]), INTEGRITY["HMAC-SHA1-96"],
+                 bytes.fromhex(s["auth_key"]), source)
+
+
 def test_unknown_spi_counted():
     t = _truth("v4-natt")
-    first = t["esp_sas"][0]
-    sa = EspSa(int(first["spi"], 16), first["src"], first["dst"], ENCRYPTION["AES-CBC"],
-               bytes.fromhex(first["enc_key"]), INTEGRITY["HMAC-SHA1-96"], bytes.fromhex(first["auth_key"]), "one")
+    sa = _natt_sa(0, "one")
     d, packets = _run("v4-natt", esp_sas=[sa])
     other = int(t["esp_sas"][1]["spi"], 16)
     assert d.esp.unknown_spis == {other: 3}
@@ -181,10 +187,7 @@ def test_unknown_spi_counted():
 
 def test_truncated_esp_counted():
     """The capture of an ESP packet cut short: counted as truncated, not decrypted, not a failure."""
-    t = _truth("v4-natt")
-    s = t["esp_sas"][0]
-    sa = EspSa(int(s["spi"], 16), None, None, ENCRYPTION["AES-CBC"], bytes.fromhex(s["enc_key"]),
-               INTEGRITY["HMAC-SHA1-96"], bytes.fromhex(s["auth_key"]), "cut")
+    sa = _natt_sa(0, "cut", addresses=False)
     d, packets = _run("v4-natt", esp_sas=[sa])
     pkt = next(p for p in packets if p.esp is not None and p.esp.spi == sa.spi)
     dec = EspDecryptor([sa])
@@ -195,10 +198,7 @@ def test_truncated_esp_counted():
 
 
 def test_sequence_analysis_gaps_replays():
-    t = _truth("v4-natt")
-    s = t["esp_sas"][0]
-    sa = EspSa(int(s["spi"], 16), s["src"], s["dst"], ENCRYPTION["AES-CBC"], bytes.fromhex(s["enc_key"]),
-               INTEGRITY["HMAC-SHA1-96"], bytes.fromhex(s["auth_key"]), "seq")
+    sa = _natt_sa(0, "seq")
     _, packets = _run("v4-natt")
     mine = [p for p in packets if p.esp is not None and p.esp.spi == sa.spi]
     assert [p.esp.seq for p in mine] == [1, 2, 3]
@@ -221,10 +221,7 @@ def test_transport_mode_inner_gets_the_outer_addresses():
 def test_sequence_wrap_on_rewritten_capture():
     """The lab's packets with their sequence numbers rewritten to the end of the 32-bit space and past it:
     one wrap counted, no gap; the ICV (over the rewritten header) then fails, and is counted too."""
-    t = _truth("v4-natt")
-    s = t["esp_sas"][0]
-    sa = EspSa(int(s["spi"], 16), s["src"], s["dst"], ENCRYPTION["AES-CBC"], bytes.fromhex(s["enc_key"]),
-               INTEGRITY["HMAC-SHA1-96"], bytes.fromhex(s["auth_key"]), "wrap")
+    sa = _natt_sa(0, "wrap")
     _, packets = _run("v4-natt")
     mine = [p for p in packets if p.esp is not None and p.esp.spi == sa.spi]
     dec = EspDecryptor([sa])

@@ -474,9 +474,9 @@ def test_any_protocol_prefixes_octal_spi() -> None:
 
 
 def test_whole_file_failures() -> None:
-    with pytest.raises(EspSourceError, match=r"cannot read the ESP SA file: No such file or directory"):
+    with pytest.raises(EspSourceError, match=r"cannot read the ESP SA table: No such file or directory"):
         load_esp_file(str(CAPTURES / "v4-natt" / "no-such-file"), [])
-    with pytest.raises(EspSourceError, match=r"binary"):
+    with pytest.raises(EspSourceError, match=r"capture.pcap: a packet capture, not an ESP SA table"):
         load_esp_file(str(CAPTURES / "v4-natt" / "capture.pcap"), [])
     with pytest.raises(EspSourceError, match=r"only comments"):
         load_esp_file(str(CAPTURES / "v4-natt" / "xfrm.txt"), [])

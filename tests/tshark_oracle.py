@@ -46,6 +46,7 @@ NAT-D fields, and the padding length.
 """
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import ipaddress
 import os
@@ -186,15 +187,15 @@ def _read_with_retry(path: Path, extra_args: list[str] | None = None, profile_fi
     raise AssertionError("unreachable")
 
 
-def _read(path: Path, extra_args: list[str], config_dir: str) -> dict[int, TsharkFrame]:
-    frames: dict[int, TsharkFrame] = {}
+@contextlib.contextmanager
+def _pdml_packets(path: Path, display_filter: str, extra_args: list[str], config_dir: str):
+    """tshark's packets of ``path`` (with their PDML), run with ``config_dir`` as its configuration."""
     saved = os.environ.get("WIRESHARK_CONFIG_DIR")
     os.environ["WIRESHARK_CONFIG_DIR"] = config_dir
-    cap = _FileCapture(str(path), display_filter=DISPLAY_FILTER, keep_packets=False,
+    cap = _FileCapture(str(path), display_filter=display_filter, keep_packets=False,
                        custom_parameters=list(extra_args) or None)
     try:
-        for pkt in cap:
-            frames[int(pkt.number)] = _frame(pkt)
+        yield cap
     finally:
         try:
             cap.close()
@@ -203,7 +204,11 @@ def _read(path: Path, extra_args: list[str], config_dir: str) -> dict[int, Tshar
                 os.environ.pop("WIRESHARK_CONFIG_DIR", None)
             else:
                 os.environ["WIRESHARK_CONFIG_DIR"] = saved
-    return frames
+
+
+def _read(path: Path, extra_args: list[str], config_dir: str) -> dict[int, TsharkFrame]:
+    with _pdml_packets(path, DISPLAY_FILTER, extra_args, config_dir) as cap:
+        return {int(pkt.number): _frame(pkt) for pkt in cap}
 
 
 def _frame(pkt) -> TsharkFrame:
@@ -592,23 +597,9 @@ def tshark_esp_decrypted(path: Path, esp_sa_rows: Sequence[str], check_icv: bool
             "-o", f"esp.enable_authentication_check:{'TRUE' if check_icv else 'FALSE'}"]
     for row in esp_sa_rows:
         args += ["-o", f"uat:esp_sa:{row}"]
-    out: dict[int, list[dict]] = {}
-    saved = os.environ.get("WIRESHARK_CONFIG_DIR")
-    os.environ["WIRESHARK_CONFIG_DIR"] = _EMPTY_CONFIG
-    cap = _FileCapture(str(path), display_filter="esp", keep_packets=False, custom_parameters=args)
-    try:
-        for pkt in cap:
-            layers = [p for p in pkt.pdml.iter("proto") if p.get("name") == "esp"]
-            out[int(pkt.number)] = [_esp_layer(p) for p in layers]
-    finally:
-        try:
-            cap.close()
-        finally:
-            if saved is None:
-                os.environ.pop("WIRESHARK_CONFIG_DIR", None)
-            else:
-                os.environ["WIRESHARK_CONFIG_DIR"] = saved
-    return out
+    with _pdml_packets(path, "esp", args, _EMPTY_CONFIG) as cap:
+        return {int(pkt.number): [_esp_layer(p) for p in pkt.pdml.iter("proto") if p.get("name") == "esp"]
+                for pkt in cap}
 
 
 def _esp_layer(proto) -> dict[str, Any]:
