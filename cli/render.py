@@ -191,8 +191,7 @@ def _esp_plain_rows(plain) -> list[Detail]:
     if plain.inner is not None:
         inner = plain.inner
         rows.append(Detail(f"Inner packet ({inner.mode} mode): {inner.summary.replace(chr(0x2192), GLYPHS['arrow'])}",
-                           [Detail(f"{k}: {v}") for k, v in inner.rows()]
-                           + ([Detail(f"Expert Info (Error/Malformed): {inner.error}")] if inner.error else [])))
+                           inner.details()))
     if plain.nested is not None:
         rows.append(Detail("Encapsulating Security Payload (inner)", _esp_plain_rows(plain.nested)))
     return rows

@@ -19,6 +19,7 @@ from typing import Any
 import dpkt
 
 from . import registry
+from .payloads import Detail
 
 __all__ = ["InnerPacket", "decode_inner", "ip_datagram", "carries_esp", "NO_NEXT_HEADER"]
 
@@ -67,8 +68,31 @@ class InnerPacket:
         return _proto_name(self.protocol)
 
     def rows(self) -> list[tuple[str, str]]:
-        """(field, value) pairs in the order decoded, for a packet-details view."""
+        """(field, value) pairs in the order decoded."""
         return [(k, str(v)) for k, v in self.fields.items()]
+
+    def details(self) -> list[Detail]:
+        """The inner packet's layers as a packet-details tree, in Wireshark's words: an IP layer (in
+        transport mode, the outer addresses), then the transport layer with its fields."""
+        f = self.fields
+        if self.mode == "dummy":
+            return [Detail("[Dummy packet: no next header (RFC 4303 §2.6)]")]
+        ip = [Detail(f"{_LABELS[k]}: {v}") for k, v in f.items() if k.split(".")[0] in ("ip", "ipv6")
+              and k in _LABELS]
+        title = (f"Internet Protocol Version {self.ip_version}, Src: {self.src}, Dst: {self.dst}"
+                 + ("" if self.mode == "tunnel" else " [transport mode: the ESP packet's addresses]"))
+        layers = [Detail(title, ip)]
+        proto = self.protocol
+        layer = [Detail(f"{_LABELS[k]}: {v}") for k, v in f.items() if k in _LABELS and k.split(".")[0]
+                 in ("icmp", "icmpv6", "tcp", "udp", "esp")]
+        if proto is not None and layer:
+            name = {1: "Internet Control Message Protocol", 58: "Internet Control Message Protocol v6",
+                    6: "Transmission Control Protocol", 17: "User Datagram Protocol",
+                    50: "Encapsulating Security Payload"}.get(proto, _proto_name(proto))
+            layers.append(Detail(name, layer))
+        if self.error:
+            layers.append(Detail(f"Expert Info (Error/Malformed): {self.error}"))
+        return layers
 
     def to_dict(self) -> dict[str, Any]:
         d = {"mode": self.mode, "ip_version": self.ip_version, "src": self.src, "dst": self.dst,
@@ -77,6 +101,22 @@ class InnerPacket:
         if self.error:
             d["error"] = self.error
         return d
+
+
+#: Wireshark's labels for the fields of InnerPacket.fields
+_LABELS = {
+    "ip.len": "Total Length", "ip.id": "Identification", "ip.ttl": "Time to Live", "ip.proto": "Protocol",
+    "ipv6.plen": "Payload Length", "ipv6.hlim": "Hop Limit", "ipv6.nxt": "Next Header",
+    "icmp.type_name": "Type", "icmp.code": "Code", "icmp.checksum": "Checksum", "icmp.echo.id": "Identifier (BE)",
+    "icmp.echo.seq": "Sequence Number (BE)", "icmp.data_len": "Data length",
+    "icmpv6.type_name": "Type", "icmpv6.code": "Code", "icmpv6.checksum": "Checksum",
+    "icmpv6.echo.id": "Identifier", "icmpv6.echo.seq": "Sequence", "icmpv6.data_len": "Data length",
+    "tcp.srcport": "Source Port", "tcp.dstport": "Destination Port", "tcp.seq_raw": "Sequence Number (raw)",
+    "tcp.ack_raw": "Acknowledgment number (raw)", "tcp.flags_names": "Flags", "tcp.window_size_value": "Window",
+    "tcp.len": "TCP Segment Len",
+    "udp.srcport": "Source Port", "udp.dstport": "Destination Port", "udp.length": "Length",
+    "esp.spi": "ESP SPI", "esp.sequence": "ESP Sequence",
+}
 
 
 def _proto_name(proto: int | None) -> str:
