@@ -62,7 +62,7 @@ def run_decrypt(args: argparse.Namespace) -> int:
     finally:
         if out is not None and out is not sys.stdout.buffer:
             out.close()
-    return _report(args, dis, writer, dummies, km.problems)
+    return _report(args, dis, writer, dummies, km.problems, km.tables_given)
 
 
 def _decrypt_all(dis: Dissector, writer: InnerPcapWriter | None) -> int:
@@ -81,8 +81,33 @@ def _decrypt_all(dis: Dissector, writer: InnerPcapWriter | None) -> int:
     return dummies
 
 
+def why_no_esp_keys(dis: Dissector, tables_given: bool) -> str:
+    """Why no ESP SA has keys, from what the run saw: what to give instead."""
+    reasons = []
+    if tables_given:
+        reasons.append("no row of the ESP tables given could be used (see the messages above)")
+    states = dis.decryptor.states.values() if dis.decryptor is not None else []
+    if any(st.esp_problems for st in states):
+        reasons.append("Quick Modes were decrypted, but their ESP keys could not be derived (see \"ESP keys:\" "
+                       "above)")
+    elif any(st.keys is not None and st.keys.skeyid_d is None for st in states):
+        reasons.append("the IKE keys given are a cipher key only (Wireshark's table), and ESP keys derive from "
+                       "SKEYID_d: give the PSK and a DH secret, or a charon log")
+    elif any(st.keys is not None for st in states):
+        reasons.append("no Quick Mode of these IKE SAs completed in the capture (QM1 and QM2 carry the ESP SPIs "
+                       "and nonces)")
+    elif states:
+        reasons.append("the IKE SAs could not be decrypted (see their keys lines above), so no Quick Mode was")
+    if any(sa.version == 2 for sa in dis.tracker.sas.values()):
+        reasons.append("ikescope does not derive ESP keys from IKEv2 yet: give an esp_sa table (strongSwan "
+                       "save-keys, Wireshark) or `ip xfrm state` output")
+    if not reasons:
+        reasons.append("no key material matches the capture's IKE SAs; give the ESP SAs as a table")
+    return "; ".join(reasons)
+
+
 def _report(args: argparse.Namespace, dis: Dissector, writer: InnerPcapWriter | None, dummies: int,
-            problems: list[str]) -> int:
+            problems: list[str], tables_given: bool) -> int:
     """The summary on stdout (stderr when the pcap goes to stdout), and the exit status."""
     stream = sys.stderr if args.write == "-" else sys.stdout
     use_glyphs_for(stream)
@@ -92,12 +117,13 @@ def _report(args: argparse.Namespace, dis: Dissector, writer: InnerPcapWriter | 
     if not dis.stats.esp:
         lines.append(("No ESP packets in this capture: nothing to decrypt", "yellow"))
     elif not stats:
-        lines.append(("No ESP SA has keys: no Quick Mode was decrypted, and no ESP table was given", "yellow"))
+        lines.append((f"No ESP SA has keys: {why_no_esp_keys(dis, tables_given)}", "yellow"))
     if dummies:
         lines.append((f"{dummies} dummy packet(s) (Next Header 59, RFC 4303 §2.6) carried nothing and are not "
                       "written", ""))
     if writer is not None:
-        lines.append((f"wrote {writer.written} inner packet(s) to {args.write} (raw IP, link type 101)", "bold"))
+        where = "standard output" if args.write == "-" else args.write
+        lines.append((f"wrote {writer.written} inner packet(s) to {where} (raw IP, link type 101)", "bold"))
     from . import render
     console = render.make_console(stderr=stream is sys.stderr)
     for text, style in lines:

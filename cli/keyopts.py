@@ -39,6 +39,7 @@ class KeyMaterial:
     candidates: list[tuple[str, bytes]] = field(default_factory=list)
     esp_sas: list[EspSa] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
+    tables_given: bool = False  # an ESP SA table was given (even if none of its rows could be used)
 
 
 def _is_esp_table(path: str) -> bool:
@@ -58,6 +59,7 @@ def key_material(args: argparse.Namespace) -> KeyMaterial:
     for path in args.keys:
         try:
             if _is_esp_table(path):
+                km.tables_given = True
                 km.esp_sas.extend(load_esp_file(path, problems))
             else:
                 entries.extend(load_key_file(path, problems))

@@ -50,16 +50,25 @@ def run_keys(args: argparse.Namespace) -> int:
                         "note": None, "missing": "key material for this IKE SA (see --help)", "esp_sas": [],
                         "esp_problems": []})
         rows.append(row)
+    derived = {id(sa) for st in states.values() for sa in st.esp_made}
+    tables = [sa for sa in (dis.esp.sas if dis.esp is not None else []) if id(sa) not in derived]
     if args.json:
         for row in rows:
             sys.stdout.write(json.dumps(row) + "\n")
     else:
         _print(rows)
+        for sa in tables:
+            e = esp_sa_dict(sa, args.show_secrets)
+            print(f"ESP SA {'*' if sa.spi is None else e['spi']} {sa.src or '*'} -> {sa.dst or '*'}: "
+                  f"{e['encryption']}-{e['enc_key_bits']} + {e['integrity']} ({e['source']})")
+            print(f"    enc_key  {e['enc_key']}" + (f"\n    auth_key {e['auth_key']}" if e["auth_key"] else ""))
     written = True
     if args.wireshark is not None:
-        written = _write_wireshark(args.wireshark, args.capture, states)
-        if written is None or _write_esp_sa(args.wireshark, dis) is None:
+        ike = _write_wireshark(args.wireshark, args.capture, states)
+        esp = _write_esp_sa(args.wireshark, dis) if ike is not None else None
+        if ike is None or esp is None:
             return EXIT_UNUSABLE
+        written = ike or esp
     unused = dis.decryptor.unused_entries() if dis.decryptor else []
     for e in unused:
         print(f"ikescope: {e.source} matches no IKE SA of this capture", file=sys.stderr)
@@ -74,7 +83,7 @@ def esp_sa_dict(sa, show_secrets: bool) -> dict:
     """One ESP SA for --json and the listing; keys masked unless ``show_secrets``."""
     def secret(b: bytes) -> str:
         return b.hex() if show_secrets else "*" * 8
-    return {"spi": f"0x{sa.spi:08x}", "src": sa.src, "dst": sa.dst, "encryption": sa.enc.name,
+    return {"spi": None if sa.spi is None else f"0x{sa.spi:08x}", "src": sa.src, "dst": sa.dst, "encryption": sa.enc.name,
             "enc_key_bits": 8 * (len(sa.enc_key) - sa.enc.salt_bytes), "integrity": sa.auth.name,
             "enc_key": secret(sa.enc_key), "auth_key": secret(sa.auth_key) if sa.auth_key else "",
             "source": sa.source}
@@ -94,12 +103,14 @@ def _write_esp_sa(folder: str, dis: Dissector) -> bool | None:
     tshark 4.0 reads (see espsources.WIRESHARK_10_FIELD_NOTE for newer Wireshark).  True when written,
     False when there was nothing to write, None when it could not be written (message on stderr)."""
     path = os.path.join(folder, "esp_sa")
-    made = dis.decryptor.esp_sas if dis.decryptor is not None else []
+    # the SAs Quick Modes gave and those of the tables given, but not those whose every packet failed
+    known = dis.esp.sas if dis.esp is not None else []
     stats = {id(st.sa): st for st in dis.esp.summary()} if dis.esp is not None else {}
-    ours = [sa for sa in made if not (stats.get(id(sa)) and stats[id(sa)].packets
-                                      and stats[id(sa)].icv_failed == stats[id(sa)].packets)]
+    ours = [sa for sa in known if sa.problem() is None and not (
+        stats.get(id(sa)) and stats[id(sa)].packets and stats[id(sa)].icv_failed == stats[id(sa)].packets)]
     if not ours:
-        print(f"ikescope: no ESP SA to write to {path}: no Quick Mode gave ESP keys", file=sys.stderr)
+        print(f"ikescope: no ESP SA to write to {path}: no Quick Mode gave ESP keys and no ESP table was given",
+              file=sys.stderr)
         return False
     kept = []
     if os.path.exists(path):
@@ -111,6 +122,7 @@ def _write_esp_sa(folder: str, dis: Dissector) -> bool | None:
         mine = {(sa.spi, sa.src, sa.dst) for sa in ours}
         kept = [sa for sa in old if (sa.spi, sa.src, sa.dst) not in mine]
     try:
+        os.makedirs(folder, exist_ok=True)
         _private_file(path, format_esp_sa_table(kept + ours))
     except OSError as e:
         print(f"ikescope: cannot write {path}: {e.strerror or e}", file=sys.stderr)
@@ -122,7 +134,8 @@ def _write_esp_sa(folder: str, dis: Dissector) -> bool | None:
 
 
 #: What to tell a user of a newer Wireshark about the esp_sa form
-ESP_SA_FORM_HINT = "newer Wireshark (after 4.2) reads it too; README \"ESP decryption\" shows its 10-field form"
+ESP_SA_FORM_HINT = ("newer Wireshark (after 4.2) reads it too; README \"ESP decryption\" says how to write "
+                    "its 10-field form")
 
 
 def _tshark_version() -> str | None:

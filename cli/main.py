@@ -80,7 +80,8 @@ def build_parser() -> argparse.ArgumentParser:
     k.add_argument("--show-secrets", action="store_true", help="print the keys (masked by default)")
     k.add_argument("--json", action="store_true", help="JSON on stdout: one object per IKE SA")
     k.add_argument("--wireshark", metavar="DIR",
-                   help="write DIR/ikev1_decryption_table, which Wireshark 4.x reads from a profile folder")
+                   help="write DIR/ikev1_decryption_table and DIR/esp_sa (the ESP SAs of the Quick Modes and of "
+                        "the ESP tables given), which Wireshark reads from a profile folder")
     k.add_argument("--ports", type=_ports, default=frozenset({500, 4500}), metavar="P[,P...]",
                    help="UDP ports carrying IKE (default 500,4500)")
     add_key_options(k)

@@ -148,7 +148,7 @@ def esp_plain_label(plain) -> tuple[str, str]:
     if plain.icv == "failed":
         return "[ICV failed: wrong keys for this SA]", "bold red"
     if plain.problem:
-        return f"[{plain.problem}: wrong keys for this SA?]", "bold red"
+        return f"[{plain.problem}{'' if plain.icv == 'ok' else ': wrong keys for this SA?'}]", "bold red"
     inner = plain.innermost
     if inner is None:
         return "", ""
@@ -173,7 +173,8 @@ def esp_details(e) -> Detail:
 
 def _esp_plain_rows(plain) -> list[Detail]:
     sa = plain.sa
-    rows = [Detail(f"[Decrypted with {sa.enc.name} ({8 * (len(sa.enc_key) - sa.enc.salt_bytes)} bits) and "
+    done = "Decrypted with" if plain.icv != "failed" else "Not decrypted: the ICV fails with"
+    rows = [Detail(f"[{done} {sa.enc.name} ({8 * (len(sa.enc_key) - sa.enc.salt_bytes)} bits) and "
                    f"{sa.auth.name}: {sa.source}]")]
     icv = {"ok": "correct", "failed": "incorrect (wrong keys for this SA)", "unchecked": "not checked",
            "none": "none (no integrity algorithm)"}[plain.icv]
@@ -184,7 +185,8 @@ def _esp_plain_rows(plain) -> list[Detail]:
         return rows
     rows.append(Detail(f"Pad Length: {plain.pad_length}" + ("" if plain.pad_ok else " (padding incorrect)")))
     if plain.problem:
-        rows.append(Detail(f"Expert Info (Warning/Undecoded): {plain.problem}: wrong keys for this SA?"))
+        rows.append(Detail(f"Expert Info (Warning/Undecoded): {plain.problem}"
+                           + ("" if plain.icv == "ok" else ": wrong keys for this SA?")))
     if plain.next_header is not None:
         name = registry.IP_PROTOCOLS.get(plain.next_header, "No Next Header" if plain.next_header == 59 else "?")
         rows.append(Detail(f"Next Header: {name} (0x{plain.next_header:02x})"))

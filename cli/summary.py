@@ -64,6 +64,8 @@ def key_lines(st) -> list[tuple[str, str]]:
     else:
         detail = f": {st.detail}" if st.detail else ""
         style = "green" if st.verdict in (VERIFIED, KEYS_VERIFIED) else "bold red"
+        if st.keys is None and st.verdict == VERIFIED:  # Aggressive Mode's HASH_R checks the PSK alone
+            counts += "; to decrypt (and reach the ESP keys) add a DH secret (--dh-private or --dh-shared)"
         lines.append((f"    keys ({st.entry.source}): {st.verdict}{detail}; {counts}", style))
     if st.conflict:
         lines.append((f"    note: {st.conflict}", "yellow"))
@@ -96,9 +98,13 @@ def esp_stats_line(st) -> tuple[str, str]:
         else:
             text += f"; ICV failed on {st.icv_failed} of {st.packets} (damaged or forged packets)"
         style = "bold red"
-    if st.garbled:
+    if st.garbled_icv_ok:
+        text += (f"; {'all' if st.garbled_icv_ok == st.packets else st.garbled_icv_ok} with a correct ICV decrypted "
+                 "to no packet: the integrity key is right, the encryption key or algorithm is wrong")
+    elif st.garbled:
         text += (f"; {'all' if st.garbled == st.packets else st.garbled} decrypted to no packet (padding or next "
-                 f"header wrong): wrong keys for this SA" + ("?" if st.garbled < st.packets else ""))
+                 f"header wrong): wrong keys for this SA, or an ICV length other than the one given"
+                 + ("?" if st.garbled < st.packets else ""))
         style = "bold red"
     if st.truncated:
         text += f"; {st.truncated} cut short"

@@ -105,6 +105,10 @@ class EspPlain:
         return self.icv in ("ok", "none", "unchecked") and not self.problem and self.next_header is not None
 
     def to_dict(self) -> dict:
+        """JSON object (README "ESP decryption"); without the trailer's fields when the ICV failed
+        (the packet was not decrypted)."""
+        if self.icv == "failed":
+            return {"icv": "failed", "sa": self.sa.source, **({"sequence": self.seq_note} if self.seq_note else {})}
         d = {"icv": self.icv, "next_header": self.next_header, "pad_length": self.pad_length,
              "pad_ok": self.pad_ok, "sa": self.sa.source}
         if self.problem:
@@ -129,6 +133,7 @@ class EspSaStats:
     decrypted: int = 0
     icv_failed: int = 0
     garbled: int = 0            # decrypted to no packet: bad padding or a senseless next header (wrong keys?)
+    garbled_icv_ok: int = 0     # of those, with a correct ICV: the encryption key or algorithm is wrong
     truncated: int = 0
     gaps: int = 0               # sequence numbers missing (counted)
     replays: int = 0
@@ -299,6 +304,10 @@ class EspDecryptor:
         pad_ok = pad_len + 2 <= len(plain) and plain[-2 - pad_len:-2] == _PADDING[pad_len]
         if not pad_ok:
             st.garbled += 1
+            if icv_state == "ok":  # the integrity key is right: the cipher, its key or its IV is not
+                st.garbled_icv_ok += 1
+                return EspPlain(icv_state, None, pad_len, False, b"", seq_note, sa, src, dst,
+                                "padding incorrect although the ICV is correct: wrong encryption key or algorithm")
             return EspPlain(icv_state, None, pad_len, False, b"", seq_note, sa, src, dst, "padding incorrect")
         result = EspPlain(icv_state, next_header, pad_len, True, plain[:len(plain) - 2 - pad_len], seq_note, sa,
                           src, dst)

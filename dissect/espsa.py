@@ -147,4 +147,7 @@ class EspSa:
             return f"{self.enc.name} key is {8 * key_len} bits; it must be {sizes} bits{salt}"
         if self.auth.hash is not None and not self.auth_key:
             return f"{self.auth.name} needs a key"
+        if self.auth.hash is not None and self.auth.key_bytes and len(self.auth_key) != self.auth.key_bytes:
+            return (f"{self.auth.name} key is {8 * len(self.auth_key)} bits; it must be "
+                    f"{8 * self.auth.key_bytes} bits (RFC 2403, 2404, 4868)")
         return None

@@ -404,6 +404,9 @@ def _xfrm_algorithms(tokens: list[str], spi_text: str) -> tuple[EspEncryption, b
     return enc, enc_key, INTEGRITY[auth_name], auth_key
 
 
+_XFRM_SPI_DECIMAL = re.compile(r"\(\d+\)$")
+
+
 def _xfrm_state(lines: list[str], source: str) -> tuple[list[EspSa], list[str]]:
     """The ESP SA of one ``ip xfrm state`` entry (``lines[0]`` is its ``src ... dst ...``);
     nothing for an ``ip xfrm policy`` entry (addresses with a prefix length)."""
@@ -415,6 +418,7 @@ def _xfrm_state(lines: list[str], source: str) -> tuple[list[EspSa], list[str]]:
     if at is None:
         raise _LineError("'src ... dst ...' without a 'proto ... spi ...' line; paste the whole state")
     proto, spi_text = tokens[at + 1], tokens[at + 3]
+    spi_text = _XFRM_SPI_DECIMAL.sub("", spi_text)  # `ip -s xfrm state`: spi 0x411389fb(1091799547)
     if proto != "esp":
         raise _LineError(f"proto {proto} state spi {spi_text}: not ESP, left out")
     spi = _spi(spi_text, "spi")

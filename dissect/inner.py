@@ -47,7 +47,8 @@ class InnerPacket:
     src, dst    addresses as text
     protocol    the transport protocol number (1 ICMP, 6 TCP, 17 UDP, 58 ICMPv6, 50 ESP, ...)
     summary     one line in Wireshark's words, e.g. ``ICMPv6 Echo (ping) request id=0x0a2b, seq=1``
-    fields      the decoded fields by name (``ip.*``, ``icmp.*``, ``tcp.*``, ``udp.*``), for -V and JSON
+    fields      the decoded fields under tshark's names (``ip.*`` or ``ipv6.*``, ``icmp.*``/``icmpv6.*``,
+                ``tcp.*``, ``udp.*``, ``esp.*``), for -V and JSON
     ip_bytes    the inner packet as an IP datagram (for a raw-IP pcap); b"" for a dummy packet
     l4          the transport payload (for nested ESP: the inner ESP packet)
     error       why the inner packet could not be decoded, or ""
@@ -159,7 +160,7 @@ def _tunnel(version: int, payload: bytes) -> InnerPacket:
     except (dpkt.UnpackError, ValueError, OSError) as err:
         return InnerPacket("tunnel", version, "", "", None, f"malformed {name} packet, {len(payload)} bytes",
                            {}, payload, b"", f"inner {name} header: {err or 'too short'}")
-    fields: dict[str, Any] = {"ip.version": version, "ip.src": src, "ip.dst": dst}
+    fields = _ip_fields(version, src, dst)
     if version == 4:
         proto, ttl = ip.p, ip.ttl
         fields.update({"ip.len": ip.len, "ip.id": f"0x{ip.id:04x}", "ip.ttl": ttl, "ip.proto": proto})
@@ -193,11 +194,17 @@ def _ip6_l4_bytes(ip: Any, payload: bytes) -> bytes:
 
 def _transport(proto: int, payload: bytes, src: str, dst: str) -> InnerPacket:
     version = _version(src)
-    fields: dict[str, Any] = {"ip.version": version, "ip.src": src, "ip.dst": dst}
+    fields = _ip_fields(version, src, dst)
     pkt = InnerPacket("transport", version, src, dst, proto, "", fields, _ip_header(src, dst, proto, payload),
                       payload)
     _layer4(pkt, None)
     return pkt
+
+
+def _ip_fields(version: int, src: str, dst: str) -> dict[str, Any]:
+    """The addresses under tshark's field names: ip.src/ip.dst, or ipv6.src/ipv6.dst."""
+    p = "ip" if version == 4 else "ipv6"
+    return {f"{p}.version": version, f"{p}.src": src, f"{p}.dst": dst}
 
 
 def ip_datagram(next_header: int, payload: bytes, outer_src: str, outer_dst: str) -> bytes:

@@ -90,8 +90,13 @@ def test_decrypt_right_icv_wrong_cipher_key(tmp_path):
     table.write_text(re.sub(r'"0x([0-9a-f]{32})"', '"0x' + "11" * 16 + '"', (NATT / "esp_sa").read_text()))
     r = cli("decrypt", NATT / "capture.pcap", "--keys", table)
     assert r.returncode == 1
-    failing = [ln for ln in r.stdout.splitlines() if "wrong keys for this SA" in ln]
-    assert len(failing) == 2 and all("all decrypted to no packet" in ln for ln in failing)
+    failing = [ln for ln in r.stdout.splitlines() if "encryption key or algorithm is wrong" in ln]
+    assert len(failing) == 2 and all("all with a correct ICV decrypted to no packet: the integrity key is right"
+                                     in ln for ln in failing)
+    # the -V tree says the ICV is correct, and why the packet still is not one
+    v = cli("dissect", NATT / "capture.pcap", "--keys", table, "-V").stdout
+    assert v.count("Authentication Data: correct") == 6
+    assert v.count("padding incorrect although the ICV is correct: wrong encryption key or algorithm") == 6
 
 
 def test_decrypt_unknown_spi_and_no_keys(tmp_path):
@@ -118,7 +123,7 @@ def test_decrypt_pcap_to_stdout():
     import io
     reader = dpkt.pcap.Reader(io.BytesIO(r.stdout))
     assert reader.datalink() == 101 and len(list(reader)) == 6
-    assert b"wrote 6 inner packet(s)" in r.stderr
+    assert b"wrote 6 inner packet(s) to standard output" in r.stderr
 
 
 def test_keys_wireshark_writes_esp_sa_that_tshark_uses(tmp_path):
@@ -161,3 +166,28 @@ def test_dissect_json_and_verbose_show_inner():
     assert first["inner"]["fields"]["icmp.type"] == 8 and first["inner"]["src"] == "198.51.100.1"
     v = cli("dissect", NATT / "capture.pcap", "--keys", NATT / "left.log", "-V").stdout
     assert v.count("Authentication Data: correct") == 6 and "Next Header: IPIP (0x04)" in v
+
+
+def test_keys_turns_an_xfrm_paste_into_wireshark_esp_sa(tmp_path):
+    """`ip -s xfrm state` pasted (SPIs with their decimal value), turned into Wireshark's esp_sa: the lab's own table."""
+    truth = json.loads((NATT / "truth.json").read_text())
+    paste = "".join(f"src {sa['src']} dst {sa['dst']}\n\tproto esp spi {sa['spi']}({int(sa['spi'], 16)}) reqid 1"
+                    f"(0x00000001) mode tunnel\n\tauth-trunc hmac(sha1) 0x{sa['auth_key']} (160 bits) 96\n"
+                    f"\tenc cbc(aes) 0x{sa['enc_key']} (128 bits)\n" for sa in truth["esp_sas"])
+    (tmp_path / "xfrm.txt").write_text(paste)
+    folder = tmp_path / "profile"
+    r = cli("keys", NATT / "capture.pcap", "--keys", tmp_path / "xfrm.txt", "--wireshark", folder)
+    assert r.returncode == 0, r.stderr
+    assert (folder / "esp_sa").read_text() == (NATT / "esp_sa").read_text()
+    assert truth["esp_sas"][0]["enc_key"] not in r.stdout + r.stderr
+    assert "ESP SA 0x411389fb 192.0.2.2 -> 192.0.2.3: AES-CBC-128 + HMAC-SHA1-96" in r.stdout
+
+
+def test_decrypt_says_why_no_esp_keys():
+    r = cli("decrypt", CAPTURES / "v4-rekey-dpd" / "capture.pcap", "--keys",
+            CAPTURES / "v4-rekey-dpd" / "ikev1_decryption_table")
+    assert r.returncode == 1
+    assert "ESP keys need SKEYID_d, which a cipher key alone does not give" in r.stdout
+    assert "No ESP SA has keys: Quick Modes were decrypted, but their ESP keys could not be derived" in r.stdout
+    r = cli("decrypt", CAPTURES / "v6-ikev2-psk" / "capture.pcap", "--keys", CAPTURES / "v6-ikev2-psk" / "left.log")
+    assert "ikescope does not derive ESP keys from IKEv2 yet: give an esp_sa table" in r.stdout

@@ -280,10 +280,11 @@ def test_xfrm_state_equals_truth(indent: str) -> None:
 
 
 def test_xfrm_wrapped_stats_and_policies() -> None:
-    """A statement wrapped onto the next line, ip -s key sizes, and ip xfrm policy entries."""
+    """A statement wrapped onto the next line, ip -s key sizes and SPIs (``spi 0x...(decimal)``), and
+    ip xfrm policy entries."""
     t = _truth_in_order("v4-natt")[0]
     text = (f"src {t['src']} dst {t['dst']}\n"
-            f"  proto esp spi {t['spi']} reqid 1 mode tunnel\n"
+            f"  proto esp spi {t['spi']}({int(t['spi'], 16)}) reqid 1(0x00000001) mode tunnel\n"
             f"  auth-trunc hmac(sha1)\n    0x{t['auth_key']} (160 bits) 96\n"
             f"  enc cbc(aes) 0x{t['enc_key']} (128 bits)\n"
             "src 0.0.0.0/0 dst 0.0.0.0/0 \n\tsocket in priority 0 ptype main \n"
@@ -555,8 +556,8 @@ def test_tshark_decrypts_with_our_table() -> None:
 
 
 def test_every_encryption_and_integrity_round_trips() -> None:
-    """format -> parse keeps every algorithm of dissect.espsa that Wireshark's table names
-    (ANY-384 and ANY-512 have no Wireshark name)."""
+    """format -> parse keeps every algorithm of dissect.espsa (the integrity keys cut from the real
+    key twice over, to the length each HMAC takes)."""
     key = bytes.fromhex(_truth_in_order("v6-aes256-sha256-modp2048-pfs14")[0]["enc_key"])
     sas = []
     for enc in ENCRYPTION.values():
@@ -564,10 +565,17 @@ def test_every_encryption_and_integrity_round_trips() -> None:
         sas.append(EspSa(1, "192.0.2.2", "192.0.2.3", enc, b"" if enc.mode == "null" else key[:size + enc.salt_bytes],
                          INTEGRITY["NULL"], b"", "x"))
     for auth in INTEGRITY.values():
-        if auth.name in ("ANY-384", "ANY-512"):
-            continue
         sas.append(EspSa(2, "2001:db8::2", "2001:db8::3", ENCRYPTION["AES-CBC"], key[:16], auth,
-                         key[:auth.key_bytes], "x"))
+                         (key * 2)[:auth.key_bytes], "x"))
     again, problems = parse(format_esp_sa_table(sas))
     assert problems == []
     assert [fields(sa) for sa in again] == [fields(sa) for sa in sas]
+
+
+def test_short_integrity_key_is_a_problem() -> None:
+    """An HMAC-SHA1-96 key one byte short (RFC 2404: 160 bits) is said, not left to fail every ICV."""
+    t = _truth_in_order("v4-natt")[0]
+    text = _xfrm_state(dict(t, auth_key=t["auth_key"][:-2]))
+    sas, problems = parse(text, "xfrm.txt")
+    assert sas == [] and len(problems) == 1
+    assert "HMAC-SHA1-96 key is 152 bits; it must be 160 bits" in problems[0] and t["auth_key"][:-2] not in problems[0]
