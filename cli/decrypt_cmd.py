@@ -10,7 +10,10 @@ written.
 from __future__ import annotations
 
 import argparse
+import errno
+import os
 import sys
+import tempfile
 
 from dissect.capture import CaptureError
 from dissect.inner import NO_NEXT_HEADER
@@ -24,11 +27,50 @@ from .main import EXIT_OK, EXIT_PARTIAL, EXIT_UNUSABLE
 from .summary import summary_lines
 
 
-def _open_output(path: str):
-    """The -w file, opened for writing ("-" is stdout); raises OSError."""
-    if path == "-":
-        return sys.stdout.buffer
-    return open(path, "wb")
+class _Output:
+    """Where -w writes: stdout ("-"); a device or pipe, directly; a regular file through a temporary
+    file beside it, renamed over it only when the run has read the capture (so that a capture that
+    cannot be read, or the capture itself given as -w, never costs the user a file)."""
+
+    def __init__(self, path: str, capture: str):
+        self.path, self.temp = path, None
+        if path == "-":
+            self.file = sys.stdout.buffer
+            return
+        if capture != "-" and os.path.exists(path) and os.path.exists(capture) and os.path.samefile(path, capture):
+            raise OSError(errno.EINVAL, "that is the capture being read; give another file")
+        if os.path.exists(path) and not os.path.isfile(path):
+            if os.path.isdir(path):
+                raise IsADirectoryError(errno.EISDIR, "is a directory")
+            self.file = open(path, "wb")  # /dev/null, a FIFO, a terminal
+            return
+        folder = os.path.dirname(os.path.abspath(path))
+        fd, self.temp = tempfile.mkstemp(prefix=".ikescope-", suffix=".pcap", dir=folder)
+        self.file = os.fdopen(fd, "wb")
+
+    def close(self, keep: bool) -> None:
+        """Close; with ``keep`` the temporary file becomes ``path``, else it is removed."""
+        if self.file is sys.stdout.buffer:
+            self.file.flush()
+            return
+        try:
+            self.file.close()
+        except OSError:
+            if keep:
+                raise
+        if self.temp is None:
+            return
+        if keep:
+            os.chmod(self.temp, 0o666 & ~_umask())
+            os.replace(self.temp, self.path)
+        else:
+            os.unlink(self.temp)
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def run_decrypt(args: argparse.Namespace) -> int:
@@ -43,31 +85,40 @@ def run_decrypt(args: argparse.Namespace) -> int:
     out = None
     if args.write is not None:
         try:
-            out = _open_output(args.write)
+            out = _Output(args.write, args.capture)
         except OSError as e:
             print(f"ikescope: cannot write {args.write}: {e.strerror or e}", file=sys.stderr)
             return EXIT_UNUSABLE
+    read = False  # the capture could be read: the output replaces the file -w names
     try:
-        writer = InnerPcapWriter(out) if out is not None else None
+        writer = InnerPcapWriter(out.file) if out is not None else None
         with progress_bar(args.capture, not args.no_progress) as progress:
             dis = Dissector(args.capture, ike_ports=args.ports, progress=progress, keys=km.entries,
                             psk_candidates=km.candidates, esp_sas=km.esp_sas)
             try:
-                dummies = _decrypt_all(dis, writer)
+                dummies, empty = _decrypt_all(dis, writer)
                 if writer is not None:
                     writer.flush()
+                read = True
             except CaptureError as e:
                 print(f"ikescope: {e}", file=sys.stderr)
                 return EXIT_UNUSABLE
+            except KeyboardInterrupt:
+                read = dis.stats.frames > 0  # what was written so far stands
+                raise
+            except OSError as e:
+                print(f"ikescope: cannot write {args.write}: {e.strerror or e}", file=sys.stderr)
+                return EXIT_UNUSABLE
     finally:
-        if out is not None and out is not sys.stdout.buffer:
-            out.close()
-    return _report(args, dis, writer, dummies, km.problems, km.tables_given)
+        if out is not None:
+            out.close(keep=read)
+    return _report(args, dis, writer, dummies, empty, km.problems, km.tables_given)
 
 
-def _decrypt_all(dis: Dissector, writer: InnerPcapWriter | None) -> int:
-    """Run the capture through; write each decrypted inner packet.  Returns the dummy packets seen."""
-    dummies = 0
+def _decrypt_all(dis: Dissector, writer: InnerPcapWriter | None) -> tuple[int, int]:
+    """Run the capture through; write each decrypted inner packet.  Returns the dummy packets seen and
+    the decrypted packets that carried nothing to write (an empty payload)."""
+    dummies = empty = 0
     write = writer.write if writer is not None else None
     for pkt in dis.packets():
         esp = pkt.esp
@@ -76,9 +127,9 @@ def _decrypt_all(dis: Dissector, writer: InnerPcapWriter | None) -> int:
         deepest = esp.plain.deepest
         if deepest.next_header == NO_NEXT_HEADER:
             dummies += 1
-        elif write is not None:
-            write(deepest.ip_bytes(), pkt.datagram.time)
-    return dummies
+        elif write is not None and not write(deepest.ip_bytes(), pkt.datagram.time):
+            empty += 1
+    return dummies, empty
 
 
 def why_no_esp_keys(dis: Dissector, tables_given: bool) -> str:
@@ -106,7 +157,7 @@ def why_no_esp_keys(dis: Dissector, tables_given: bool) -> str:
     return "; ".join(reasons)
 
 
-def _report(args: argparse.Namespace, dis: Dissector, writer: InnerPcapWriter | None, dummies: int,
+def _report(args: argparse.Namespace, dis: Dissector, writer: InnerPcapWriter | None, dummies: int, empty: int,
             problems: list[str], tables_given: bool) -> int:
     """The summary on stdout (stderr when the pcap goes to stdout), and the exit status."""
     stream = sys.stderr if args.write == "-" else sys.stdout
@@ -121,6 +172,8 @@ def _report(args: argparse.Namespace, dis: Dissector, writer: InnerPcapWriter | 
     if dummies:
         lines.append((f"{dummies} dummy packet(s) (Next Header 59, RFC 4303 §2.6) carried nothing and are not "
                       "written", ""))
+    if empty:
+        lines.append((f"{empty} decrypted packet(s) carried an empty inner packet and are not written", "yellow"))
     if writer is not None:
         where = "standard output" if args.write == "-" else args.write
         lines.append((f"wrote {writer.written} inner packet(s) to {where} (raw IP, link type 101)", "bold"))

@@ -147,6 +147,8 @@ def esp_plain_label(plain) -> tuple[str, str]:
     nested ESP), or why it did not decrypt; and its style."""
     if plain.icv == "failed":
         return "[ICV failed: wrong keys for this SA]", "bold red"
+    if plain.truncated:
+        return f"[{plain.problem}]", "yellow"
     if plain.problem:
         return f"[{plain.problem}{'' if plain.icv == 'ok' else ': wrong keys for this SA?'}]", "bold red"
     inner = plain.innermost
@@ -173,7 +175,8 @@ def esp_details(e) -> Detail:
 
 def _esp_plain_rows(plain) -> list[Detail]:
     sa = plain.sa
-    done = "Decrypted with" if plain.icv != "failed" else "Not decrypted: the ICV fails with"
+    done = "Not decrypted: the ICV fails with" if plain.icv == "failed" else \
+        f"Not decrypted ({plain.problem}); keys:" if plain.truncated else "Decrypted with"
     rows = [Detail(f"[{done} {sa.enc.name} ({8 * (len(sa.enc_key) - sa.enc.salt_bytes)} bits) and "
                    f"{sa.auth.name}: {sa.source}]")]
     icv = {"ok": "correct", "failed": "incorrect (wrong keys for this SA)", "unchecked": "not checked",
@@ -181,7 +184,7 @@ def _esp_plain_rows(plain) -> list[Detail]:
     rows.append(Detail(f"Authentication Data: {icv}"))
     if plain.seq_note:
         rows.append(Detail(f"[Sequence analysis: {plain.seq_note}]"))
-    if plain.icv == "failed":
+    if plain.icv == "failed" or plain.truncated:
         return rows
     rows.append(Detail(f"Pad Length: {plain.pad_length}" + ("" if plain.pad_ok else " (padding incorrect)")))
     if plain.problem:

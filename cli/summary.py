@@ -108,7 +108,8 @@ def esp_stats_line(st) -> tuple[str, str]:
         style = "bold red"
     if st.truncated:
         text += f"; {st.truncated} cut short"
-    seq = [f"{n} {what}" for n, what in ((st.gaps, "missing"), (st.replays, "replayed"), (st.wraps, "wrap(s)")) if n]
+    seq = [f"{n} {what}" for n, what in ((st.gaps, "missing"), (st.reordered, "out of order"),
+                                         (st.replays, "replayed"), (st.wraps, "wrap(s)")) if n]
     if seq:
         text += f"; sequence numbers {st.first_seq}..{st.last_seq}: {', '.join(seq)}"
     return text, style

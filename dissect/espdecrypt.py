@@ -28,6 +28,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from .ciphers import CIPHERS
 from .espsa import EspSa
 from . import registry
+from .model import cut_by_capture
 from .inner import NO_NEXT_HEADER, InnerPacket, carries_esp, decode_inner, ip_datagram
 from .twofish import TwofishEcbDecryptor
 
@@ -58,19 +59,22 @@ class EspPlain:
     sa           the EspSa used
     src, dst     the addresses of the ESP packet (the inner ones in transport mode)
     problem      why the plaintext is not a packet ("padding incorrect", a next header that makes no
-                 sense): with no failed ICV, the sign of wrong keys; "" when fine
+                 sense): with no failed ICV, the sign of wrong keys; or why the packet was not
+                 decrypted (``truncated``: cut short by the capture, or too short); "" when fine
     nested       the inner ESP packet decrypted, when the inner packet is ESP with a known SPI
     inner        the decoded inner packet (dissect.inner.InnerPacket), or None; decoded when first
                  asked for, so that decrypting a flood costs no dpkt parsing
     """
     __slots__ = ("icv", "next_header", "pad_length", "pad_ok", "payload", "seq_note", "sa", "src", "dst",
-                 "problem", "nested", "_inner")
+                 "problem", "truncated", "nested", "_inner")
 
     def __init__(self, icv: str, next_header: int | None, pad_length: int, pad_ok: bool, payload: bytes,
-                 seq_note: str, sa: EspSa, src: str = "", dst: str = "", problem: str = ""):
+                 seq_note: str, sa: EspSa, src: str = "", dst: str = "", problem: str = "",
+                 truncated: bool = False):
         self.icv, self.next_header, self.pad_length, self.pad_ok = icv, next_header, pad_length, pad_ok
         self.payload, self.seq_note, self.sa, self.src, self.dst = payload, seq_note, sa, src, dst
         self.problem = problem
+        self.truncated = truncated  # cut short by the capture, or too short for its SA: not decrypted
         self.nested: EspPlain | None = None
         self._inner: InnerPacket | None = None
 
@@ -109,6 +113,8 @@ class EspPlain:
         (the packet was not decrypted)."""
         if self.icv == "failed":
             return {"icv": "failed", "sa": self.sa.source, **({"sequence": self.seq_note} if self.seq_note else {})}
+        if self.truncated:
+            return {"icv": "unchecked", "sa": self.sa.source, "problem": self.problem, "truncated": True}
         d = {"icv": self.icv, "next_header": self.next_header, "pad_length": self.pad_length,
              "pad_ok": self.pad_ok, "sa": self.sa.source}
         if self.problem:
@@ -135,7 +141,8 @@ class EspSaStats:
     garbled: int = 0            # decrypted to no packet: bad padding or a senseless next header (wrong keys?)
     garbled_icv_ok: int = 0     # of those, with a correct ICV: the encryption key or algorithm is wrong
     truncated: int = 0
-    gaps: int = 0               # sequence numbers missing (counted)
+    gaps: int = 0               # sequence numbers missing (late packets fill them again)
+    reordered: int = 0          # packets that came after a higher sequence number
     replays: int = 0
     wraps: int = 0
     first_seq: int | None = None
@@ -162,7 +169,7 @@ class _SaRuntime:
             if spec is None:
                 raise ValueError(f"{enc.name} is not available in this build of cryptography")
             self.cbc = Cipher(spec.algorithm(key), modes.CBC(bytes(enc.block_bytes))).decryptor()
-        elif enc.mode == "gcm":
+        elif enc.mode == "gcm" and enc.icv_bytes == 16:
             self.gcm = AESGCM(key)
         self.mac = None  # the HMAC keyed once; each packet's is a copy of it
         if sa.auth.hash is not None and enc.mode != "gcm":
@@ -195,8 +202,13 @@ class _SaRuntime:
         if mode == "ctr":
             d = Cipher(algorithms.AES(self.key), modes.CTR(self.salt + iv + b"\0\0\0\1")).decryptor()
             return d.update(body) + d.finalize()
-        try:  # gcm
-            return self.gcm.decrypt(self.salt + iv, body + data[end:], data[:8])
+        try:  # gcm: AESGCM takes 16-octet tags; the 8- and 12-octet ICVs of RFC 4106 go through GCM mode
+            if self.gcm is not None:
+                return self.gcm.decrypt(self.salt + iv, body + data[end:], data[:8])
+            d = Cipher(algorithms.AES(self.key), modes.GCM(self.salt + iv, data[end:],
+                                                           min_tag_length=len(data) - end)).decryptor()
+            d.authenticate_additional_data(data[:8])
+            return d.update(body) + d.finalize()
         except InvalidTag:
             return None
 
@@ -255,13 +267,14 @@ class EspDecryptor:
         truncated).
         """
         esp, d = pkt.esp, pkt.datagram
-        result = self._open(esp.spi, esp.seq, d.payload, esp.length, d.src, d.dst, 0)
+        result = self._open(esp.spi, esp.seq, d.payload, esp.length, d.src, d.dst, 0,
+                            bool(d.notes) and cut_by_capture(d.notes))
         if result is not None:
             esp.plain = result
         return result
 
     def _open(self, spi: int, seq: int | None, data: bytes, length: int, src: str, dst: str,
-              depth: int) -> EspPlain | None:
+              depth: int, cut: bool = False) -> EspPlain | None:
         key = (spi, src, dst)
         route = self._route.get(key, False)
         if route is False:
@@ -274,18 +287,14 @@ class EspDecryptor:
         st.bytes += length
         if rt is None:
             return None
-        last = st.last_seq
-        if seq is not None and last is not None and seq == last + 1:
-            st.last_seq = seq  # in order: the common case, without a call
-            st.window = ((st.window << 1) | 1) & _WINDOW_MASK
-            seq_note = ""
-        else:
-            seq_note = _sequence(st, seq)
         icv_len, body_start = rt.icv_len, rt.body_start
         end = len(data) - icv_len
-        if seq is None or end < body_start + 2 or (end - body_start) % rt.block:
+        if cut or seq is None or end < body_start + 2 or (end - body_start) % rt.block:
             st.truncated += 1
-            return None
+            why = ("cut short by the capture (snap length): not decrypted" if cut or seq is None else
+                   f"too short for its SA: {len(data)} bytes, not SPI, sequence, IV, whole cipher blocks"
+                   f"{' and ICV' if icv_len else ''}")
+            return EspPlain("unchecked", None, 0, False, b"", "", sa, src, dst, why, truncated=True)
         if rt.mac is not None:
             h = rt.mac.copy()
             h.update(data[:end])
@@ -295,6 +304,16 @@ class EspDecryptor:
         plain = rt.decrypt(data, body_start, end)
         if rt.aead:
             icv_state = "ok" if plain is not None else "failed"
+        # the replay window moves only for packets whose ICV checks (RFC 4303 §3.4.3)
+        last = st.last_seq
+        if icv_state == "failed":
+            seq_note = ""
+        elif last is not None and seq == last + 1:
+            st.last_seq = seq  # in order: the common case, without a call
+            st.window = ((st.window << 1) | 1) & _WINDOW_MASK
+            seq_note = ""
+        else:
+            seq_note = _sequence(st, seq)
         if icv_state == "failed":  # wrong keys (or a damaged packet): the plaintext is not worth reading
             st.icv_failed += 1
             return EspPlain(icv_state, None, 0, False, b"", seq_note, sa, src, dst)
@@ -372,6 +391,8 @@ def _sequence(st: EspSaStats, seq: int | None) -> str:
     if back < REPLAY_WINDOW and st.window >> back & 1:
         st.replays += 1
         return "replay"
-    if back < REPLAY_WINDOW:
+    st.reordered += 1
+    if back < REPLAY_WINDOW:  # a late packet: the gap it left is filled
         st.window |= 1 << back
+        st.gaps = max(st.gaps - 1, 0)
     return "out of order"

@@ -204,9 +204,12 @@ def _address(text: str, what: str, version: int | None = None) -> str | None:
 
 
 def _shown(value: str) -> str:
-    """An algorithm name for a message, unless it looks like a key that slipped into the column."""
+    """An algorithm name for a message, unless it could be a key that slipped into the column: hex
+    (with or without 0x), or a long run of letters and digits alone (text keys such as
+    "aescbcencryption"); names have punctuation ("AES-CBC [RFC3602]", "cbc(aes)") or are short."""
     v = value.strip()
-    if re.fullmatch(r"0[xX][0-9a-fA-F]*|[0-9a-fA-F]{16,}", v) or len(v) > 60:
+    if (re.fullmatch(r"0[xX][0-9a-fA-F]*|[0-9a-fA-F]{8,}", v) or len(v) > 60
+            or (len(v) >= 10 and v.isalnum())):
         return "(a value that looks like a key, not an algorithm name)"
     return repr(v)
 
@@ -352,16 +355,16 @@ def _xfrm_algo(tokens: list[str], at: int, with_bits: bool) -> tuple[str, bytes,
     if key_text in ('""', "''"):
         key = b""
     elif key_text[:2] in ("0x", "0X"):
-        key = _hex_bytes(key_text[2:], f"{what} {name} key")
+        key = _hex_bytes(key_text[2:], f"{what} {_shown(name)} key")
     else:
-        raise _LineError(f"{what} {name}: the key is not 0x and hex digits")
+        raise _LineError(f"{what} {_shown(name)}: the key after the name is not 0x and hex digits")
     rest = at + 3
     if rest + 1 < len(tokens) and tokens[rest].startswith("(") and tokens[rest + 1] == "bits)":
         rest += 2                                # ip -s prints "(128 bits)" after the key
     bits = None
     if with_bits:
         if rest >= len(tokens) or not tokens[rest].isdigit():
-            raise _LineError(f"{what} {name}: the ICV length in bits is missing after the key")
+            raise _LineError(f"{what} {_shown(name)}: the ICV length in bits is missing after the key")
         bits = int(tokens[rest])
     return name, key, bits
 
@@ -382,14 +385,14 @@ def _xfrm_algorithms(tokens: list[str], spi_text: str) -> tuple[EspEncryption, b
         name, enc_key, bits = _xfrm_algo(tokens, aead_at, with_bits=True)
         by_icv = _XFRM_AEAD.get(name)
         if by_icv is None or bits not in by_icv:
-            raise _LineError(f"aead {name} with a {bits}-bit ICV is not supported by ikescope "
+            raise _LineError(f"aead {_shown(name)} with a {bits}-bit ICV is not supported by ikescope "
                              f"(rfc4106(gcm(aes)) with 64, 96 or 128 is)")
         if auth_at is not None or trunc_at is not None:
             raise _LineError(f"ESP state spi {spi_text} has 'aead' and an integrity algorithm")
         return ENCRYPTION[by_icv[bits]], enc_key, INTEGRITY["NULL"], b""
     name, enc_key, _ = _xfrm_algo(tokens, enc_at, with_bits=False)
     if name not in _XFRM_ENC:
-        raise _LineError(f"enc {name} is not supported by ikescope (known: {', '.join(_XFRM_ENC)})")
+        raise _LineError(f"enc {_shown(name)} is not supported by ikescope (known: {', '.join(_XFRM_ENC)})")
     enc = ENCRYPTION[_XFRM_ENC[name]]
     if trunc_at is None and auth_at is None:
         return enc, enc_key, INTEGRITY["NULL"], b""
@@ -399,7 +402,7 @@ def _xfrm_algorithms(tokens: list[str], spi_text: str) -> tuple[EspEncryption, b
     auth_name = _XFRM_AUTH.get((name, _XFRM_AUTH_DEFAULT_BITS.get(name) if bits is None else bits))
     if auth_name is None:
         truncated = "" if bits is None else f" truncated to {bits} bits"
-        raise _LineError(f"integrity {name}{truncated} is not supported by ikescope "
+        raise _LineError(f"integrity {_shown(name)}{truncated} is not supported by ikescope "
                          f"(known: {', '.join(f'{n} {b}' for n, b in _XFRM_AUTH)})")
     return enc, enc_key, INTEGRITY[auth_name], auth_key
 
@@ -485,7 +488,7 @@ def _tcpdump_entry(entry: str, source: str) -> EspSa:
             raise _LineError("the address after @ must be a whole address")
     cipher, hmac96 = _tcpdump_cipher(m["algo"])
     if cipher not in _TCPDUMP_CIPHERS:
-        raise _LineError(f"cipher {m['algo']!r} is not supported (known: "
+        raise _LineError(f"cipher {_shown(m['algo'])} is not supported (known: "
                          f"{', '.join(_TCPDUMP_CIPHERS)}, each with optional -cbc and -hmac96)")
     enc_name, key_bytes = _TCPDUMP_CIPHERS[cipher]
     key = b"" if cipher == "none" else _tcpdump_secret(m["secret"])

@@ -123,7 +123,7 @@ _LABELS = {
 def _proto_name(proto: int | None) -> str:
     if proto is None:
         return "none"
-    return {1: "ICMP", 58: "ICMPv6", 6: "TCP", 17: "UDP", 50: "ESP"}.get(proto) \
+    return {0: "HOPOPT", 1: "ICMP", 58: "ICMPv6", 6: "TCP", 17: "UDP", 50: "ESP"}.get(proto) \
         or registry.IP_PROTOCOLS.get(proto, f"IP protocol {proto}")
 
 
@@ -155,41 +155,54 @@ def decode_inner(next_header: int, payload: bytes, outer_src: str, outer_dst: st
 def _tunnel(version: int, payload: bytes) -> InnerPacket:
     name = f"IPv{version}"
     try:
-        ip = dpkt.ip.IP(payload) if version == 4 else dpkt.ip6.IP6(payload)
+        if not payload or payload[0] >> 4 != version:
+            raise ValueError(f"version {payload[0] >> 4 if payload else '(none)'} where the next header says {name}")
+        # IPv6: the fixed header only (Next Header set to 59): dpkt would walk the extension headers and
+        # take ESP for one; _ip6_upper_layer walks them instead
+        ip = dpkt.ip.IP(payload) if version == 4 else dpkt.ip6.IP6(payload[:6] + b"\x3b" + payload[7:40])
         src, dst = _addr(ip.src), _addr(ip.dst)
     except (dpkt.UnpackError, ValueError, OSError) as err:
         return InnerPacket("tunnel", version, "", "", None, f"malformed {name} packet, {len(payload)} bytes",
                            {}, payload, b"", f"inner {name} header: {err or 'too short'}")
     fields = _ip_fields(version, src, dst)
     if version == 4:
-        proto, ttl = ip.p, ip.ttl
-        fields.update({"ip.len": ip.len, "ip.id": f"0x{ip.id:04x}", "ip.ttl": ttl, "ip.proto": proto})
-        l4_raw = payload[ip.hl * 4:ip.len] if ip.hl >= 5 else b""
+        proto, ttl, total = ip.p, ip.ttl, ip.len
+        fields.update({"ip.len": total, "ip.id": f"0x{ip.id:04x}", "ip.ttl": ttl, "ip.proto": proto})
+        start = ip.hl * 4 if ip.hl >= 5 else len(payload)
         fragment = bool(ip.mf or ip.offset)
     else:
-        proto, ttl = _ip6_transport(ip), ip.hlim
+        total, ttl = 40 + ip.plen, ip.hlim
+        proto, start, fragment = _ip6_upper_layer(payload)
         fields.update({"ipv6.plen": ip.plen, "ipv6.hlim": ttl, "ipv6.nxt": proto})
-        l4_raw = _ip6_l4_bytes(ip, payload)
-        fragment = 44 in ip.extension_hdrs if hasattr(ip, "extension_hdrs") else False
-    pkt = InnerPacket("tunnel", version, src, dst, proto, "", fields, payload, l4_raw)
+    pkt = InnerPacket("tunnel", version, src, dst, proto, "", fields, payload, payload[start:total])
+    if total > len(payload):
+        pkt.error = f"inner {name} length {total}, but {len(payload)} bytes decrypted"
     if fragment:
-        pkt.summary = f"{name} fragment {src} → {dst} ({_proto_name(proto)})"
+        pkt.summary = f"{src} → {dst} {name} fragment ({_proto_name(proto)})"
         return pkt
     _layer4(pkt, ttl)
     return pkt
 
 
-def _ip6_transport(ip: Any) -> int:
-    """The upper-layer protocol after IPv6 extension headers (dpkt keeps it in ``p``)."""
-    return getattr(ip, "p", ip.nxt)
+#: IPv6 extension headers whose length is (Hdr Ext Len + 1) * 8 octets (RFC 8200 §4, RFC 7045)
+_IP6_EXTENSIONS = {0, 43, 60, 135, 139, 140, 253, 254}
 
 
-def _ip6_l4_bytes(ip: Any, payload: bytes) -> bytes:
-    data = ip.data
-    if isinstance(data, bytes):
-        return data
-    # dpkt decoded the upper layer; its bytes end the payload
-    return payload[len(payload) - len(bytes(data)):]
+def _ip6_upper_layer(payload: bytes) -> tuple[int, int, bool]:
+    """(upper-layer protocol, its offset, fragment?) after the IPv6 extension headers (RFC 8200 §4).
+    ESP (50) ends the chain: what follows is encrypted (dpkt would take it for an extension header)."""
+    nh, off = payload[6], 40
+    while off + 2 <= len(payload):
+        if nh in _IP6_EXTENSIONS:
+            nh, off = payload[off], off + (payload[off + 1] + 1) * 8
+        elif nh == 51:  # AH: (Payload Len + 2) * 4 octets (RFC 4302 §2.2)
+            nh, off = payload[off], off + (payload[off + 1] + 2) * 4
+        elif nh == 44:  # a fragment: only the first carries the upper-layer header
+            first = int.from_bytes(payload[off + 2:off + 4], "big") >> 3 == 0
+            return payload[off], off + 8, True if not first else bool(payload[off + 3] & 1)
+        else:
+            break
+    return nh, min(off, len(payload)), False
 
 
 def _transport(proto: int, payload: bytes, src: str, dst: str) -> InnerPacket:
@@ -223,8 +236,8 @@ def carries_esp(next_header: int, payload: bytes) -> bool:
         return True
     if next_header == 4:
         return len(payload) > 9 and payload[9] == 50
-    if next_header == 41:  # (an extension header before ESP is found by the full decoding, not here)
-        return len(payload) > 6 and payload[6] == 50
+    if next_header == 41:
+        return len(payload) >= 40 and payload[0] >> 4 == 6 and _ip6_upper_layer(payload)[0] == 50
     return False
 
 

@@ -27,6 +27,16 @@ def endpoint_text(addr: str, port: int | None) -> str:
     return f"[{addr}]:{port}" if ":" in addr else f"{addr}:{port}"
 
 
+#: The words of every note about bytes the capture did not keep (the snap length); what reads a
+#: datagram's payload (ESP decryption) looks for them to tell a cut packet from a bad one.
+CUT_BY_CAPTURE = "truncated by the capture"
+
+
+def cut_by_capture(notes: list) -> bool:
+    """Whether the notes say the datagram was cut short by the capture (its payload is incomplete)."""
+    return any(CUT_BY_CAPTURE in n.message for n in notes)
+
+
 @dataclass(slots=True)
 class Expert:
     """A Wireshark-style expert note: something malformed or noteworthy.

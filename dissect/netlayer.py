@@ -29,7 +29,7 @@ from dpkt import ip6 as dip6
 
 from . import prefilter
 from .icmp import IcmpError
-from .model import WARNING, Datagram, Expert, Frame, Stats
+from .model import CUT_BY_CAPTURE, WARNING, Datagram, Expert, Frame, Stats
 from .reassembly import DUPLICATE, Reassembler
 
 NAT_T_PORT = 4500
@@ -163,7 +163,7 @@ class NetDecoder:
                 total = ip.len or len(raw)
                 complete = total <= len(raw)
                 if not complete:
-                    notes.append(Expert(WARNING, f"IPv4 packet truncated by the capture: {len(raw)} of {total} bytes", None, "malformed"))
+                    notes.append(Expert(WARNING, f"IPv4 packet {CUT_BY_CAPTURE}: {len(raw)} of {total} bytes", None, "malformed"))
                 if ip.mf or ip.offset:
                     if proto not in REASSEMBLED:
                         self._skip(f"IP protocol {proto}", fragments)
@@ -179,7 +179,7 @@ class NetDecoder:
                 data = ip6.data[:ip6.plen] if ip6.plen else ip6.data
                 complete = not ip6.plen or ip6.plen <= len(ip6.data)
                 if not complete:
-                    notes.append(Expert(WARNING, f"IPv6 packet truncated by the capture: {len(ip6.data)} of {ip6.plen} payload bytes", None, "malformed"))
+                    notes.append(Expert(WARNING, f"IPv6 packet {CUT_BY_CAPTURE}: {len(ip6.data)} of {ip6.plen} payload bytes", None, "malformed"))
                 self._v6_payload(frame, src, dst, ip6.nxt, data, out, depth, fragments, notes, complete)
             else:
                 self._skip(f"IP version {version}", fragments)
@@ -217,7 +217,7 @@ class NetDecoder:
         """
         if not complete:
             if offset == 0:
-                notes.append(Expert(WARNING, "first IP fragment truncated by the capture: decoded without "
+                notes.append(Expert(WARNING, f"first IP fragment {CUT_BY_CAPTURE}: decoded without "
                                     "reassembly", None, "reassemble"))
                 return False
             self._bad("IP fragment truncated by the capture", fragments)
@@ -266,7 +266,7 @@ class NetDecoder:
         sport, dport, data = udp.sport, udp.dport, udp.data
         if udp.ulen >= 8:
             if udp.ulen - 8 > len(data):
-                notes.append(Expert(WARNING, f"UDP datagram truncated by the capture: {len(data)} of {udp.ulen - 8} payload bytes", None, "malformed"))
+                notes.append(Expert(WARNING, f"UDP datagram {CUT_BY_CAPTURE}: {len(data)} of {udp.ulen - 8} payload bytes", None, "malformed"))
             else:
                 data = data[:udp.ulen - 8]
         ports = self.ports

@@ -191,3 +191,21 @@ def test_decrypt_says_why_no_esp_keys():
     assert "No ESP SA has keys: Quick Modes were decrypted, but their ESP keys could not be derived" in r.stdout
     r = cli("decrypt", CAPTURES / "v6-ikev2-psk" / "capture.pcap", "--keys", CAPTURES / "v6-ikev2-psk" / "left.log")
     assert "ikescope does not derive ESP keys from IKEv2 yet: give an esp_sa table" in r.stdout
+
+
+def test_w_never_costs_the_user_a_file(tmp_path):
+    """-w naming the capture itself is refused; a capture that cannot be read leaves the -w file as it was."""
+    import shutil
+    capture = tmp_path / "capture.pcap"
+    shutil.copy(NATT / "capture.pcap", capture)
+    before = capture.read_bytes()
+    r = cli("decrypt", capture, "--keys", NATT / "esp_sa", "-w", capture)
+    assert r.returncode == 2 and "that is the capture being read" in r.stderr
+    assert capture.read_bytes() == before
+    precious = tmp_path / "precious.pcap"
+    precious.write_bytes(b"precious")
+    r = cli("decrypt", tmp_path / "missing.pcap", "--keys", NATT / "esp_sa", "-w", precious)
+    assert r.returncode == 2 and precious.read_bytes() == b"precious"
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".ikescope-")]
+    r = cli("decrypt", capture, "--keys", NATT / "esp_sa", "-w", precious)
+    assert r.returncode == 0 and precious.read_bytes()[:4] == b"\xd4\xc3\xb2\xa1"

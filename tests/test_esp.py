@@ -193,8 +193,32 @@ def test_truncated_esp_counted():
     dec = EspDecryptor([sa])
     pkt.datagram.payload = pkt.datagram.payload[:30]
     pkt.esp.plain = None
-    assert dec.process(pkt) is None
+    plain = dec.process(pkt)
+    assert plain.truncated and not plain.ok and plain.problem.startswith("too short for its SA: 30 bytes")
     assert dec.summary()[0].truncated == 1
+
+
+def test_esp_cut_by_the_snap_length_is_not_wrong_keys(tmp_path):
+    """The lab capture rewritten with every record cut to 100 bytes of ESP (the record keeps its wire
+    length): each ESP packet is counted as cut short, none as a failed ICV."""
+    import struct
+    import dpkt
+    src = CAPTURES / "v4-natt" / "capture.pcap"
+    out = tmp_path / "cut.pcap"
+    with open(src, "rb") as f, open(out, "wb") as g:
+        reader = dpkt.pcap.Reader(f)
+        g.write(struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 262144, reader.datalink()))
+        for ts, buf in reader:
+            keep = buf[:14 + 20 + 8 + 100] if len(buf) > 160 and buf[14 + 9] == 17 and buf[14 + 20 + 8:14 + 20 + 12] \
+                != b"\0\0\0\0" and struct.unpack(">H", buf[14 + 20 + 2:14 + 20 + 4])[0] == 4500 else buf
+            sec, usec = int(ts), round((ts % 1) * 1e6)
+            g.write(struct.pack("<IIII", sec, usec, len(keep), len(buf)) + keep)
+    from dissect.espsources import load_esp_file
+    d = Dissector(str(out), esp_sas=load_esp_file(str(CAPTURES / "v4-natt" / "esp_sa"), []))
+    esp = [p for p in d.packets() if p.esp is not None]
+    assert len(esp) == 6 and all(p.esp.plain.truncated for p in esp)
+    assert all(p.esp.plain.problem == "cut short by the capture (snap length): not decrypted" for p in esp)
+    assert [(st.truncated, st.icv_failed, st.garbled) for st in d.esp.summary()] == [(3, 0, 0), (3, 0, 0)]
 
 
 def test_sequence_analysis_gaps_replays():
@@ -206,7 +230,8 @@ def test_sequence_analysis_gaps_replays():
     notes = [dec.process(p).seq_note for p in (mine[0], mine[2], mine[2], mine[1])]
     assert notes == ["", "gap of 1", "replay", "out of order"]
     st = dec.summary()[0]
-    assert (st.gaps, st.replays, st.decrypted, st.icv_failed) == (1, 1, 4, 0)
+    # the late packet 2 filled the gap it had left
+    assert (st.gaps, st.reordered, st.replays, st.decrypted, st.icv_failed) == (0, 1, 1, 4, 0)
 
 
 def test_transport_mode_inner_gets_the_outer_addresses():
@@ -220,8 +245,12 @@ def test_transport_mode_inner_gets_the_outer_addresses():
 
 def test_sequence_wrap_on_rewritten_capture():
     """The lab's packets with their sequence numbers rewritten to the end of the 32-bit space and past it:
-    one wrap counted, no gap; the ICV (over the rewritten header) then fails, and is counted too."""
+    one wrap counted, no gap.  The rewritten header no longer fits its ICV, so the SA is taken with an
+    unchecked 96-bit ICV ("ANY 96 bit"), as a table without the integrity key would give it; a failed
+    ICV would leave the window alone (RFC 4303 §3.4.3)."""
     sa = _natt_sa(0, "wrap")
+    checked = EspDecryptor([sa])
+    sa = EspSa(sa.spi, sa.src, sa.dst, sa.enc, sa.enc_key, INTEGRITY["ANY-96"], b"", "wrap, ICV unchecked")
     _, packets = _run("v4-natt")
     mine = [p for p in packets if p.esp is not None and p.esp.spi == sa.spi]
     dec = EspDecryptor([sa])
@@ -230,9 +259,12 @@ def test_sequence_wrap_on_rewritten_capture():
         p.esp.seq = seq
         p.datagram.payload = p.datagram.payload[:4] + seq.to_bytes(4, "big") + p.datagram.payload[8:]
         notes.append(dec.process(p).seq_note)
+        assert checked.process(p).icv == "failed"
     st = dec.summary()[0]
     assert notes == ["", "", "wrapped"]
-    assert (st.wraps, st.gaps, st.icv_failed) == (1, 0, 3)
+    assert (st.wraps, st.gaps, st.icv_failed, st.decrypted) == (1, 0, 0, 3)
+    failed = checked.summary()[0]
+    assert (failed.icv_failed, failed.wraps, failed.last_seq) == (3, 0, None)
 
 
 ALL_ESP_CASES = sorted(p.parent.name for p in CAPTURES.glob("*/truth.json")
