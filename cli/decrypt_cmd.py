@@ -22,7 +22,7 @@ from dissect.pipeline import Dissector
 
 from .dissect_cmd import progress_bar
 from .glyphs import use_glyphs_for
-from .keyopts import key_material
+from .keyopts import key_material, print_key_messages
 from .main import EXIT_OK, EXIT_PARTIAL, EXIT_UNUSABLE
 from .summary import summary_lines
 
@@ -75,8 +75,7 @@ def _umask() -> int:
 
 def run_decrypt(args: argparse.Namespace) -> int:
     km = key_material(args)
-    for line in km.problems:
-        print(f"ikescope: {line}", file=sys.stderr)
+    print_key_messages(km)
     if not (args.keys or args.psk is not None or args.psk_hex is not None or args.psk_candidates):
         print("ikescope: decrypt needs key material: --keys FILE (a keys file, a charon log, an esp_sa table, "
               "ip xfrm state output or tcpdump -E secrets), or --psk with --dh-private/--dh-shared",

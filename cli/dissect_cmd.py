@@ -13,7 +13,7 @@ from dissect.pipeline import Dissector
 from . import jsonout
 from .main import EXIT_OK, EXIT_PARTIAL, EXIT_UNUSABLE
 from .glyphs import use_glyphs_for
-from .keyopts import key_material
+from .keyopts import key_material, print_key_messages
 from .summary import summary_lines
 
 PROGRESS_MIN_BYTES = 32 << 20
@@ -49,8 +49,7 @@ def run_dissect(args: argparse.Namespace) -> int:
     payloads.SHOW_SECRETS[0] = args.show_secrets
     km = key_material(args)
     problems = km.problems
-    for line in problems:
-        print(f"ikescope: {line}", file=sys.stderr)
+    print_key_messages(km)
     with progress_bar(args.capture, not args.no_progress) as progress:
         dis = Dissector(args.capture, ike_ports=args.ports, progress=progress, keys=km.entries,
                         psk_candidates=km.candidates, esp_sas=km.esp_sas)

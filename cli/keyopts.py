@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
 from dataclasses import dataclass, field
 
 from dissect.espsa import EspSa
-from dissect.espsources import EspSourceError, load_esp_file, looks_like_esp_table
-from dissect.keysources import KeyEntry, KeyFileError, hex_value, load_key_file
+from dissect.espsources import EspSourceError, looks_like_esp_table, parse_esp_bytes
+from dissect.keyfile import read_key_bytes
+from dissect.keysources import KeyEntry, KeyFileError, hex_value, parse_key_bytes
 
 
 def add_key_options(p: argparse.ArgumentParser) -> None:
@@ -40,16 +42,19 @@ class KeyMaterial:
     esp_sas: list[EspSa] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
     tables_given: bool = False  # an ESP SA table was given (even if none of its rows could be used)
+    notes: list[str] = field(default_factory=list)  # remarks about usable rows (ESN, ...): not problems
 
 
-def _is_esp_table(path: str) -> bool:
-    """Whether a --keys file is an ESP SA table (esp_sa, ip xfrm state, tcpdump -E secrets), by content."""
-    try:
-        with open(path, "rb") as f:
-            head = f.read(65536)
-    except OSError:
-        return False  # load_key_file says why
-    return looks_like_esp_table(head.decode("utf-8", "replace"))
+#: Every kind of file --keys takes, for a message about one that is none of them
+_ALL_KINDS = ("give a TOML keys file, a strongSwan charon log, Wireshark's ikev1_decryption_table or esp_sa, "
+              "`ip xfrm state` output or tcpdump -E secrets")
+
+
+def _read_keys(path: str) -> bytes:
+    """The bytes of a --keys file, read once (it may be a pipe); "-" is standard input."""
+    if path == "-":
+        return sys.stdin.buffer.read()
+    return read_key_bytes(path, "key file", KeyFileError, _ALL_KINDS)
 
 
 def key_material(args: argparse.Namespace) -> KeyMaterial:
@@ -58,11 +63,13 @@ def key_material(args: argparse.Namespace) -> KeyMaterial:
     entries, problems = km.entries, km.problems
     for path in args.keys:
         try:
-            if _is_esp_table(path):
+            raw = _read_keys(path)
+            name = "standard input" if path == "-" else path
+            if looks_like_esp_table(raw[:65536].decode("utf-8", "replace")):
                 km.tables_given = True
-                km.esp_sas.extend(load_esp_file(path, problems))
+                km.esp_sas.extend(parse_esp_bytes(raw, name, problems, km.notes))
             else:
-                entries.extend(load_key_file(path, problems))
+                entries.extend(parse_key_bytes(raw, name, problems))
         except (KeyFileError, EspSourceError) as e:
             problems.append(str(e))
     flag = KeyEntry(source="command line", explicit=True)
@@ -93,3 +100,11 @@ def key_material(args: argparse.Namespace) -> KeyMaterial:
             if not candidates:
                 problems.append(f"{args.psk_candidates}: no PSK candidates in it (one PSK a line)")
     return km
+
+
+def print_key_messages(km: KeyMaterial) -> None:
+    """The problems (one line each, what to fix) and notes of the key material, on stderr."""
+    for line in km.problems:
+        print(f"ikescope: {line}", file=sys.stderr)
+    for line in km.notes:
+        print(f"ikescope: note: {line}", file=sys.stderr)

@@ -12,15 +12,14 @@ from dissect.espsources import format_esp_sa_table, parse_esp_sas
 from dissect.keysources import format_ikev1_decryption_table, parse_ikev1_decryption_table
 from dissect.pipeline import Dissector
 
-from .keyopts import key_material
+from .keyopts import key_material, print_key_messages
 from .main import EXIT_OK, EXIT_PARTIAL, EXIT_UNUSABLE
 
 
 def run_keys(args: argparse.Namespace) -> int:
     km = key_material(args)
     problems = km.problems
-    for line in problems:
-        print(f"ikescope: {line}", file=sys.stderr)
+    print_key_messages(km)
     dis = Dissector(args.capture, ike_ports=args.ports, keys=km.entries, psk_candidates=km.candidates,
                     esp_sas=km.esp_sas)
     try:
@@ -112,25 +111,46 @@ def _write_esp_sa(folder: str, dis: Dissector) -> bool | None:
         print(f"ikescope: no ESP SA to write to {path}: no Quick Mode gave ESP keys and no ESP table was given",
               file=sys.stderr)
         return False
-    kept = []
-    if os.path.exists(path):
-        try:
-            with open(path, encoding="utf-8", errors="replace") as f:
-                old = parse_esp_sas(f.read(), path, problems=[])
-        except OSError:
-            old = []
-        mine = {(sa.spi, sa.src, sa.dst) for sa in ours}
-        kept = [sa for sa in old if (sa.spi, sa.src, sa.dst) not in mine]
+    kept = _kept_esp_sa_lines(path, {(sa.spi, sa.src, sa.dst) for sa in ours})
     try:
         os.makedirs(folder, exist_ok=True)
-        _private_file(path, format_esp_sa_table(kept + ours))
+        _private_file(path, "".join(kept) + format_esp_sa_table(ours))
     except OSError as e:
         print(f"ikescope: cannot write {path}: {e.strerror or e}", file=sys.stderr)
         return None
-    also = f", {len(kept)} row(s) of the existing table kept" if kept else ""
+    rows = sum(1 for line in kept if line.strip() and not line.lstrip().startswith("#"))
+    also = f", {rows} line(s) of the existing table kept as they were" if rows else ""
     print(f"wrote {path} ({len(ours)} ESP SA(s){also}) in the 8-field form of Wireshark 4.0 "
           f"(tshark {_tshark_version() or 'not installed here'}); {ESP_SA_FORM_HINT}", file=sys.stderr)
     return True
+
+
+def _kept_esp_sa_lines(path: str, replaced: set) -> list[str]:
+    """The lines of an existing esp_sa table to keep, as they are: comments, and the rows of other SAs
+    than those written anew (same SPI and addresses); rows that do not read are left out, and said."""
+    try:
+        with open(path, encoding="utf-8", errors="surrogateescape") as f:
+            lines = f.readlines()
+    except OSError:
+        return []
+    kept, dropped = [], []
+    for number, line in enumerate(lines, 1):
+        if not line.strip() or line.lstrip().startswith("#"):
+            kept.append(line if line.endswith("\n") else line + "\n")
+            continue
+        problems: list[str] = []
+        try:
+            sas = parse_esp_sas(line, path, problems=problems, notes=[])
+        except ValueError:
+            sas = []
+        if not sas:  # Wireshark would refuse the whole table for it
+            dropped.append(str(number))
+        elif not all((sa.spi, sa.src, sa.dst) in replaced for sa in sas):
+            kept.append(line if line.endswith("\n") else line + "\n")
+    if dropped:
+        print(f"ikescope: {path}: line(s) {', '.join(dropped)} of the existing table are no esp_sa rows "
+              "Wireshark would read; left out", file=sys.stderr)
+    return kept
 
 
 #: What to tell a user of a newer Wireshark about the esp_sa form

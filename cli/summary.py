@@ -119,10 +119,16 @@ def esp_lines(esp) -> list[tuple[str, str]]:
     """The ESP part of the summary: a line per SA, SAs that cannot be used, unknown SPIs."""
     if esp is None:
         return []
-    lines = [esp_stats_line(st) for st in esp.summary()[:SA_LINES_MAX]]
-    if len(esp.summary()) > SA_LINES_MAX:
-        lines.append((f"... and {len(esp.summary()) - SA_LINES_MAX} more ESP SAs", ""))
+    stats = esp.summary()
+    busy = [st for st in stats if st.packets]  # the SAs that carried packets first: a big table must not hide them
+    idle = [st for st in stats if not st.packets]
+    lines = [esp_stats_line(st) for st in (busy + idle)[:SA_LINES_MAX]]
+    if len(stats) > SA_LINES_MAX:
+        rest = len(stats) - SA_LINES_MAX
+        lines.append((f"... and {rest} more ESP SAs" + (" with no packets in this capture"
+                                                         if len(busy) <= SA_LINES_MAX else ""), ""))
     lines += [(f"ESP SA not usable: {p}", "yellow") for p in esp.problems]
+    lines += [(f"ESP: {n}", "yellow") for n in esp.notes]
     if esp.unknown_spis:
         total = sum(esp.unknown_spis.values())
         spis = sorted(esp.unknown_spis, key=lambda k: -esp.unknown_spis[k])

@@ -182,6 +182,24 @@ class _SaRuntime:
         #: the ICV state without an HMAC: an ICV of unknown algorithm is not checked
         self.icv_state = "unchecked" if self.icv_len and not self.aead else "none"
 
+    def verifies(self, data: bytes) -> bool:
+        """Whether this SA's keys fit an ESP packet: its ICV (or AEAD tag) checks, and the plaintext's
+        padding does (an SA that shares the integrity key of another but not its encryption key fails).
+        Used to choose among several SAs given for one SPI."""
+        end = len(data) - self.icv_len
+        if end < self.body_start + 2 or (end - self.body_start) % self.block:
+            return False
+        if self.mac is not None:
+            h = self.mac.copy()
+            h.update(data[:end])
+            if not compare_digest(h.finalize()[:self.icv_len], data[end:]):
+                return False
+        plain = self.decrypt(data, self.body_start, end)
+        if plain is None or len(plain) < 2:
+            return False
+        pad = plain[-2]
+        return pad + 2 <= len(plain) and plain[-2 - pad:-2] == _PADDING[pad]
+
     def decrypt(self, data: bytes, body_start: int, end: int) -> bytes | None:
         """The plaintext of an ESP packet ``data`` (from the SPI on) whose IV is ``data[8:body_start]``,
         ciphertext ``data[body_start:end]`` and ICV ``data[end:]``; None when the AEAD tag fails (GCM)."""
@@ -222,6 +240,7 @@ class EspDecryptor:
         self.stats: dict[tuple[int, int], EspSaStats] = {}  # (id(sa), SPI) -> stats, in the order first seen
         self.problems: list[str] = []              # SAs that cannot be used, one line each
         self.unknown_spis: dict[int, int] = {}     # SPI -> packets without an SA
+        self.notes: list[str] = []                 # which of several SAs for one SPI verifies
         self._route: dict[tuple[int, str, str], tuple | None] = {}  # (SPI, src, dst) -> (sa, runtime, stats)
         for sa in sas or []:
             self.add(sa)
@@ -240,20 +259,35 @@ class EspDecryptor:
         self.sas.append(sa)
         self._route.clear()
 
-    def _lookup(self, spi: int, src: str, dst: str) -> tuple[EspSa, _SaRuntime | None] | None:
-        found = self._by_spi.get(spi, [])
-        exact = [f for f in found if f[0].dst in (None, dst) and f[0].src in (None, src)]
-        if exact or found:
-            return (exact or found)[-1]  # the latest SA for this SPI (a rekey may reuse it)
-        # tables may leave the SPI open ("*"): then the addresses must match
-        wild = [f for f in self._by_spi.get(None, []) if f[0].dst in (None, dst) and f[0].src in (None, src)]
-        return wild[-1] if wild else None
+    def _candidates(self, spi: int, src: str, dst: str) -> list[tuple[EspSa, _SaRuntime | None]]:
+        """The SAs that may carry a packet: its SPI (or a table's "*"), and addresses and family that match,
+        as Wireshark matches its esp_sa rows; the most recently added first."""
+        version = 6 if ":" in src else 4
 
-    def _find(self, spi: int, src: str, dst: str) -> tuple[EspSa, _SaRuntime | None, EspSaStats] | None:
-        entry = self._lookup(spi, src, dst)
-        if entry is None:
+        def fits(sa: EspSa) -> bool:
+            return sa.dst in (None, dst) and sa.src in (None, src) and sa.ip_version in (None, version)
+        exact = [f for f in self._by_spi.get(spi, []) if fits(f[0])]
+        return (exact or [f for f in self._by_spi.get(None, []) if fits(f[0])])[::-1]
+
+    def _find(self, spi: int, src: str, dst: str, data: bytes) -> tuple | None | bool:
+        """The route of a packet: (sa, runtime, stats); None without an SA; False when several SAs fit
+        and none verifies this packet (ask again with the next one).  With several, the one whose ICV
+        (or, without integrity, padding) checks is taken, and a note says so."""
+        found = self._candidates(spi, src, dst)
+        if not found:
             return None
-        sa, rt = entry
+        chosen = found[0]
+        if len(found) > 1:
+            good = next((f for f in found if f[1] is not None and f[1].verifies(data)), None)
+            if good is None:
+                return False
+            chosen = good
+            same = (good[0].enc, good[0].enc_key, good[0].auth, good[0].auth_key)
+            others = [f[0].source for f in found if (f[0].enc, f[0].enc_key, f[0].auth, f[0].auth_key) != same]
+            if others:
+                self.notes.append(f"SPI 0x{spi:08x} {src} -> {dst}: {len(others) + 1} different SAs fit; the keys "
+                                  f"of {good[0].source} verify and are used, not those of {', '.join(others)}")
+        sa, rt = chosen
         st = self.stats.get((id(sa), spi))
         if st is None:  # per SA and SPI: a table's "*" SPI covers several, each with its sequence numbers
             st = self.stats[(id(sa), spi)] = EspSaStats(sa, spi)
@@ -278,7 +312,15 @@ class EspDecryptor:
         key = (spi, src, dst)
         route = self._route.get(key, False)
         if route is False:
-            route = self._route[key] = self._find(spi, src, dst)
+            route = self._find(spi, src, dst, data)
+            if route is False:  # several SAs fit and none verifies this packet: count it on the latest
+                found = self._candidates(spi, src, dst)[0][0]
+                route = (found, None, self.stats.setdefault((id(found), spi), EspSaStats(found, spi)))
+                route[2].packets += 1
+                route[2].bytes += length
+                route[2].icv_failed += 1
+                return EspPlain("failed", None, 0, False, b"", "", found, src, dst)
+            self._route[key] = route
         if route is None:
             self.unknown_spis[spi] = self.unknown_spis.get(spi, 0) + 1
             return None
@@ -321,6 +363,14 @@ class EspDecryptor:
             return EspPlain(icv_state, None, 0, False, b"", seq_note, sa, src, dst)
         pad_len, next_header = plain[-2], plain[-1]
         pad_ok = pad_len + 2 <= len(plain) and plain[-2 - pad_len:-2] == _PADDING[pad_len]
+        if not pad_ok and icv_state == "ok" and pad_len + 2 <= len(plain):
+            # RFC 4303 §2.4 lets a sender pad with other bytes than 1, 2, 3, ...: with a correct ICV the
+            # packet stands if what it carries makes sense (Wireshark shows it too)
+            result = EspPlain(icv_state, next_header, pad_len, False, plain[:len(plain) - 2 - pad_len], seq_note,
+                              sa, src, dst)
+            if _plausible(next_header, result.inner):
+                st.decrypted += 1
+                return result
         if not pad_ok:
             st.garbled += 1
             if icv_state == "ok":  # the integrity key is right: the cipher, its key or its IV is not

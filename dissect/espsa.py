@@ -65,8 +65,9 @@ ENCRYPTION: dict[str, EspEncryption] = {e.name: e for e in (
     EspEncryption("AES-GCM-8", "gcm", "AES", (16, 24, 32), 4, 8, 4, 8, "AES-GCM with 8 octet ICV [RFC4106]"),
     EspEncryption("AES-GCM-12", "gcm", "AES", (16, 24, 32), 4, 8, 4, 12, "AES-GCM with 12 octet ICV [RFC4106]"),
     EspEncryption("AES-GCM-16", "gcm", "AES", (16, 24, 32), 4, 8, 4, 16, "AES-GCM with 16 octet ICV [RFC4106]"),
-    EspEncryption("BLOWFISH-CBC", "cbc", "Blowfish", (), 0, 8, 8, 0, "BLOWFISH-CBC [RFC2451]"),
-    EspEncryption("CAST5-CBC", "cbc", "CAST", (), 0, 8, 8, 0, "CAST5-CBC [RFC2144]"),
+    # Blowfish takes 32 to 448 bits, CAST5 40 to 128 bits (RFC 2451 §2.2; whole bytes here)
+    EspEncryption("BLOWFISH-CBC", "cbc", "Blowfish", tuple(range(4, 57)), 0, 8, 8, 0, "BLOWFISH-CBC [RFC2451]"),
+    EspEncryption("CAST5-CBC", "cbc", "CAST", tuple(range(5, 17)), 0, 8, 8, 0, "CAST5-CBC [RFC2144]"),
     EspEncryption("TWOFISH-CBC", "cbc", "Twofish", (16, 24, 32), 0, 16, 16, 0, "TWOFISH-CBC"),
 )}
 
@@ -120,8 +121,9 @@ def integrity(name: str) -> EspIntegrity:
 
 @dataclass
 class EspSa:
-    """One ESP SA.  ``spi`` as a 32-bit number; ``src``/``dst`` addresses as normalised text (IPv6
-    compressed, lower case) or None for any; ``enc_key`` includes the salt/nonce (GCM, CTR);
+    """One ESP SA.  ``spi`` as a 32-bit number, or None for any (a table's "*"); ``src``/``dst``
+    addresses as normalised text (IPv6 compressed, lower case) or None for any; ``ip_version`` the
+    address family a table row names (its addresses may be "*"), or None; ``enc_key`` includes the salt/nonce (GCM, CTR);
     ``source`` says where it came from ("QM d6f1b409 of IKE SA #1", "esp_sa:3", ...)."""
     spi: int
     src: str | None
@@ -131,6 +133,7 @@ class EspSa:
     auth: EspIntegrity
     auth_key: bytes
     source: str
+    ip_version: int | None = None  # 4 or 6 when a table row names the family with wildcard addresses
 
     @property
     def icv_bytes(self) -> int:
@@ -142,7 +145,8 @@ class EspSa:
         if self.enc.mode != "null" and key_len <= 0:
             return f"{self.enc.name} needs a key{' and a 4-byte salt' if self.enc.salt_bytes else ''}"
         if self.enc.key_bytes and key_len not in self.enc.key_bytes:
-            sizes = "/".join(str(8 * n) for n in self.enc.key_bytes)
+            sizes = "/".join(str(8 * n) for n in self.enc.key_bytes) if len(self.enc.key_bytes) < 4 else \
+                f"{8 * self.enc.key_bytes[0]} to {8 * self.enc.key_bytes[-1]}"
             salt = f" plus {8 * self.enc.salt_bytes} bits of salt" if self.enc.salt_bytes else ""
             return f"{self.enc.name} key is {8 * key_len} bits; it must be {sizes} bits{salt}"
         if self.auth.hash is not None and not self.auth_key:

@@ -299,7 +299,7 @@ def _uat_row(line: str, source: str) -> tuple[list[EspSa], list[str]]:
     if len(fields) == 10:
         notes += _uat_sn(fields[8], fields[9])
     sa = EspSa(spi=_spi(spi), src=src_a, dst=dst_a, enc=enc, enc_key=_text_key(enc_key, "Encryption Key"),
-               auth=auth, auth_key=_text_key(auth_key, "Authentication Key"), source=source)
+               auth=auth, auth_key=_text_key(auth_key, "Authentication Key"), source=source, ip_version=version)
     return [_checked(sa)], notes
 
 
@@ -567,7 +567,7 @@ def looks_like_esp_table(text: str) -> bool:
     return any(_tcpdump_known(ln.strip()) for ln in lines)
 
 
-def parse_esp_sas(text: str, name: str, problems: list[str]) -> list[EspSa]:
+def parse_esp_sas(text: str, name: str, problems: list[str], notes: list[str] | None = None) -> list[EspSa]:
     """The ESP SAs in ``text``, in file order, each with ``source = f"{name}:{line}"``.
 
     Each line is read in the format it is in (module docstring): Wireshark or
@@ -575,7 +575,8 @@ def parse_esp_sas(text: str, name: str, problems: list[str]) -> list[EspSa]:
     ``-E`` secrets (several per line, comma-separated).  Blank and ``#`` lines are
     skipped.  An unusable line (or tcpdump entry) appends one ``"name:line: why"``
     message to ``problems`` and is left out; a usable line may also append a note
-    (an ESN SA, an ambiguous strongSwan AES-GCM ICV).  Messages never hold key bytes.
+    (an ESN SA, an ambiguous strongSwan AES-GCM ICV) to ``notes`` (to ``problems`` when
+    ``notes`` is None).  Messages never hold key bytes.
 
     Raises :class:`EspSourceError` when the text has lines but none of them is in
     one of the formats (nothing is appended to ``problems`` then).  Empty text or
@@ -584,6 +585,7 @@ def parse_esp_sas(text: str, name: str, problems: list[str]) -> list[EspSa]:
     lines = text.splitlines()
     sas: list[EspSa] = []
     messages: list[str] = []
+    remarks: list[str] = []
     recognised = False
     i = 0
     while i < len(lines):
@@ -597,22 +599,23 @@ def parse_esp_sas(text: str, name: str, problems: list[str]) -> list[EspSa]:
             messages.append(f"{where}: not recognised; {_NAME_HINT}")
         for parse in parsers:
             try:
-                found, notes = parse()
+                found, found_notes = parse()
             except _LineError as e:
                 messages.append(f"{where}: {e}")
                 continue
             sas.extend(found)
-            messages.extend(f"{where}: {note}" for note in notes)
+            remarks.extend(f"{where}: {note}" for note in found_notes)
     if not recognised and any(_is_content(ln) for ln in lines):
         first = next(n for n, ln in enumerate(lines, 1) if _is_content(ln))
         hint = (" (this looks like an ikev1/ikev2_decryption_table: IKE keys, not ESP SAs)"
                 if _IKE_TABLE_ROW.match(lines[first - 1]) else "")
         raise EspSourceError(f"{name}:{first}: not an ESP SA table{hint}; {_NAME_HINT}")
     problems.extend(messages)
+    (problems if notes is None else notes).extend(remarks)
     return sas
 
 
-def load_esp_file(path: str, problems: list[str]) -> list[EspSa]:
+def load_esp_file(path: str, problems: list[str], notes: list[str] | None = None) -> list[EspSa]:
     """Read the file at ``path`` and return :func:`parse_esp_sas` of it, with ``path``
     (as given) as the name in sources and messages.  Raises :class:`EspSourceError`
     when the file cannot be read (with the system's reason), is binary (a capture),
@@ -620,11 +623,16 @@ def load_esp_file(path: str, problems: list[str]) -> list[EspSa]:
     UTF-8 are kept as they are in text keys (Wireshark reads bytes)."""
     name = os.fspath(path)
     raw = read_key_bytes(name, "ESP SA table", EspSourceError, _NAME_HINT)
+    return parse_esp_bytes(raw, name, problems, notes)
+
+
+def parse_esp_bytes(raw: bytes, name: str, problems: list[str], notes: list[str] | None = None) -> list[EspSa]:
+    """:func:`load_esp_file` on bytes already read; the same errors, but for reading."""
     text = raw.decode("utf-8", "surrogateescape").removeprefix("\ufeff")
     if not any(_is_content(ln) for ln in text.splitlines()):
         what = "only comments" if text.strip() else "empty"
         raise EspSourceError(f"{name}: {what}, no ESP SAs; {_NAME_HINT}")
-    return parse_esp_sas(text, name, problems)
+    return parse_esp_sas(text, name, problems, notes)
 
 
 def format_esp_sa_table(sas: list[EspSa]) -> str:
@@ -644,7 +652,7 @@ def format_esp_sa_table(sas: list[EspSa]) -> str:
 
 
 def _uat_line(sa: EspSa) -> str:
-    family = "IPv6" if any(a is not None and ":" in a for a in (sa.src, sa.dst)) else "IPv4"
+    family = "IPv6" if sa.ip_version == 6 or any(a is not None and ":" in a for a in (sa.src, sa.dst)) else "IPv4"
     fields = (family, sa.src or "*", sa.dst or "*", "*" if sa.spi is None else f"0x{sa.spi:08x}",
               sa.enc.wireshark, _key_field(sa.enc_key), sa.auth.wireshark, _key_field(sa.auth_key))
     return ",".join(f'"{f}"' for f in fields)

@@ -34,7 +34,9 @@ class InnerPcapWriter:
         (a dummy packet carries none)."""
         if not ip_bytes:
             return False
-        self._batch.append((ts, ip_bytes))
+        # whole microseconds here: dpkt would round a nanosecond time such as .9999997 up to 1000000 us
+        usec = round(ts * 1_000_000)
+        self._batch.append((usec // 1_000_000 + (usec % 1_000_000) / 1_000_000, ip_bytes))
         self.written += 1
         if len(self._batch) >= self.BATCH:
             self.flush()

@@ -66,6 +66,7 @@ __all__ = [
     "QuickModeSecret",
     "KeyEntry",
     "load_key_file",
+    "parse_key_bytes",
     "parse_toml_keys",
     "parse_charon_log",
     "parse_ikev1_decryption_table",
@@ -852,6 +853,12 @@ def load_key_file(path: str, problems: list[str] | None = None) -> list[KeyEntry
     name = os.fspath(path)
     raw = read_key_bytes(name, "key file", KeyFileError, "give a TOML keys file, a strongSwan charon log "
                          "or a Wireshark ikev1_decryption_table")
+    return parse_key_bytes(raw, name, problems)
+
+
+def parse_key_bytes(raw: bytes, name: str, problems: list[str] | None = None) -> list[KeyEntry]:
+    """:func:`load_key_file` on bytes already read (``name`` for sources and messages); the same
+    errors, but for reading."""
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as e:
