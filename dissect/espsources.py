@@ -604,14 +604,15 @@ def parse_esp_sas(text: str, name: str, problems: list[str], notes: list[str] | 
                 messages.append(f"{where}: {e}")
                 continue
             sas.extend(found)
-            remarks.extend(f"{where}: {note}" for note in found_notes)
+            (messages if notes is None else remarks).extend(f"{where}: {note}" for note in found_notes)
     if not recognised and any(_is_content(ln) for ln in lines):
         first = next(n for n, ln in enumerate(lines, 1) if _is_content(ln))
         hint = (" (this looks like an ikev1/ikev2_decryption_table: IKE keys, not ESP SAs)"
                 if _IKE_TABLE_ROW.match(lines[first - 1]) else "")
         raise EspSourceError(f"{name}:{first}: not an ESP SA table{hint}; {_NAME_HINT}")
     problems.extend(messages)
-    (problems if notes is None else notes).extend(remarks)
+    if notes is not None:
+        notes.extend(remarks)
     return sas
 
 

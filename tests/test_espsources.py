@@ -344,7 +344,7 @@ def test_xfrm_not_esp_or_without_keys() -> None:
     assert [hex(sa.spi) for sa in sas] == [t["spi"]]
     assert len(problems) == 2
     assert problems[0].startswith("x:1: proto ah state")
-    assert problems[1].startswith("x:12: enc cbc(serpent) is not supported")
+    assert problems[1].startswith("x:12: enc 'cbc(serpent)' is not supported")
     assert not any(t["enc_key"] in p or t["auth_key"] in p for p in problems)
 
 
