@@ -333,7 +333,7 @@ def parse_toml_keys(text: str, source: str, problems: list[str] | None = None) -
                 v = text_of(key)
                 if v is not None:
                     setattr(entry, key, hex_value(v, f"{where(t, key=key)} {key}"))
-            entry.quick_modes = _toml_quick_modes(tun.get("quick_mode"), t, where)
+            entry.quick_modes = _toml_quick_modes(tun.get("quick_mode"), t, where, problems)
             if entry.psk is None and entry.dh_private is None and entry.dh_shared is None:
                 raise KeyFileError(f"{where(t)} no key material; give psk (or psk_hex) and/or "
                                    f"dh_private or dh_shared")
@@ -354,7 +354,9 @@ def parse_toml_keys(text: str, source: str, problems: list[str] | None = None) -
     return entries
 
 
-def _toml_quick_modes(value: Any, t: int, where) -> list[QuickModeSecret]:
+def _toml_quick_modes(value: Any, t: int, where, problems: list[str] | None = None) -> list[QuickModeSecret]:
+    """The tunnel's [[tunnel.quick_mode]] entries; with a ``problems`` list a bad entry costs only itself
+    (the tunnel's Phase 1 keys stay usable), else it raises KeyFileError."""
     if value is None:
         return []
     if not isinstance(value, list) or not all(isinstance(q, dict) for q in value):
@@ -363,27 +365,37 @@ def _toml_quick_modes(value: Any, t: int, where) -> list[QuickModeSecret]:
     out: list[QuickModeSecret] = []
     seen: dict[int, int] = {}
     for q, qm in enumerate(value):
-        unknown = sorted(set(qm) - set(_QM_KEYS))
-        if unknown:
-            raise KeyFileError(f"{where(t, q, unknown[0])} unknown key(s) {', '.join(map(repr, unknown))}; "
-                               f"allowed: {', '.join(_QM_KEYS)}")
-        if "message_id" not in qm:
-            raise KeyFileError(f"{where(t, q)} quick_mode without message_id; add message_id = \"0x...\" "
-                               f"(the Quick Mode's ISAKMP message ID)")
-        mid = _message_id(qm["message_id"], f"{where(t, q, 'message_id')} message_id")
-        if mid in seen:
-            raise KeyFileError(f"{where(t, q, 'message_id')} message_id 0x{mid:08x} repeats quick_mode "
-                               f"{seen[mid] + 1}; give each Quick Mode once")
-        seen[mid] = q
-        secret = QuickModeSecret(message_id=mid)
-        for key in ("dh_shared", "dh_private"):
-            if key in qm:
-                setattr(secret, key, hex_value(qm[key], f"{where(t, q, key)} {key}"))
-        if secret.dh_shared is None and secret.dh_private is None:
-            raise KeyFileError(f"{where(t, q)} quick_mode 0x{mid:08x} has no dh_shared or dh_private; "
-                               f"add one (only PFS Quick Modes need an entry)")
-        out.append(secret)
+        try:
+            out.append(_toml_quick_mode(qm, q, t, where, seen))
+        except KeyFileError as e:
+            if problems is None:
+                raise
+            problems.append(str(e))
     return out
+
+
+def _toml_quick_mode(qm: dict, q: int, t: int, where, seen: dict[int, int]) -> QuickModeSecret:
+    """One [[tunnel.quick_mode]] entry; raises KeyFileError."""
+    unknown = sorted(set(qm) - set(_QM_KEYS))
+    if unknown:
+        raise KeyFileError(f"{where(t, q, unknown[0])} unknown key(s) {', '.join(map(repr, unknown))}; "
+                           f"allowed: {', '.join(_QM_KEYS)}")
+    if "message_id" not in qm:
+        raise KeyFileError(f"{where(t, q)} quick_mode without message_id; add message_id = \"0x...\" "
+                           f"(the Quick Mode's ISAKMP message ID)")
+    mid = _message_id(qm["message_id"], f"{where(t, q, 'message_id')} message_id")
+    if mid in seen:
+        raise KeyFileError(f"{where(t, q, 'message_id')} message_id 0x{mid:08x} repeats quick_mode "
+                           f"{seen[mid] + 1}; give each Quick Mode once")
+    seen[mid] = q
+    secret = QuickModeSecret(message_id=mid)
+    for key in ("dh_shared", "dh_private"):
+        if key in qm:
+            setattr(secret, key, hex_value(qm[key], f"{where(t, q, key)} {key}"))
+    if secret.dh_shared is None and secret.dh_private is None:
+        raise KeyFileError(f"{where(t, q)} quick_mode 0x{mid:08x} has no dh_shared or dh_private; "
+                           f"add one (only PFS Quick Modes need an entry)")
+    return secret
 
 
 def _message_id(v: Any, what: str) -> int:

@@ -209,3 +209,21 @@ def test_w_never_costs_the_user_a_file(tmp_path):
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".ikescope-")]
     r = cli("decrypt", capture, "--keys", NATT / "esp_sa", "-w", precious)
     assert r.returncode == 0 and precious.read_bytes()[:4] == b"\xd4\xc3\xb2\xa1"
+
+
+def test_a_bad_quick_mode_entry_costs_only_itself(tmp_path):
+    """A [[tunnel.quick_mode]] with a message ID that does not read: one message; the tunnel's PSK and
+    g^xy still decrypt Phase 1 and Quick Mode, and the ESP line says which DH secret is missing."""
+    truth = json.loads((PFS / "truth.json").read_text())
+    keys = tmp_path / "keys.toml"
+    keys.write_text(f'[[tunnel]]\npsk = "{truth["psk"]}"\ndh_shared = "{truth["g_xy"]}"\n\n'
+                    f'[[tunnel.quick_mode]]\nmessage_id = "zzz"\ndh_shared = "{truth["qm_pfs_g_xy"][0]}"\n')
+    r = cli("decrypt", PFS / "capture.pcap", "--keys", keys)
+    assert r.returncode == 1
+    assert "[tunnel 1, quick_mode 1] message_id: 'zzz' is not a message ID" in r.stderr
+    assert "PSK verified" in r.stdout
+    assert f"Quick Mode {truth['quick_mode_message_ids'][0]} uses PFS" in r.stdout
+    # with the right message ID, the same file decrypts every ESP packet
+    keys.write_text(keys.read_text().replace('"zzz"', f'"0x{truth["quick_mode_message_ids"][0]}"'))
+    r = cli("decrypt", PFS / "capture.pcap", "--keys", keys)
+    assert r.returncode == 0 and r.stdout.count("3 packet(s), 456 bytes, 3 decrypted") == 2
