@@ -98,6 +98,17 @@ def build_parser() -> argparse.ArgumentParser:
                    help="UDP ports carrying IKE (default 500,4500)")
     x.add_argument("--no-progress", action="store_true", help="never show a progress bar")
     add_key_options(x)
+
+    lg = sub.add_parser("log", help="parse router and VPN debug logs into events (Cisco IOS/IOS-XE, ASA, strongSwan)",
+                        description="Parse Cisco IOS/IOS-XE debug crypto isakmp/ipsec/kmi, pasted show output, ASA "
+                                    "debug and strongSwan charon logs, however they were pasted, and list their "
+                                    "events: packets sent and received, states, SAs, proposals, errors.")
+    lg.add_argument("files", nargs="+", metavar="FILE", help="log files (- for stdin)")
+    lg.add_argument("--all", action="store_true", help="also show the records that carry no event")
+    lg.add_argument("--json", action="store_true", help="JSON Lines on stdout, one object per event (see README)")
+    lg.add_argument("--year", type=int, metavar="YYYY", help="the year of stamps that have none (default: this year)")
+    lg.add_argument("--tz", metavar="ZONE", help="the time zone of stamps that have none (UTC, CET, +02:00, "
+                                                 "Europe/Berlin); default: left unknown")
     return ap
 
 
@@ -125,6 +136,9 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "decrypt":
             from .decrypt_cmd import run_decrypt
             return run_decrypt(args)
+        if args.command == "log":
+            from .log_cmd import run_log
+            return run_log(args)
         if args.command == "keys":
             from .keys_cmd import run_keys
             return run_keys(args)

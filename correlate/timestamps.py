@@ -81,15 +81,33 @@ _ISO = re.compile(r"(?P<iso>\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(?:[.,]\d{1,9}
 _CISCO = re.compile(r"(?:(?P<seq>\d{1,10}):\s+)?[*.]?" + _DATE + r"\s+" + _CLOCK
                     + r"(?:\s+(?P<zone>[A-Za-z]{1,5}))?\s*:\s?")
 _UPTIME = re.compile(r"(?:(?P<seq>\d{1,10}):\s+)?[*.]?(?P<up>\d{1,2}:\d{2}:\d{2}(?:\.\d{1,3})?|(?:\d+[ywdh]){1,3}):\s")
-#: console forms without the final colon: ASA "[IKEv1]", strongSwan "14[IKE]"
-_CONSOLE = re.compile(_DATE + r"\s+" + _CLOCK + r"\s+(?=\S)")
+#: A line that starts with a month: the IOS/ASA form (optional zone, then a colon), an RFC 3164 header
+#: without <PRI> (host, tag, colon), or a console form without the final colon (ASA "[IKEv1]", strongSwan
+#: "14[IKE]"), in one regex: each line takes one match
+_MONTH_FIRST = re.compile(r"[*.]?" + _DATE + r"\s+" + _CLOCK
+                          + r"(?:(?P<colon>(?:\s+(?P<zone>[A-Za-z]{1,5}))?\s*:\s?)"
+                          r"|\s+(?P<host>[A-Za-z0-9][\w.\-]*)\s+(?P<tag>[\w./\-]+(?:\[\d+\])?):\s?"
+                          r"|\s+(?=\S))")
 
 
 def _fraction(frac: str | None) -> int:
     return int((frac or "0")[:6].ljust(6, "0"))
 
 
+_TIMES: dict[tuple, dt.datetime] = {}  # stamp text -> time: consecutive lines share their stamp
+
+
 def _cisco_time(m: re.Match, year: int, tz: dt.tzinfo | None) -> dt.datetime:
+    key = (m[0], year, tz)  # the stamp as written (with a syslog header's host: the same for its lines)
+    t = _TIMES.get(key)
+    if t is None:
+        if len(_TIMES) > 4096:
+            _TIMES.clear()
+        t = _TIMES[key] = _make_time(m, year, tz)
+    return t
+
+
+def _make_time(m: re.Match, year: int, tz: dt.tzinfo | None) -> dt.datetime:
     mon = _MONTHS.get(m["mon"].lower())
     if mon is None:
         raise ValueError(f"unknown month {m['mon']!r}")
@@ -116,26 +134,45 @@ def _uptime(text: str) -> float:
 def split_stamp(line: str, year: int | None = None, tz: dt.tzinfo | None = None) -> Stamp | None:
     """The stamp at the start of ``line`` (after leading blanks), or None.  Raises ValueError for a
     stamp that is one in form but not a date (Feb 30, month 13)."""
-    year = year or dt.date.today().year
     s = line.lstrip()
-    m = _RFC5424.match(s)
-    if m:
-        return Stamp(_iso_time(m["iso"], tz), m["iso"], s[m.end():], host=m["host"])
-    m = _CISCO.match(s)
-    if m:
-        return Stamp(_cisco_time(m, year, tz), s[:m.end()].rstrip(" :"), s[m.end():],
-                     seq=int(m["seq"]) if m["seq"] else None)
-    m = _RFC3164.match(s)
-    if m:
-        return Stamp(_cisco_time(m, year, tz), s[:m.end()].rstrip(), s[m.end():], host=m["host"])
-    m = _ISO.match(s)
-    if m:
-        return Stamp(_iso_time(m["iso"], tz), m["iso"], s[m.end():])
-    m = _UPTIME.match(s)
-    if m:
-        return Stamp(None, s[:m.end()].rstrip(" :"), s[m.end():], uptime=_uptime(m["up"]),
-                     seq=int(m["seq"]) if m["seq"] else None)
-    m = _CONSOLE.match(s)
-    if m:
-        return Stamp(_cisco_time(m, year, tz), s[:m.end()].rstrip(), s[m.end():])
+    if not s:
+        return None
+    c = s[0]
+    # the first character tells which forms can apply: most lines of a log take one regex
+    if c == "<":
+        m = _RFC5424.match(s)
+        if m:
+            return Stamp(_iso_time(m["iso"], tz), m["iso"], s[m.end():], host=m["host"])
+        m = _RFC3164.match(s)
+        if m:
+            return Stamp(_cisco_time(m, year or _this_year(), tz), s[:m.end()].rstrip(), s[m.end():], host=m["host"])
+        return None
+    if c.isdigit():
+        m = _CISCO.match(s)  # with a syslog sequence number
+        if m:
+            return Stamp(_cisco_time(m, year or _this_year(), tz), s[:m.end()].rstrip(" :"), s[m.end():],
+                         seq=int(m["seq"]) if m["seq"] else None)
+        m = _ISO.match(s)
+        if m:
+            return Stamp(_iso_time(m["iso"], tz), m["iso"], s[m.end():])
+        m = _UPTIME.match(s)
+        if m:
+            return Stamp(None, s[:m.end()].rstrip(" :"), s[m.end():], uptime=_uptime(m["up"]),
+                         seq=int(m["seq"]) if m["seq"] else None)
+        return None
+    if c in "*." or c.isalpha():
+        m = _MONTH_FIRST.match(s)
+        if m:
+            time = _cisco_time(m, year or _this_year(), tz)
+            if m["host"]:
+                return Stamp(time, s[:m.end()].rstrip(), s[m.end():], host=m["host"])
+            return Stamp(time, s[:m.end()].rstrip(" :") if m["colon"] is not None else s[:m.end()].rstrip(),
+                         s[m.end():])
+        if c in "*.":
+            m = _UPTIME.match(s)
+            return Stamp(None, s[:m.end()].rstrip(" :"), s[m.end():], uptime=_uptime(m["up"])) if m else None
     return None
+
+
+def _this_year() -> int:
+    return dt.date.today().year

@@ -1,0 +1,128 @@
+"""Log text to records (correlate.records, correlate.timestamps) on the real logs: the seed, the public
+debug samples and the lab's charon logs.  Every physical line belongs to exactly one record; hard-wrapped
+lines are joined; the stamps read as they were written."""
+from __future__ import annotations
+
+import datetime as dt
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from conftest import CAPTURES, REPO, SHARED
+from correlate.logparse import parse_log, parse_log_bytes
+from correlate.records import split_records
+from correlate.timestamps import parse_tz, split_stamp
+
+SEED = SHARED / "seed" / "000_e6e02144db6ec5bf.txt"
+SAMPLES = SHARED / "debug-samples"
+
+
+def _records(path: Path, **kw):
+    return list(split_records(path.read_text(errors="replace").splitlines(), path.name, **kw))
+
+
+def _logs() -> list[Path]:
+    found = sorted(CAPTURES.glob("*/left.log")) + sorted(CAPTURES.glob("*/right.log"))
+    if SAMPLES.is_dir():
+        found += sorted(p for p in SAMPLES.glob("*.txt"))
+    if SEED.exists():
+        found.append(SEED)
+    return found
+
+
+@pytest.mark.parametrize("path", _logs(), ids=lambda p: f"{p.parent.name}/{p.name}")
+def test_every_line_in_exactly_one_record(path):
+    lines = path.read_text(errors="replace").splitlines()
+    records = _records(path, year=2026)
+    covered = [n for r in records for n in range(r.line, r.last_line + 1)]
+    assert covered == list(range(1, len(lines) + 1))
+    assert all(len(r.raw) == r.last_line - r.line + 1 for r in records)
+
+
+def _require(path: Path) -> Path:
+    if not path.exists():
+        pytest.skip(f"{path} is not present (../shared is beside the repository in CI)")
+    return path
+
+
+def test_seed_wrapped_records_joined():
+    records = {r.line: r for r in _records(_require(SEED), year=2026)}
+    first = records[164]  # "*Sep 21 08:33:43.433: ISAKMP (1011): received packet from 2001: DB8::2 dport" / "500 sport ..."
+    assert (first.last_line, first.family) == (165, "ios")
+    assert first.text == "ISAKMP (1011): received packet from 2001: DB8::2 dport 500 sport 500 Global (R) QM_IDLE"
+    assert first.time == dt.datetime(2026, 9, 21, 8, 33, 43, 433000) and first.time_text == "*Sep 21 08:33:43.433"
+    assert records[167].text == "ISAKMP: (1011): processing HASH payload. message ID = 1371333358"
+    ipsec = records[183]  # IPSEC(validate_proposal_request) and its six unstamped lines
+    assert ipsec.last_line == 189 and ipsec.text.endswith("spi= 0x0(0), conn_id= 0, keysize= 128, flags= 0x0")
+    # the document's prose and fences are records of their own, not joined to the debug
+    assert records[161].family == "" and records[163].text == "```"
+
+
+def test_sample_07_sequence_numbers_gmt_and_document_wrapping():
+    path = _require(SAMPLES / "07-ios-ikev2-cert-verify-fail-seqno-gmt-wrapped.txt")
+    records = _records(path, year=2026)
+    first = records[0]
+    assert (first.line, first.last_line, first.seq) == (1, 2, 2328304)
+    assert first.time == dt.datetime(2026, 6, 8, 19, 14, 38, 51000, tzinfo=dt.timezone.utc)
+    assert first.text == "IKEv2:(SESSION ID = 14607,SA ID = 68): Get peer's authentication method"
+    assert all(r.time is not None and r.time.utcoffset() == dt.timedelta(0) for r in records)
+
+
+def test_sample_13_asa_stamps_with_year_then_console_without():
+    path = _require(SAMPLES / "13-asa804-syslog-year-mm-wait-msg4-invalid-cookie.txt")
+    records = [r for r in _records(path, year=2026) if r.family != "blank"]
+    assert records[0].time == dt.datetime(2010, 6, 10, 17, 36, 5) and records[0].family == "asa"
+    last = records[-1]  # the console form, without the year: --year fills it in
+    assert last.time.year == 2026 and last.time_text.startswith("Jun 10 17:36:13")
+    again = [r for r in _records(path, year=2010, tz=parse_tz("UTC")) if r.family != "blank"]
+    assert again[-1].time == dt.datetime(2010, 6, 10, 17, 36, 13, tzinfo=dt.timezone(dt.timedelta(0), "UTC"))
+
+
+def test_lab_charon_log_stamps_and_family():
+    path = CAPTURES / "v4-natt" / "left.log"
+    records = [r for r in _records(path, year=2026) if r.family != "blank"]
+    assert {r.family for r in records} == {"strongswan"}
+    # "Nov 29 13:45:14.429 14[IKE] <lab|1> generating ID_PROT request 0 [ SA V V V V V ]" (truth.json frame 1)
+    line = next(r for r in records if r.line == 523)
+    assert line.time == dt.datetime(2026, 11, 29, 13, 45, 14, 429000)
+    assert "generating ID_PROT request 0 [ SA V V V V V ]" in line.text
+
+
+def test_stamp_forms():
+    """The forms the samples use, and those the issue names (uptime, syslog servers, zones)."""
+    cases = {
+        "*Sep 21 08:33:43.433: ISAKMP: x": (dt.datetime(2026, 9, 21, 8, 33, 43, 433000), None),
+        ".Sep 21 08:33:43: ISAKMP: x": (dt.datetime(2026, 9, 21, 8, 33, 43), None),
+        "Sep 21 2025 08:33:43.433 CET: ISAKMP: x": (dt.datetime(2025, 9, 21, 8, 33, 43, 433000,
+                                                                 tzinfo=dt.timezone(dt.timedelta(hours=1))), None),
+        "000123: 00:27:07: %SYS-5-CONFIG_I": (None, 27 * 60 + 7),
+        "1w2d: %LINK-3-UPDOWN": (None, 9 * 86400),
+        "<189>1 2026-09-21T08:33:43.433+02:00 r1 - - - - ISAKMP: x": (
+            dt.datetime(2026, 9, 21, 8, 33, 43, 433000, tzinfo=dt.timezone(dt.timedelta(hours=2))), None),
+    }
+    for line, (time, uptime) in cases.items():
+        st = split_stamp(line, 2026)
+        assert st is not None and st.time == time and st.uptime == uptime, line
+    relayed = "<189>Sep 21 08:33:44 r1 123: *Sep 21 08:33:43.433: ISAKMP: x"
+    (r,) = list(split_records([relayed], "s", 2026))
+    assert (r.host, r.time, r.text) == ("r1", dt.datetime(2026, 9, 21, 8, 33, 43, 433000), "ISAKMP: x")
+    with pytest.raises(ValueError):
+        split_stamp("*Feb 30 08:33:43.433: ISAKMP: x", 2026)
+    assert parse_tz("Europe/Berlin") is not None and parse_tz("+05:30").utcoffset(None) == dt.timedelta(hours=5.5)
+
+
+def test_bad_input_is_said_and_kept(tmp_path):
+    junk = parse_log_bytes(b"\x00\x01ISAKMP: (1011):atts are acceptable.\n\x7fELF\x00", "junk")
+    assert any("binary data" in p for p in junk.problems)
+    assert any(r.family == "ios" and r.text.startswith("ISAKMP: (1011):atts are acceptable.") for r in junk.records)
+    assert parse_log_bytes(b"", "empty").problems == ["empty: empty, no log records"]
+    prose = parse_log_bytes(b"hello\nworld\n", "prose")
+    assert "no line in a known log format" in prose.problems[0] and len(prose.records) == 1
+    bad_stamp = parse_log_bytes(b"*Feb 30 08:33:43.433: ISAKMP: (1011):atts are acceptable.\n", "b")
+    assert bad_stamp.problems[0].startswith("b:1: the time stamp does not read")
+    assert bad_stamp.records[0].time is None
+    r = subprocess.run([sys.executable, "-m", "cli.main", "log", str(tmp_path / "missing.txt")], cwd=REPO,
+                       capture_output=True, text=True, timeout=60)
+    assert r.returncode == 2 and r.stderr.count("\n") == 1 and "cannot read the log" in r.stderr
