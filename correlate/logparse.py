@@ -69,7 +69,10 @@ def parse_log_text(text: str, name: str, year: int | None = None, tz: dt.tzinfo 
                    result: LogResult | None = None) -> LogResult:
     """Records and events of a log's text (see :func:`parse_log`)."""
     result = result or LogResult(name)
-    for record in split_records(text.splitlines(), name, year, tz, result.problems):
+    lines = text.split("\n")  # not splitlines(): \x85 or \u2028 in a line must not shift the line numbers
+    if lines and lines[-1] == "":
+        lines.pop()
+    for record in split_records(lines, name, year, tz, result.problems):
         result.records.append(record)
         parse = PARSERS.get(record.family)
         if parse is not None:

@@ -29,8 +29,8 @@ __all__ = ["split_records", "family_of"]
 
 #: How the text of a record starts, per family (after the stamp)
 _HEADS = [
-    ("strongswan", re.compile(r"(?:\w+(?:\[\d+\])?:\s+)?\d{1,3}\[[A-Z]{2,4}\]\s")),
-    ("asa", re.compile(r"%ASA-\d-\d+:|\[IKEv[12]\]|IKE_DECODE|Group = |IP = |Pitcher:")),
+    ("strongswan", re.compile(r"(?:\w+(?:\[\d+\])?:\s+)?\d{1,3}\[[A-Z]{2,4}\d?\]\s")),
+    ("asa", re.compile(r"%ASA-\d-\d+:|\[IKEv[12](?: [A-Z]+)?\]|IKE_DECODE|Group = |IP = |Pitcher:")),
     # message heads only, with their punctuation: a wrapped line such as "PKI_VERIFY_CHAIN_CONTEXT,ident" or
     # "IKE_MSG_FROM_PEER, IKE_QM_EXCH" continues its record
     ("ios", re.compile(r"(?:ISAKMP(?:-PAK|-ERROR)?\s*[:(]|IPSEC\s*[(:]|IPSEC-|IKEv2(?:-[A-Z]+)?\s*:|"
@@ -38,6 +38,11 @@ _HEADS = [
                        r"%[A-Z][A-Z0-9_]*-\d-[A-Z0-9_]+:|map_db_\w+|insert sa |IPSEC\(|Delete IPsec SA)")),
     ("libreswan", re.compile(r"\d{3} \"[^\"]+\"|\| |pluto\[")),
 ]
+#: syslog tags of strongSwan's daemons: their lines are charon's even without the "14[IKE]" prefix (journal)
+_CHARON_TAGS = {"charon": "strongswan", "charon-systemd": "strongswan", "charon-nm": "strongswan",
+                "ipsec": "strongswan", "ipsec_starter": "strongswan"}
+#: a row of a charon hex dump: "16[IKE] <lab|1>    0: 3D CD 8B ..." (the bytes of a key, at loglevel 4)
+_HEX_DUMP = re.compile(r"(?:\d{1,3}\[[A-Z]{2,4}\d?\]\s+(?:<[^>]*>\s+)?)?\s*\d+: (?:[0-9A-F]{2} ){1,16}")
 #: A console prompt: host name, then # or >, then perhaps a typed command
 _PROMPT = re.compile(r"^[A-Za-z][\w.\-]{0,62}(?:\([\w\-]+\))?[#>]\s*(?P<cmd>.*)$")
 #: The header line of show output pasted without its prompt
@@ -64,6 +69,7 @@ def split_records(lines: Iterable[str], name: str, year: int | None = None, tz: 
     a date but is none (Feb 30) adds a message to ``problems`` and the line is read without it."""
     current: Record | None = None
     show = False   # inside pasted show output
+    seen_year = None  # the year stamps wrote: later stamps without one take it (ASA: "Jun 10 2010 ..." then "Jun 10 ...")
     for number, raw in enumerate(lines, 1):
         line = raw.rstrip("\r\n")
         if not line.strip():
@@ -79,7 +85,7 @@ def split_records(lines: Iterable[str], name: str, year: int | None = None, tz: 
         stamp = None
         if first not in " \t":
             try:
-                stamp = split_stamp(line, year, tz)
+                stamp = split_stamp(line, seen_year or year, tz)
             except ValueError as e:
                 if problems is not None:
                     problems.append(f"{name}:{number}: the time stamp does not read ({e}); the line is kept "
@@ -87,8 +93,13 @@ def split_records(lines: Iterable[str], name: str, year: int | None = None, tz: 
         if stamp is None:
             if current is not None and current.family not in ("blank", "console") and (
                     show or (first in " \t" and not _FENCE.match(current.raw[0]))):
-                # an indented line (or any line of show output) continues its record
-                _continue(current, line, number, show)
+                # an indented line (or any line of show output) continues its record; a charon hex-dump row
+                # (journalctl indents them) joins it without entering its text
+                if current.family == "strongswan" and _HEX_DUMP.match(line):
+                    current.raw.append(line)
+                    current.last_line = number
+                else:
+                    _continue(current, line, number, show)
                 continue
             prompt = _PROMPT.match(line) if ("#" in line[:80] or ">" in line[:80]) else None
             if prompt and not _looks_like_message(line):
@@ -115,16 +126,25 @@ def split_records(lines: Iterable[str], name: str, year: int | None = None, tz: 
             current = Record(name, number, number, line.rstrip() if show else line.strip(), [line], family=family)
             continue
         show = False
+        if stamp.year_given:
+            seen_year = stamp.time.year
         if stamp.host and not stamp.rest.startswith(("%", "<")):
             inner = _device_stamp(stamp.rest, year, tz)  # a syslog server's header around a device's stamp
             if inner is not None:
                 inner.host = stamp.host
                 stamp = inner
+        body = stamp.rest
+        family = _CHARON_TAGS.get(stamp.tag.split("[", 1)[0], "") or family_of(body)
+        if family == "strongswan" and current is not None and current.family == "strongswan" \
+                and _HEX_DUMP.match(body):
+            # a row of a charon hex dump (keys, at loglevel 4): part of the dump's record, kept out of its text
+            current.raw.append(line)
+            current.last_line = number
+            continue
         if current is not None:
             yield current
-        body = stamp.rest
         current = Record(name, number, number, body.strip(), [line], stamp.time, stamp.text, stamp.uptime,
-                         family_of(body), stamp.host, stamp.seq)
+                         family, stamp.host, stamp.seq)
     if current is not None:
         yield current
 

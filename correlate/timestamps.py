@@ -49,6 +49,8 @@ class Stamp:
     uptime: float | None = None
     host: str = ""
     seq: int | None = None
+    tag: str = ""            # the syslog tag ("charon", "charon-systemd[812]"), when a header had one
+    year_given: bool = False  # the stamp wrote its year (later stamps without one take it)
 
 
 def parse_tz(text: str) -> dt.tzinfo | None:
@@ -74,9 +76,11 @@ _DATE = r"(?P<mon>[A-Za-z]{3})\s+(?P<d>\d{1,2})(?:\s+(?P<y>\d{4}))?"
 
 _RFC5424 = re.compile(r"<\d{1,3}>\d\s+(?P<iso>\d{4}-\d{2}-\d{2}T[0-9:.,]+(?:Z|[+-]\d{2}:?\d{2})?)\s+"
                       r"(?P<host>\S+)\s+\S+\s+\S+\s+\S+\s+(?:-|\[.*?\])\s?")
+_PRI = re.compile(r"<\d{1,3}>")
 _RFC3164 = re.compile(r"(?:<\d{1,3}>)?" + _DATE + r"\s+" + _CLOCK + r"\s+(?P<host>[A-Za-z0-9][\w.\-]*)\s+"
                       r"(?P<tag>[\w./\-]+(?:\[\d+\])?):\s?")
-_ISO = re.compile(r"(?P<iso>\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(?:[.,]\d{1,9})?(?:Z|[+-]\d{2}:?\d{2})?)\s+")
+_ISO = re.compile(r"(?P<iso>\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(?:[.,]\d{1,9})?(?:Z|[+-]\d{2}:?\d{2})?)\s+"
+                  r"(?:(?P<host>[A-Za-z0-9][\w.\-]*)\s+(?P<tag>[A-Za-z][\w./\-]*(?:\[\d+\])?):\s?)?")
 #: IOS/ASA: optional sequence number, optional * or ., date, time, optional zone, colon
 _CISCO = re.compile(r"(?:(?P<seq>\d{1,10}):\s+)?[*.]?" + _DATE + r"\s+" + _CLOCK
                     + r"(?:\s+(?P<zone>[A-Za-z]{1,5}))?\s*:\s?")
@@ -86,7 +90,7 @@ _UPTIME = re.compile(r"(?:(?P<seq>\d{1,10}):\s+)?[*.]?(?P<up>\d{1,2}:\d{2}:\d{2}
 #: "14[IKE]"), in one regex: each line takes one match
 _MONTH_FIRST = re.compile(r"[*.]?" + _DATE + r"\s+" + _CLOCK
                           + r"(?:(?P<colon>(?:\s+(?P<zone>[A-Za-z]{1,5}))?\s*:\s?)"
-                          r"|\s+(?P<host>[A-Za-z0-9][\w.\-]*)\s+(?P<tag>[\w./\-]+(?:\[\d+\])?):\s?"
+                          r"|\s+(?P<host>[A-Za-z0-9][\w.:\-]*)\s+(?:(?P<tag>[\w./\-]+(?:\[\d+\])?)?\s*:\s?|(?=%))"
                           r"|\s+(?=\S))")
 
 
@@ -143,18 +147,17 @@ def split_stamp(line: str, year: int | None = None, tz: dt.tzinfo | None = None)
         m = _RFC5424.match(s)
         if m:
             return Stamp(_iso_time(m["iso"], tz), m["iso"], s[m.end():], host=m["host"])
-        m = _RFC3164.match(s)
-        if m:
-            return Stamp(_cisco_time(m, year or _this_year(), tz), s[:m.end()].rstrip(), s[m.end():], host=m["host"])
-        return None
+        m = _PRI.match(s)  # an RFC 3164 header, or a device's own stamp behind a priority field
+        return split_stamp(s[m.end():], year, tz) if m else None
     if c.isdigit():
         m = _CISCO.match(s)  # with a syslog sequence number
         if m:
             return Stamp(_cisco_time(m, year or _this_year(), tz), s[:m.end()].rstrip(" :"), s[m.end():],
-                         seq=int(m["seq"]) if m["seq"] else None)
+                         seq=int(m["seq"]) if m["seq"] else None, year_given=bool(m["y"]))
         m = _ISO.match(s)
         if m:
-            return Stamp(_iso_time(m["iso"], tz), m["iso"], s[m.end():])
+            return Stamp(_iso_time(m["iso"], tz), m["iso"], s[m.end():], host=m["host"] or "", tag=m["tag"] or "",
+                         year_given=True)
         m = _UPTIME.match(s)
         if m:
             return Stamp(None, s[:m.end()].rstrip(" :"), s[m.end():], uptime=_uptime(m["up"]),
@@ -165,9 +168,10 @@ def split_stamp(line: str, year: int | None = None, tz: dt.tzinfo | None = None)
         if m:
             time = _cisco_time(m, year or _this_year(), tz)
             if m["host"]:
-                return Stamp(time, s[:m.end()].rstrip(), s[m.end():], host=m["host"])
+                return Stamp(time, s[:m.end()].rstrip(), s[m.end():], host=m["host"], tag=m["tag"] or "",
+                             year_given=bool(m["y"]))
             return Stamp(time, s[:m.end()].rstrip(" :") if m["colon"] is not None else s[:m.end()].rstrip(),
-                         s[m.end():])
+                         s[m.end():], year_given=bool(m["y"]))
         if c in "*.":
             m = _UPTIME.match(s)
             return Stamp(None, s[:m.end()].rstrip(" :"), s[m.end():], uptime=_uptime(m["up"])) if m else None

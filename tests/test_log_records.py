@@ -74,10 +74,13 @@ def test_sample_13_asa_stamps_with_year_then_console_without():
     path = _require(SAMPLES / "13-asa804-syslog-year-mm-wait-msg4-invalid-cookie.txt")
     records = [r for r in _records(path, year=2026) if r.family != "blank"]
     assert records[0].time == dt.datetime(2010, 6, 10, 17, 36, 5) and records[0].family == "asa"
-    last = records[-1]  # the console form, without the year: --year fills it in
-    assert last.time.year == 2026 and last.time_text.startswith("Jun 10 17:36:13")
-    again = [r for r in _records(path, year=2010, tz=parse_tz("UTC")) if r.family != "blank"]
-    assert again[-1].time == dt.datetime(2010, 6, 10, 17, 36, 13, tzinfo=dt.timezone(dt.timedelta(0), "UTC"))
+    last = records[-1]  # the console form, without the year: it takes the year the lines before it wrote
+    assert last.time == dt.datetime(2010, 6, 10, 17, 36, 13) and last.time_text.startswith("Jun 10 17:36:13")
+    zoned = [r for r in _records(path, year=2026, tz=parse_tz("UTC")) if r.family != "blank"]
+    assert zoned[-1].time == dt.datetime(2010, 6, 10, 17, 36, 13, tzinfo=dt.timezone(dt.timedelta(0), "UTC"))
+    # a log that never writes its year takes --year
+    no_year = _require(SAMPLES / "04-asa-ikev1-syslog-qm-crypto-map-policy-not-found.txt")
+    assert {r.time.year for r in _records(no_year, year=2016) if r.time} == {2016}
 
 
 def test_lab_charon_log_stamps_and_family():
