@@ -27,7 +27,7 @@ def run_log(args: argparse.Namespace) -> int:
     unreadable = False
     for path in args.files:
         try:
-            results.append(parse_log(path, args.year, tz))
+            results.append(parse_log(path, args.year, tz, keep_records=args.all))
         except LogError as e:
             print(f"ikescope: {e}", file=sys.stderr)
             unreadable = True
@@ -48,10 +48,16 @@ def _rows(result, show_all: bool):
     by_record: dict[int, list[Event]] = {}
     for e in result.events:
         by_record.setdefault(id(e.record), []).append(e)
+    if not show_all:  # the records that gave events, in order (the others were not kept)
+        seen: set[int] = set()
+        for e in result.events:
+            if id(e.record) not in seen:
+                seen.add(id(e.record))
+                yield e.record, by_record[id(e.record)]
+        return
     for r in result.records:
-        evs = by_record.get(id(r), [])
-        if evs or (show_all and r.family != "blank"):
-            yield r, evs
+        if r.family != "blank":
+            yield r, by_record.get(id(r), [])
 
 
 def _record_dict(r: Record) -> dict:
@@ -106,7 +112,8 @@ def _print_table(results, show_all: bool) -> None:
                 style = "bold red" if e.kind == "error" else ("cyan" if e.kind == "packet" else "")
                 console.print(" ".join(f"{c:<{w}}" for c, (_t, w) in zip(cells, COLUMNS)) + " " + what[:200],
                               style=style or None, markup=False)
-        counts.append(f"{result.name}: {len(result.records)} records, {n} events"
-                      + (f" ({', '.join(sorted(result.families))})" if result.families else ""))
+        shown = sorted(result.families - {"blank"})
+        counts.append(f"{result.name}: {result.record_count} records, {n} events"
+                      + (f" ({', '.join(shown)})" if shown else ""))
     for line in counts:
         console.print(line, style="bold", markup=False)

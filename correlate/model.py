@@ -129,13 +129,13 @@ class Event:
 
 @dataclass
 class LogResult:
-    """A parsed log: every record (in order), the events they gave (in order), and one-line problems
-    (binary junk, an unknown format, a stamp that does not read) for stderr."""
+    """A parsed log: the events (in order), one-line problems (binary junk, an unknown format, a stamp
+    that does not read) for stderr, how many records there were and of which families, and — only when
+    asked for (``keep_records``, for ``--all``) — every record: memory then grows with the log, else with
+    the events (each holds its own record)."""
     name: str
     records: list[Record] = field(default_factory=list)
     events: list[Event] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
-
-    @property
-    def families(self) -> set[str]:
-        return {r.family for r in self.records if r.family}
+    record_count: int = 0
+    families: set[str] = field(default_factory=set)
