@@ -35,7 +35,8 @@ _HEADS = [
     # "IKE_MSG_FROM_PEER, IKE_QM_EXCH" continues its record
     ("ios", re.compile(r"(?:ISAKMP(?:-PAK|-ERROR)?\s*[:(]|IPSEC\s*[(:]|IPSEC-|IKEv2(?:-[A-Z]+)?\s*:|"
                        r"CRYPTO_PKI\s*:|CRYPTO(?:-[A-Z]+)?\s*:|Crypto mapdb|crypto_\w+|KMI\s*:|IPSec\s*:|"
-                       r"%[A-Z][A-Z0-9_]*-\d-[A-Z0-9_]+:|map_db_\w+|insert sa |IPSEC\(|Delete IPsec SA)")),
+                       r"%[A-Z][A-Z0-9_]*-\d-[A-Z0-9_]+:|map_db_\w+|insert sa |IPSEC\(|Delete IPsec SA|"
+                       r"\(ipsec_\w+\))")),
     ("libreswan", re.compile(r"\d{3} \"[^\"]+\"|\| |pluto\[")),
 ]
 #: syslog tags of strongSwan's daemons: their lines are charon's even without the "14[IKE]" prefix (journal)
@@ -48,10 +49,17 @@ _PROMPT = re.compile(r"^[A-Za-z][\w.\-]{0,62}(?:\([\w\-]+\))?[#>]\s*(?P<cmd>.*)$
 #: The header line of show output pasted without its prompt
 _SHOW_HEADER = re.compile(r"^\s*(?:interface: |IPv[46] Crypto ISAKMP SA|Crypto session current status|"
                           r"dst\s+src\s+state\s+conn-id)")
-_SHOW_CMD = re.compile(r"^sh(?:o(?:w)?)?\s", re.IGNORECASE)
+_SHOW_CMD = re.compile(r"^(?:do\s+)?sh(?:o(?:w)?)?\s", re.IGNORECASE)
+#: a show command pasted without its prompt ("sh crypto ipsec sa")
+_BARE_SHOW = re.compile(r"^(?:do\s+)?sh(?:o(?:w)?)?\s+crypto\s", re.IGNORECASE)
 _FENCE = re.compile(r"^\s*(```|~~~)")
 #: A line of only ping marks (!!!!!...) typed into the console
 _PING_MARKS = re.compile(r"^[!.\s]+$")
+#: What a ping or a config session prints on the console between debug lines
+_CONSOLE_OUTPUT = re.compile(r"(?:Success rate is \d+ percent|Type escape sequence to abort|Sending \d+, \d+-byte ICMP"
+                             r"|Packet sent with a source address|Enter configuration commands)")
+#: A Markdown heading (a pasted document's next section)
+_HEADING = re.compile(r"^#{1,6}\s")
 
 
 def family_of(text: str) -> str:
@@ -91,6 +99,17 @@ def split_records(lines: Iterable[str], name: str, year: int | None = None, tz: 
                     problems.append(f"{name}:{number}: the time stamp does not read ({e}); the line is kept "
                                     "without it")
         if stamp is None:
+            prompt = _PROMPT.match(line) if ("#" in line[:80] or ">" in line[:80]) else None
+            if (prompt and not _looks_like_message(line) and not (show and _HEADING.match(line))) \
+                    or _BARE_SHOW.match(line):
+                show = bool(_SHOW_CMD.match(prompt["cmd"] if prompt else line))
+                if current is not None:
+                    yield current
+                current = Record(name, number, number, line.strip(), [line], family="show" if show else "console")
+                continue
+            if show and _HEADING.match(line):
+                show = False  # a document's next heading ends pasted show output (its fences do not: a
+                # document may cut one output into many code blocks, as the seed does)
             if current is not None and current.family not in ("blank", "console") and (
                     show or (first in " \t" and not _FENCE.match(current.raw[0]))):
                 # an indented line (or any line of show output) continues its record; a charon hex-dump row
@@ -101,20 +120,14 @@ def split_records(lines: Iterable[str], name: str, year: int | None = None, tz: 
                 else:
                     _continue(current, line, number, show)
                 continue
-            prompt = _PROMPT.match(line) if ("#" in line[:80] or ">" in line[:80]) else None
-            if prompt and not _looks_like_message(line):
-                show = bool(_SHOW_CMD.match(prompt["cmd"]))
-                if current is not None:
-                    yield current
-                current = Record(name, number, number, line.strip(), [line], family="show" if show else "console")
-                continue
             show = False
             family = family_of(line)
             fence = first in "`~" and _FENCE.match(line)
             header = _SHOW_HEADER.match(line)
-            marks = first in "!." and _PING_MARKS.match(line)
-            if not (family or fence or header or marks or current is None or current.family in ("blank", "console")
-                    or _FENCE.match(current.raw[0])):
+            marks = (first in "!." and _PING_MARKS.match(line)) or _CONSOLE_OUTPUT.match(line)
+            heading = first == "#" and _HEADING.match(line)
+            if not (family or fence or header or marks or heading or current is None
+                    or current.family in ("blank", "console") or _FENCE.match(current.raw[0])):
                 _continue(current, line, number, False)  # a hard-wrapped line
                 continue
             if current is not None:
@@ -154,7 +167,8 @@ def _continue(record: Record, line: str, number: int, show: bool) -> None:
     record.raw.append(line)
     record.last_line = number
     if show:
-        record.text += "\n" + line.rstrip()
+        if not _FENCE.match(line):
+            record.text += "\n" + line.rstrip()
     else:
         record.text = f"{record.text} {line.strip()}" if record.text else line.strip()
 
