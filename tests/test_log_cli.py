@@ -1,0 +1,80 @@
+"""``ikescope log`` as a user runs it: the table, ``--json`` (the fields the README documents), ``--all``,
+``--year``/``--tz``, and bad input (one line, the rest still read, the documented exit code)."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from conftest import CAPTURES, REPO, SHARED
+
+SEED = SHARED / "seed" / "000_e6e02144db6ec5bf.txt"
+FIELDS = {"file", "line", "last_line", "time", "kind", "direction", "peer", "peer_port", "local_port", "bytes",
+          "message_id", "conn_id", "spi", "text"}
+
+
+def log(*args, stdin: bytes | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "cli.main", "log", *map(str, args)], cwd=REPO, capture_output=True,
+                          input=stdin, timeout=120)
+
+
+def _seed():
+    if not SEED.exists():
+        pytest.skip(f"{SEED} is not present (../shared is beside the repository in CI)")
+    return SEED
+
+
+def test_json_fields_and_the_seed_story():
+    r = log(_seed(), "--json", "--year", "2013", "--tz", "UTC")
+    assert r.returncode == 0, r.stderr
+    events = [json.loads(line) for line in r.stdout.splitlines()]
+    assert events and all(FIELDS <= set(e) for e in events)
+    packets = [e for e in events if e["kind"] == "packet"]
+    assert {(e["direction"], e["peer"], e["peer_port"]) for e in packets} <= {
+        ("in", "2001:db8::2", 500), ("in", "2001:db8::3", 500), ("out", "2001:db8::2", 500),
+        ("out", "2001:db8::3", 500)}
+    assert {e["peer"] for e in packets} == {"2001:db8::2", "2001:db8::3"}
+    assert 1371333358 in {e["message_id"] for e in events}
+    created = [e for e in events if e["kind"] == "sa_created" and e["facility"] == "IPSEC"]
+    assert {e["spi"] for e in created} == {0x45F16A9A, 0x221A7153}
+    # "*Sep 21 08:33:43.433:" with --year 2013 --tz UTC
+    assert packets[0]["time"] == "2013-09-21T08:33:43.433000+00:00"
+    states = [e["state"] for e in events if e["kind"] == "state"]
+    assert "IKE_P1_COMPLETE" in states and "IKE_QM_PHASE2_COMPLETE" in states
+    # every event cites its record's lines, and the record's text is the joined one
+    first = packets[0]
+    assert first["last_line"] == first["line"] + 1 and first["text"].endswith("Global (R) QM_IDLE")
+
+
+def test_all_keeps_records_without_events():
+    plain = log(_seed(), "--json", "--year", "2013")
+    every = log(_seed(), "--json", "--year", "2013", "--all")
+    events = [json.loads(line) for line in plain.stdout.splitlines()]
+    rows = [json.loads(line) for line in every.stdout.splitlines()]
+    records = [row for row in rows if row["kind"] == "record"]
+    assert records and len(rows) == len(events) + len(records)
+    assert any(row["text"].startswith("## ") for row in records)  # the document's headings are kept
+    table = log(_seed(), "--all").stdout.decode()
+    assert "Дополнительные сведения" in table and "records," in table.splitlines()[-1]
+
+
+def test_lab_log_table():
+    r = log(CAPTURES / "v4-natt" / "left.log", "--year", "2026")
+    assert r.returncode == 0
+    text = r.stdout.decode()
+    assert text.count("packet ") >= 11 and "strongswan" in text.splitlines()[-1]
+
+
+def test_bad_input():
+    r = log("-", stdin=b"\x00\x01\x02binary junk\x00")
+    assert r.returncode == 1 and b"binary data" in r.stderr
+    r = log("-", stdin=b"")
+    assert r.returncode == 1 and b"empty, no log records" in r.stderr
+    r = log(CAPTURES / "v4-natt" / "capture.pcap")
+    assert r.returncode == 1 and b"Traceback" not in r.stderr
+    r = log(CAPTURES / "v4-natt" / "left.log", "--tz", "Mars/Olympus")
+    assert r.returncode == 2 and r.stderr.count(b"\n") == 1
+    r = log(CAPTURES / "no-such.log", CAPTURES / "v4-natt" / "left.log")
+    assert r.returncode == 1 and b"cannot read the log" in r.stderr and r.stdout  # the other file is still read
