@@ -40,7 +40,7 @@ from collections.abc import Callable
 from typing import Any
 
 from .addresses import address
-from .model import Event, Record
+from .model import Event, Record, never_raises
 
 __all__ = ["events", "RULES"]
 
@@ -254,15 +254,9 @@ _FAILURE = re.compile(r"[Ff]ail(?:ed|ure)|[Ee]rror|ERROR|[Mm]ismatch|[Ii]nvalid|
                       r"[Uu]nacceptable|not found|[Rr]efused|[Dd]ropping")
 
 
+@never_raises
 def events(record: Record) -> list[Event]:
     """The events of an ASA record (an empty list when it says nothing this parser knows)."""
-    try:
-        return _events(record)
-    except Exception:   # a parser never raises: a record it cannot read is kept without events
-        return []
-
-
-def _events(record: Record) -> list[Event]:
     text = record.text
     head = _HEAD.match(text)
     if head is None:

@@ -20,7 +20,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["Record", "Event", "LogResult", "EVENT_KINDS"]
+__all__ = ["Record", "Event", "LogResult", "EVENT_KINDS", "never_raises"]
 
 #: The kinds of events, as ``Event.kind`` and the JSON ``kind`` say them
 EVENT_KINDS = {
@@ -139,3 +139,17 @@ class LogResult:
     problems: list[str] = field(default_factory=list)
     record_count: int = 0
     families: set[str] = field(default_factory=set)
+
+
+def never_raises(parse):
+    """A family parser (record -> events) that never raises: a record it cannot read gives no events
+    and is kept as it is (bad input becomes data, not an exception that escapes a stage)."""
+    import functools
+
+    @functools.wraps(parse)
+    def guarded(record: Record) -> list[Event]:
+        try:
+            return parse(record)
+        except Exception:  # noqa: BLE001 - any bug on odd input costs only this record's events
+            return []
+    return guarded

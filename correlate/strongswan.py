@@ -44,7 +44,7 @@ from collections.abc import Callable
 from typing import Any
 
 from .addresses import address
-from .model import Event, Record
+from .model import Event, Record, never_raises
 
 __all__ = ["events", "RULES", "KEY_LABELS"]
 
@@ -436,15 +436,9 @@ _FAILURE = re.compile(r"[Ff]ail(?:ed|ure)|[Ee]rror|[Mm]ismatch|[Ii]nvalid|[Uu]na
 _NO_FAILURE_GROUPS = frozenset({"LIB", "DMN", "JOB", "ASN", "APP", "TLS", "TNC", "IMC", "IMV", "PTS"})
 
 
+@never_raises
 def events(record: Record) -> list[Event]:
     """The events of a strongSwan charon record (an empty list for most lines of a loglevel-4 log)."""
-    try:
-        return _events(record)
-    except Exception:   # a parser never raises: a record it cannot read is kept without events
-        return []
-
-
-def _events(record: Record) -> list[Event]:
     text = record.text
     head = _HEAD_FAST.match(text) or _HEAD.match(text)
     if head is None:    # cannot happen (everything in _HEAD is optional), but a parser never raises
