@@ -38,7 +38,7 @@ EVENT_KINDS = {
 }
 
 
-@dataclass
+@dataclass(slots=True)
 class Record:
     """One logical record of a log.
 
@@ -66,7 +66,7 @@ class Record:
     seq: int | None = None
 
 
-@dataclass
+@dataclass(slots=True)
 class Event:
     """What a record says, in a form that can be lined up with packets.
 

@@ -15,6 +15,17 @@ record.
 
 Each record gets its family ("ios", "asa", "strongswan", "libreswan", "show",
 "console", "blank" or "" for prose and the unknown) from its first line.
+
+Speed (a debug log may have a million lines; ``bench/run_log_bench.py``):
+lines of the two commonest forms, an IOS stamp with its colon and a charon
+filelog line, take a fast lane: one regex gives the stamp (and for charon the
+family too, see :data:`~correlate.timestamps.QUICK_STAMP`) and its time comes
+from a cache; a line that starts with the text the last such line's stamp
+was read from (most lines of a burst share their millisecond) takes that
+stamp with one ``str.startswith``.  Other lines take the general path, where
+costly regexes are guarded by exact cheap tests: a first character or a
+substring the regex cannot match without.  All of it gives the records the
+general path alone would.
 """
 from __future__ import annotations
 
@@ -23,13 +34,15 @@ import re
 from collections.abc import Iterable, Iterator
 
 from .model import Record
-from .timestamps import split_stamp
+from .timestamps import QUICK_STAMP, month_time, stamp_fields, this_year
 
 __all__ = ["split_records", "family_of"]
 
 #: How the text of a record starts, per family (after the stamp)
 _HEADS = [
-    ("strongswan", re.compile(r"(?:\w+(?:\[\d+\])?:\s+)?\d{1,3}\[[A-Z]{2,4}\d?\]\s")),
+    # (\w++ is possessive: a shorter run of word characters would leave one before "[" or ":", so it
+    # never matches more, and on "ISAKMP: (0):..." the regex fails at once instead of backing off)
+    ("strongswan", re.compile(r"(?:\w++(?:\[\d+\])?:\s+)?\d{1,3}\[[A-Z]{2,4}\d?\]\s")),
     ("asa", re.compile(r"%ASA-\d-\d+:|\[IKEv[12](?: [A-Z]+)?\]|IKE_DECODE|Group = |IP = |Pitcher:")),
     # message heads only, with their punctuation: a wrapped line such as "PKI_VERIFY_CHAIN_CONTEXT,ident" or
     # "IKE_MSG_FROM_PEER, IKE_QM_EXCH" continues its record
@@ -37,18 +50,30 @@ _HEADS = [
                        r"CRYPTO_PKI\s*:|CRYPTO(?:-[A-Z]+)?\s*:|Crypto mapdb|crypto_\w+|KMI\s*:|IPSec\s*:|"
                        r"%[A-Z][A-Z0-9_]*-\d-[A-Z0-9_]+:|map_db_\w+|insert sa |IPSEC\(|Delete IPsec SA|"
                        r"\(ipsec_\w+\))")),
-    ("libreswan", re.compile(r"\d{3} \"[^\"]+\"|\| |pluto\[")),
+    # whack/pluto lines ("002 \"road\" #1: ...", "1v1 ...", "006 #2: ...", "003 ERROR: ..."), and tcpdump's text
+    # decode of ISAKMP and ESP that libreswan's test consoles paste with them
+    ("libreswan", re.compile(r"(?:\d{3}|\dv\d) (?:(?:FATAL ERROR|ERROR|WARNING): )?(?:\"[^\"]+\"|#\d+: )|\| |pluto\[|"
+                             r"IP6? \S+ > \S+: (?:\[[^\]]*\] )*(?:(?:NONESP|UDP)-encap: )?(?:isakmp|ESP\(spi=)")),
 ]
+#: All of _HEADS in one regex, one named group per family, in _HEADS's order: an alternation tries its
+#: branches in order at the same place, so the first family whose head matches is the group that matched
+_FAMILY = re.compile("|".join(f"(?P<{family}>{head.pattern})" for family, head in _HEADS))
 #: syslog tags of strongSwan's daemons: their lines are charon's even without the "14[IKE]" prefix (journal)
-_CHARON_TAGS = {"charon": "strongswan", "charon-systemd": "strongswan", "charon-nm": "strongswan",
+_CHARON_TAGS = {"pluto": "libreswan", "charon": "strongswan", "charon-systemd": "strongswan", "charon-nm": "strongswan",
                 "ipsec": "strongswan", "ipsec_starter": "strongswan"}
 #: a row of a charon hex dump: "16[IKE] <lab|1>    0: 3D CD 8B ..." (the bytes of a key, at loglevel 4)
 _HEX_DUMP = re.compile(r"(?:\d{1,3}\[[A-Z]{2,4}\d?\]\s+(?:<[^>]*>\s+)?)?\s*\d+: (?:[0-9A-F]{2} ){1,16}")
 #: A console prompt: host name, then # or >, then perhaps a typed command
-_PROMPT = re.compile(r"^[A-Za-z][\w.\-]{0,62}(?:\([\w\-]+\))?[#>]\s*(?P<cmd>.*)$")
+#: (or a shell prompt alone on its line with a blank before the #, as libreswan's test consoles print "road #")
+_PROMPT = re.compile(r"^[A-Za-z][\w.\-]{0,62}(?:(?:\([\w\-]+\))?[#>]\s*(?P<cmd>.*)| [#>](?P<bare>\s*))$")
 #: The header line of show output pasted without its prompt
 _SHOW_HEADER = re.compile(r"^\s*(?:interface: |IPv[46] Crypto ISAKMP SA|Crypto session current status|"
                           r"dst\s+src\s+state\s+conn-id)")
+#: the first characters _BARE_SHOW can match (IGNORECASE: "ſ", U+017F, is an "s")
+_BARE_SHOW_FIRST = frozenset("dDsS\u017f")
+#: the first characters (after blanks) _SHOW_HEADER and _CONSOLE_OUTPUT can match
+_SHOW_HEADER_FIRST = frozenset("iICd")
+_CONSOLE_OUTPUT_FIRST = frozenset("STPE")
 _SHOW_CMD = re.compile(r"^(?:do\s+)?sh(?:o(?:w)?)?\s", re.IGNORECASE)
 #: a show command pasted without its prompt ("sh crypto ipsec sa")
 _BARE_SHOW = re.compile(r"^(?:do\s+)?sh(?:o(?:w)?)?\s+crypto\s", re.IGNORECASE)
@@ -64,11 +89,8 @@ _HEADING = re.compile(r"^#{1,6}\s")
 
 def family_of(text: str) -> str:
     """The family of a record from its text after the stamp: "ios", "asa", ...; "" when none fits."""
-    t = text.lstrip()
-    for family, head in _HEADS:
-        if head.match(t):
-            return family
-    return ""
+    m = _FAMILY.match(text.lstrip())
+    return m.lastgroup if m is not None else ""
 
 
 def split_records(lines: Iterable[str], name: str, year: int | None = None, tz: dt.tzinfo | None = None,
@@ -76,111 +98,192 @@ def split_records(lines: Iterable[str], name: str, year: int | None = None, tz: 
     """The records of a log's lines (without their line ends), in order.  A stamp that has the form of
     a date but is none (Feb 30) adds a message to ``problems`` and the line is read without it."""
     current: Record | None = None
+    fenced = False  # current's first line is a Markdown fence (then even indented lines start records)
     show = False   # inside pasted show output
     seen_year = None  # the year stamps wrote: later stamps without one take it (ASA: "Jun 10 2010 ..." then "Jun 10 ...")
+    quick, head_of, hex_dump = QUICK_STAMP.match, _FAMILY.match, _HEX_DUMP.match
+    # The fast lane's last line, up to the end of its stamp (IOS, when the stamp ends with a blank) or of
+    # its "14[IKE] " (charon): a line that starts with the same text has the same stamp, as QUICK_STAMP
+    # would say (the regex decides within that text), and most lines of a burst share their millisecond.
+    # With it: its stamp's (length, time, text, whether it is charon's), and the year its time took.
+    last, lane, lane_year = "", (0, None, "", False), None
+    more: list[str] = []  # the text the lines after current's first add to it (see _join)
     for number, raw in enumerate(lines, 1):
         line = raw.rstrip("\r\n")
+        # fast lane: an IOS stamp with its colon, or a charon filelog line (stamp, then "14[IKE] "); the
+        # general path reads these lines the same way (QUICK_STAMP says why), only slower
+        if last and line.startswith(last) and (seen_year or year or this_year()) == lane_year:
+            end, time, text, charon = lane
+        else:
+            end = 0
+            m = quick(line)
+            if m is not None:
+                stamp_year = seen_year or year or this_year()
+                try:
+                    time = month_time(m, stamp_year, tz)
+                except ValueError:  # no date (Feb 30): the general path says so in problems
+                    m = None
+            if m is not None:
+                stamp, head_end = m[0], m.end("head")
+                end, charon = len(stamp), head_end > 0
+                text = stamp[:-1] if charon else stamp.rstrip(" :")  # charon's: the stamp, then one blank
+                if charon or stamp[-1].isspace():
+                    last, lane, lane_year = line[:head_end] if charon else stamp, (end, time, text, charon), stamp_year
+        if end:
+            show = False
+            body = line[end:]
+            if charon:
+                family = "strongswan"
+            else:
+                fm = head_of(body.lstrip())  # (family_of, inlined)
+                family = fm.lastgroup if fm is not None else ""
+            if family == "strongswan" and ": " in body and current is not None and current.family == "strongswan" \
+                    and hex_dump(body):  # (as below)
+                current.raw.append(line)
+                current.last_line = number
+                continue
+            if current is not None:
+                if more:
+                    _join(current, more)
+                yield current
+            current, fenced = Record(name, number, number, body.strip(), [line], time, text, None, family), False
+            continue
+        # the general path
         if not line.strip():
             if current is not None and (show or current.family == "blank"):
                 current.raw.append(line)
                 current.last_line = number
                 continue
             if current is not None:
+                if more:
+                    _join(current, more)
                 yield current
-            current = Record(name, number, number, "", [line], family="blank")
+            current, fenced = Record(name, number, number, "", [line], family="blank"), False
             continue
         first = line[0]
-        stamp = None
+        fields = None
         if first not in " \t":
             try:
-                stamp = split_stamp(line, seen_year or year, tz)
+                fields = stamp_fields(line, seen_year or year, tz)
             except ValueError as e:
                 if problems is not None:
                     problems.append(f"{name}:{number}: the time stamp does not read ({e}); the line is kept "
                                     "without it")
-        if stamp is None:
-            prompt = _PROMPT.match(line) if ("#" in line[:80] or ">" in line[:80]) else None
-            if (prompt and not _looks_like_message(line) and not (show and _HEADING.match(line))) \
-                    or _BARE_SHOW.match(line):
-                show = bool(_SHOW_CMD.match(prompt["cmd"] if prompt else line))
+        if fields is None:
+            # a line without a stamp: a prompt, show output, a continuation, or a record of its own
+            show, new, fenced = _unstamped(current, more, fenced, show, line, first, name, number)
+            if new is not None:
                 if current is not None:
+                    if more:
+                        _join(current, more)
                     yield current
-                current = Record(name, number, number, line.strip(), [line], family="show" if show else "console")
-                continue
-            if show and _HEADING.match(line):
-                show = False  # a document's next heading ends pasted show output (its fences do not: a
-                # document may cut one output into many code blocks, as the seed does)
-            if current is not None and current.family not in ("blank", "console") and (
-                    show or (first in " \t" and not _FENCE.match(current.raw[0]))):
-                # an indented line (or any line of show output) continues its record; a charon hex-dump row
-                # (journalctl indents them) joins it without entering its text
-                if current.family == "strongswan" and _HEX_DUMP.match(line):
-                    current.raw.append(line)
-                    current.last_line = number
-                else:
-                    _continue(current, line, number, show)
-                continue
-            show = False
-            family = family_of(line)
-            fence = first in "`~" and _FENCE.match(line)
-            header = _SHOW_HEADER.match(line)
-            marks = (first in "!." and _PING_MARKS.match(line)) or _CONSOLE_OUTPUT.match(line)
-            heading = first == "#" and _HEADING.match(line)
-            if not (family or fence or header or marks or heading or current is None
-                    or current.family in ("blank", "console") or _FENCE.match(current.raw[0])):
-                _continue(current, line, number, False)  # a hard-wrapped line
-                continue
-            if current is not None:
-                yield current
-            if header:
-                family, show = "show", True
-            elif marks:
-                family = "console"
-            current = Record(name, number, number, line.rstrip() if show else line.strip(), [line], family=family)
+                current = new
             continue
         show = False
-        if stamp.year_given:
-            seen_year = stamp.time.year
-        if stamp.host and not stamp.rest.startswith(("%", "<")):
-            inner = _device_stamp(stamp.rest, year, tz)  # a syslog server's header around a device's stamp
+        time, text, body, uptime, host, seq, tag, year_given = fields
+        if year_given:
+            seen_year = time.year
+        if host and not body.startswith(("%", "<")):
+            inner = _device_stamp(body, year, tz)  # a syslog server's header around a device's stamp
             if inner is not None:
-                inner.host = stamp.host
-                stamp = inner
-        body = stamp.rest
-        family = _CHARON_TAGS.get(stamp.tag.split("[", 1)[0], "") or family_of(body)
-        if family == "strongswan" and current is not None and current.family == "strongswan" \
-                and _HEX_DUMP.match(body):
+                time, text, body, uptime, _, seq, tag, _ = inner  # the server's host stays
+        family = (_CHARON_TAGS.get(tag.split("[", 1)[0], "") if tag else "") or family_of(body)
+        if family == "strongswan" and ": " in body and current is not None and current.family == "strongswan" \
+                and hex_dump(body):  # (_is_hex_dump, inlined)
             # a row of a charon hex dump (keys, at loglevel 4): part of the dump's record, kept out of its text
             current.raw.append(line)
             current.last_line = number
             continue
         if current is not None:
+            if more:
+                _join(current, more)
             yield current
-        current = Record(name, number, number, body.strip(), [line], stamp.time, stamp.text, stamp.uptime,
-                         family, stamp.host, stamp.seq)
+        # (a stamped line is never a fence: it starts with its stamp)
+        current, fenced = Record(name, number, number, body.strip(), [line], time, text, uptime, family, host,
+                                 seq), False
     if current is not None:
+        if more:
+            _join(current, more)
         yield current
 
 
-def _continue(record: Record, line: str, number: int, show: bool) -> None:
-    """Add a physical line to ``record``: show output keeps its lines, anything else is joined with a blank."""
+def _unstamped(current: Record | None, more: list[str], fenced: bool, show: bool, line: str, first: str,
+               name: str, number: int) -> tuple[bool, Record | None, bool]:
+    """A non-blank line without a stamp, after ``current`` (the record so far, ``more`` the text its
+    lines add, ``fenced`` when its first line is a Markdown fence; ``show`` when it is pasted show
+    output): (``show`` after the line, the record it starts or None when it joined ``current``, whether
+    that record's first line is a fence)."""
+    # a prompt ("R1#sh crypto ipsec sa", "XE-R4(config)#") or a bare show command: show output or console
+    prompt = _PROMPT.match(line) if (line.find("#", 0, 80) >= 0 or line.find(">", 0, 80) >= 0) else None
+    family = None  # family_of(line), once it is needed
+    if prompt:
+        fm = _FAMILY.match(line.lstrip())  # a message is no prompt ("Crypto mapdb : proxy_match ... >")
+        family = fm.lastgroup if fm is not None else ""  # (family_of, inlined)
+    if (prompt and family == "" and not (show and first == "#" and _HEADING.match(line))) \
+            or (first in _BARE_SHOW_FIRST and _BARE_SHOW.match(line)):
+        show = bool(_SHOW_CMD.match((prompt["cmd"] or "") if prompt else line))
+        # (neither a prompt nor a bare show command can be a fence: they start with a letter)
+        return show, Record(name, number, number, line.strip(), [line], family="show" if show else "console"), False
+    if show and first == "#" and _HEADING.match(line):
+        show = False  # a document's next heading ends pasted show output (its fences do not: a
+        # document may cut one output into many code blocks, as the seed does)
+    if current is not None and current.family not in ("blank", "console") and (
+            show or (first in " \t" and not fenced)):
+        # an indented line (or any line of show output) continues its record; a charon hex-dump row
+        # (journalctl indents them) joins it without entering its text
+        if current.family == "strongswan" and _is_hex_dump(line):
+            current.raw.append(line)
+            current.last_line = number
+        else:
+            _continue(current, more, line, number, show)
+        return show, None, fenced
+    show = False
+    if family is None:
+        fm = _FAMILY.match(line.lstrip())
+        family = fm.lastgroup if fm is not None else ""
+    fence = first in "`~" and _FENCE.match(line)
+    header = line.lstrip()[:1] in _SHOW_HEADER_FIRST and _SHOW_HEADER.match(line)
+    marks = (first in "!." and _PING_MARKS.match(line)) or (first in _CONSOLE_OUTPUT_FIRST
+                                                             and _CONSOLE_OUTPUT.match(line))
+    heading = first == "#" and _HEADING.match(line)
+    if not (family or fence or header or marks or heading or current is None
+            or current.family in ("blank", "console") or fenced):
+        _continue(current, more, line, number, False)  # a hard-wrapped line
+        return show, None, fenced
+    if header:
+        family, show = "show", True
+    elif marks:
+        family = "console"
+    record = Record(name, number, number, line.rstrip() if show else line.strip(), [line], family=family)
+    return show, record, ("```" in line or "~~~" in line) and _FENCE.match(line) is not None  # (_is_fence)
+
+
+def _is_hex_dump(text: str) -> bool:
+    """``_HEX_DUMP.match(text)``: the regex only for a text with its ": " (most charon lines have none)."""
+    return ": " in text and _HEX_DUMP.match(text) is not None
+
+
+def _continue(record: Record, more: list[str], line: str, number: int, show: bool) -> None:
+    """Add a physical line to ``record``: show output keeps its lines, anything else is joined with a
+    blank.  Its text goes to ``more`` (see :func:`_join`); the line is never blank, so neither is its text."""
     record.raw.append(line)
     record.last_line = number
     if show:
         if not _FENCE.match(line):
-            record.text += "\n" + line.rstrip()
+            more.append("\n" + line.rstrip())
     else:
-        record.text = f"{record.text} {line.strip()}" if record.text else line.strip()
+        more.append(" " + line.strip() if record.text or more else line.strip())
 
 
-def _device_stamp(rest: str, year: int | None, tz: dt.tzinfo | None):
+def _join(record: Record, more: list[str]) -> None:
+    """``record.text`` with the text its continuation lines add, once: adding each line to the text as it
+    comes would copy the text again for each line (a document of 10,000 lines of prose is one record)."""
+    record.text += "".join(more)
+    more.clear()
+
+
+def _device_stamp(rest: str, year: int | None, tz: dt.tzinfo | None) -> tuple | None:
     try:
-        return split_stamp(rest, year, tz)
+        return stamp_fields(rest, year, tz)
     except ValueError:
         return None
-
-
-def _looks_like_message(line: str) -> bool:
-    """A line a prompt pattern would take, that is a message: "ISAKMP:(1011):..." has no # or >, but
-    "Crypto mapdb : proxy_match" and "IKEv2-ERROR:..." are not prompts either."""
-    return family_of(line) != ""

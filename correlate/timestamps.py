@@ -19,14 +19,20 @@ A stamp without a year takes ``year`` (the caller's ``--year``, else the
 current year); one without a zone takes ``tz`` (``--tz``) if given, else it
 stays naive.  Zone abbreviations of :data:`ZONES` are known; another one is
 kept in ``time_text`` and the time stays naive.
+
+Speed: :func:`stamp_fields` is :func:`split_stamp` without building a
+:class:`Stamp` (what :mod:`correlate.records` calls for each line); the time
+of a month-first stamp is cached by its text (:func:`month_time`); and
+:data:`QUICK_STAMP` is the one regex of :mod:`correlate.records`'s fast lane.
 """
 from __future__ import annotations
 
 import datetime as dt
 import re
 from dataclasses import dataclass
+from time import time as _clock
 
-__all__ = ["Stamp", "split_stamp", "parse_tz", "ZONES"]
+__all__ = ["Stamp", "split_stamp", "stamp_fields", "parse_tz", "ZONES", "QUICK_STAMP", "month_time", "this_year"]
 
 _MONTHS = {m: i for i, m in enumerate(("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct",
                                        "nov", "dec"), 1)}
@@ -38,7 +44,7 @@ ZONES = {"UTC": 0, "GMT": 0, "Z": 0, "WET": 0, "WEST": 1, "CET": 1, "CEST": 2, "
          "PST": -8, "PDT": -7, "AKST": -9, "AKDT": -8, "HST": -10, "BRT": -3, "ART": -3}
 
 
-@dataclass
+@dataclass(slots=True)  # slots: cheaper to build and smaller (nothing uses a Stamp's __dict__)
 class Stamp:
     """A stamp at the start of a line: ``time`` (None for an uptime stamp), ``text`` as written,
     ``uptime`` in seconds, the syslog ``host`` and sequence number ``seq``, and ``rest``: the line
@@ -94,20 +100,49 @@ _MONTH_FIRST = re.compile(r"[*.]?" + _DATE + r"\s+" + _CLOCK
                           r"|\s+(?=\S))")
 
 
+#: The two commonest forms, in one regex that is a special case of _MONTH_FIRST (used by
+#: correlate.records for its fast lane): the IOS/IOS-XE stamp with its colon, "*Sep 21 08:33:43.433: ",
+#: and the charon filelog stamp before a thread and group, "Nov 29 13:45:14.429 14[IKE] " (the match
+#: ends after the blank; group "head", in a lookahead, is "14[IKE] ": strongSwan's head in
+#: correlate.records).  A line it matches, _MONTH_FIRST matches with the same end and the same
+#: mon/d/h/mi/s/frac groups, and no year, zone or host: the year group needs four digits where the hour
+#: has at most two before its colon; the colon follows the clock at once (no zone); and before "14[IKE]"
+#: neither the zone (a letter) nor the colon nor a host (a token of [\w.:-] followed by a blank, but "["
+#: ends the digits) can match, so _MONTH_FIRST's last form takes the one blank.
+QUICK_STAMP = re.compile(r"[*.]?(?P<mon>[A-Za-z]{3}) +(?P<d>\d{1,2}) +" + _CLOCK
+                         + r"(?::\s?| (?=(?P<head>\d{1,3}\[[A-Z]{2,4}\d?\]\s)))")
+
+
 def _fraction(frac: str | None) -> int:
     return int((frac or "0")[:6].ljust(6, "0"))
 
 
-_TIMES: dict[tuple, dt.datetime] = {}  # stamp text -> time: consecutive lines share their stamp
+#: (year, tz) -> {stamp text as matched -> its time}: consecutive lines share their stamp, and one log has
+#: one year and zone, so a line's stamp costs a dict look-up (the stamp text includes a syslog header's
+#: host, the same for its lines)
+_TIMES: dict[tuple, dict[str, dt.datetime]] = {}
 
 
-def _cisco_time(m: re.Match, year: int, tz: dt.tzinfo | None) -> dt.datetime:
-    key = (m[0], year, tz)  # the stamp as written (with a syslog header's host: the same for its lines)
-    t = _TIMES.get(key)
-    if t is None:
-        if len(_TIMES) > 4096:
+def _times_for(year: int, tz: dt.tzinfo | None) -> dict[str, dt.datetime]:
+    """The cache of stamp times for ``year`` and ``tz`` (at most 64 of them; :func:`month_time` keeps each
+    under 4096 stamps)."""
+    times = _TIMES.get((year, tz))
+    if times is None:
+        if len(_TIMES) > 64:
             _TIMES.clear()
-        t = _TIMES[key] = _make_time(m, year, tz)
+        times = _TIMES[(year, tz)] = {}
+    return times
+
+
+def month_time(m: re.Match, year: int, tz: dt.tzinfo | None) -> dt.datetime:
+    """The time of a month-first stamp match (``_MONTH_FIRST``, ``_CISCO``, ``QUICK_STAMP``): cached by
+    the matched text.  Raises ValueError for a stamp that is no date (Feb 30, month "Foo")."""
+    times = _times_for(year, tz)
+    t = times.get(m[0])
+    if t is None:
+        if len(times) > 4096:
+            times.clear()
+        t = times[m[0]] = _make_time(m, year, tz)
     return t
 
 
@@ -116,9 +151,11 @@ def _make_time(m: re.Match, year: int, tz: dt.tzinfo | None) -> dt.datetime:
     if mon is None:
         raise ValueError(f"unknown month {m['mon']!r}")
     zone = tz
-    if m.groupdict().get("zone"):
+    groups = m.groupdict()
+    if groups.get("zone"):
         zone = parse_tz(m["zone"]) or tz
-    return dt.datetime(int(m["y"]) if m["y"] else year, mon, int(m["d"]), int(m["h"]), int(m["mi"]), int(m["s"]),
+    y = groups.get("y")
+    return dt.datetime(int(y) if y else year, mon, int(m["d"]), int(m["h"]), int(m["mi"]), int(m["s"]),
                        _fraction(m["frac"]), tzinfo=zone)
 
 
@@ -138,6 +175,13 @@ def _uptime(text: str) -> float:
 def split_stamp(line: str, year: int | None = None, tz: dt.tzinfo | None = None) -> Stamp | None:
     """The stamp at the start of ``line`` (after leading blanks), or None.  Raises ValueError for a
     stamp that is one in form but not a date (Feb 30, month 13)."""
+    fields = stamp_fields(line, year, tz)
+    return None if fields is None else Stamp(*fields)
+
+
+def stamp_fields(line: str, year: int | None = None, tz: dt.tzinfo | None = None) -> tuple | None:
+    """:func:`split_stamp` as a tuple of :class:`Stamp`'s fields, in order (time, text, rest, uptime,
+    host, seq, tag, year_given): what correlate.records reads for each line, without building a Stamp."""
     s = line.lstrip()
     if not s:
         return None
@@ -146,37 +190,49 @@ def split_stamp(line: str, year: int | None = None, tz: dt.tzinfo | None = None)
     if c == "<":
         m = _RFC5424.match(s)
         if m:
-            return Stamp(_iso_time(m["iso"], tz), m["iso"], s[m.end():], host=m["host"])
+            return _iso_time(m["iso"], tz), m["iso"], s[m.end():], None, m["host"], None, "", False
         m = _PRI.match(s)  # an RFC 3164 header, or a device's own stamp behind a priority field
-        return split_stamp(s[m.end():], year, tz) if m else None
+        return stamp_fields(s[m.end():], year, tz) if m else None
     if c.isdigit():
         m = _CISCO.match(s)  # with a syslog sequence number
         if m:
-            return Stamp(_cisco_time(m, year or _this_year(), tz), s[:m.end()].rstrip(" :"), s[m.end():],
-                         seq=int(m["seq"]) if m["seq"] else None, year_given=bool(m["y"]))
+            seq = m["seq"]
+            return (month_time(m, year or this_year(), tz), m[0].rstrip(" :"), s[m.end():], None, "",
+                    int(seq) if seq else None, "", bool(m["y"]))
         m = _ISO.match(s)
         if m:
-            return Stamp(_iso_time(m["iso"], tz), m["iso"], s[m.end():], host=m["host"] or "", tag=m["tag"] or "",
-                         year_given=True)
+            return _iso_time(m["iso"], tz), m["iso"], s[m.end():], None, m["host"] or "", None, m["tag"] or "", True
         m = _UPTIME.match(s)
         if m:
-            return Stamp(None, s[:m.end()].rstrip(" :"), s[m.end():], uptime=_uptime(m["up"]),
-                         seq=int(m["seq"]) if m["seq"] else None)
+            seq = m["seq"]
+            return None, m[0].rstrip(" :"), s[m.end():], _uptime(m["up"]), "", int(seq) if seq else None, "", False
         return None
     if c in "*." or c.isalpha():
         m = _MONTH_FIRST.match(s)
         if m:
-            time = _cisco_time(m, year or _this_year(), tz)
-            if m["host"]:
-                return Stamp(time, s[:m.end()].rstrip(), s[m.end():], host=m["host"], tag=m["tag"] or "",
-                             year_given=bool(m["y"]))
-            return Stamp(time, s[:m.end()].rstrip(" :") if m["colon"] is not None else s[:m.end()].rstrip(),
-                         s[m.end():], year_given=bool(m["y"]))
+            time = month_time(m, year or this_year(), tz)
+            head = m[0]  # == s[:m.end()]: the match starts at 0
+            host, colon, y = m.group("host", "colon", "y")
+            if host:
+                return time, head.rstrip(), s[len(head):], None, host, None, m["tag"] or "", bool(y)
+            return (time, head.rstrip(" :") if colon is not None else head.rstrip(), s[len(head):], None, "", None,
+                    "", bool(y))
         if c in "*.":
             m = _UPTIME.match(s)
-            return Stamp(None, s[:m.end()].rstrip(" :"), s[m.end():], uptime=_uptime(m["up"])) if m else None
+            return (None, m[0].rstrip(" :"), s[m.end():], _uptime(m["up"]), "", None, "", False) if m else None
     return None
 
 
-def _this_year() -> int:
-    return dt.date.today().year
+#: (first instant of the year, first of the next, the year): today's year, without asking the clock's
+#: calendar for each stamp of a log without --year
+_YEAR = [0.0, 0.0, 0]
+
+
+def this_year() -> int:
+    """The current (local) year."""
+    now = _clock()
+    if not _YEAR[0] <= now < _YEAR[1]:
+        year = dt.date.today().year
+        _YEAR[:] = [dt.datetime(year, 1, 1).timestamp(), dt.datetime(year + 1, 1, 1).timestamp(), year]
+        return year
+    return _YEAR[2]
