@@ -40,7 +40,9 @@ def run_log(args: argparse.Namespace) -> int:
     problems = [p for r in results for p in r.problems]
     for p in problems:
         print(f"ikescope: {p}", file=sys.stderr)
-    return EXIT_PARTIAL if problems or unreadable else EXIT_OK
+    if unreadable:  # README: an unreadable file gives 2 (the others were still read and shown)
+        return EXIT_UNUSABLE
+    return EXIT_PARTIAL if problems else EXIT_OK
 
 
 def _rows(result, show_all: bool):

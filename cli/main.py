@@ -35,6 +35,16 @@ def _ports(text: str) -> frozenset[int]:
     return ports
 
 
+def _year(text: str) -> int:
+    try:
+        year = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a year: {text!r}") from None
+    if not 1970 <= year <= 9999:
+        raise argparse.ArgumentTypeError(f"a year from 1970 to 9999, not {year}")
+    return year
+
+
 class _Parser(argparse.ArgumentParser):
     """argparse with a one-line error message (exit status 2)."""
 
@@ -106,7 +116,7 @@ def build_parser() -> argparse.ArgumentParser:
     lg.add_argument("files", nargs="+", metavar="FILE", help="log files (- for stdin)")
     lg.add_argument("--all", action="store_true", help="also show the records that carry no event")
     lg.add_argument("--json", action="store_true", help="JSON Lines on stdout, one object per event (see README)")
-    lg.add_argument("--year", type=int, metavar="YYYY", help="the year of stamps that have none (default: this year)")
+    lg.add_argument("--year", type=_year, metavar="YYYY", help="the year of stamps that have none (default: this year)")
     lg.add_argument("--tz", metavar="ZONE", help="the time zone of stamps that have none (UTC, CET, +02:00, "
                                                  "Europe/Berlin); default: left unknown")
     return ap

@@ -187,6 +187,13 @@ def split_records(lines: Iterable[str], name: str, year: int | None = None, tz: 
             inner = _device_stamp(body, year, tz)  # a syslog server's header around a device's stamp
             if inner is not None:
                 time, text, body, uptime, _, seq, tag, _ = inner  # the server's host stays
+            elif (current is not None and current.host == host and current.family not in ("", "blank", "console")
+                  and tag.split("[", 1)[0] not in _CHARON_TAGS and family_of(body) == ""):
+                # a syslog server put its header on each physical line of a wrapped record: the line
+                # continues the record from the same host (the seed's "500 sport 500 Global (R) QM_IDLE")
+                _continue(current, more, body, number, False)
+                current.raw[-1] = line
+                continue
         family = (_CHARON_TAGS.get(tag.split("[", 1)[0], "") if tag else "") or family_of(body)
         if family == "strongswan" and ": " in body and current is not None and current.family == "strongswan" \
                 and hex_dump(body):  # (_is_hex_dump, inlined)
@@ -268,6 +275,8 @@ def _continue(record: Record, more: list[str], line: str, number: int, show: boo
     blank.  Its text goes to ``more`` (see :func:`_join`); the line is never blank, so neither is its text."""
     record.raw.append(line)
     record.last_line = number
+    if record.family == "strongswan" and (" => " in record.text or any(" => " in part for part in more)):
+        return  # the rest of a charon dump ("SKEYID => 20 bytes @ 0x..."), however wrapped: never text
     if show:
         if not _FENCE.match(line):
             more.append("\n" + line.rstrip())

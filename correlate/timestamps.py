@@ -68,6 +68,8 @@ def parse_tz(text: str) -> dt.tzinfo | None:
     m = re.fullmatch(r"(?:UTC|GMT)?([+-])(\d{1,2}):?(\d{2})?", t, re.IGNORECASE)
     if m:
         minutes = int(m[2]) * 60 + int(m[3] or 0)
+        if minutes >= 24 * 60 or int(m[3] or 0) >= 60:
+            return None  # no zone is a day or more away from UTC
         return dt.timezone(dt.timedelta(minutes=minutes if m[1] == "+" else -minutes))
     try:
         from zoneinfo import ZoneInfo

@@ -77,4 +77,38 @@ def test_bad_input():
     r = log(CAPTURES / "v4-natt" / "left.log", "--tz", "Mars/Olympus")
     assert r.returncode == 2 and r.stderr.count(b"\n") == 1
     r = log(CAPTURES / "no-such.log", CAPTURES / "v4-natt" / "left.log")
-    assert r.returncode == 1 and b"cannot read the log" in r.stderr and r.stdout  # the other file is still read
+    assert r.returncode == 2 and b"cannot read the log" in r.stderr and r.stdout  # the other file is still read
+    for bad in (["--tz", "+25:00"], ["--year", "0"], ["--year", "10000"]):
+        r = log(CAPTURES / "v4-natt" / "left.log", *bad)
+        assert r.returncode == 2 and r.stderr.count(b"\n") == 1 and b"Traceback" not in r.stderr, bad
+
+
+def _fold(text: str, width: int = 60) -> str:
+    """What `fold -w 60` does to a log pasted into a narrow ticket: every line cut every 60 characters."""
+    return "\n".join(line[i:i + width] if line else "" for line in text.splitlines()
+                     for i in range(0, max(len(line), 1), width)) + "\n"
+
+
+def test_no_key_bytes_in_a_folded_charon_log():
+    """A loglevel-4 log cut at 60 columns: a dump's rows no longer look like rows, and still stay out of
+    every event and record text (README: key dumps never show their bytes)."""
+    truth = json.loads((CAPTURES / "v4-natt" / "truth.json").read_text())
+    folded = _fold((CAPTURES / "v4-natt" / "right.log").read_text())
+    r = log("-", "--json", "--all", stdin=folded.encode())
+    out = r.stdout.decode()
+    for name in ("SKEYID", "SKEYID_d", "SKEYID_a", "SKEYID_e", "g_xy"):
+        v = truth[name].upper()
+        for i in range(0, len(v) - 8, 2):  # any 4 bytes of it, as the dump writes them ("3D CD 8B AD")
+            assert " ".join(v[j:j + 2] for j in range(i, i + 8, 2)) not in out, name
+
+
+def test_syslog_header_on_every_line_keeps_wrapped_records():
+    """A syslog server that put its header on each physical line of the seed: the same packet events."""
+    text = _seed().read_text()
+    relayed = "".join(f"<189>Sep 21 08:33:44 r1 123: {line}\n" if line.strip() else "\n" for line in text.splitlines())
+    plain = [json.loads(x) for x in log(_seed(), "--json", "--year", "2013").stdout.splitlines()]
+    again = [json.loads(x) for x in log("-", "--json", "--year", "2013", stdin=relayed.encode()).stdout.splitlines()]
+    key = lambda e: (e["direction"], e["peer"], e["peer_port"], e["message_id"])  # noqa: E731
+    assert sorted(map(key, (e for e in again if e["kind"] == "packet"))) == \
+        sorted(map(key, (e for e in plain if e["kind"] == "packet")))
+    assert {e["spi"] for e in again if e["kind"] == "sa_created"} >= {0x45F16A9A, 0x221A7153}
