@@ -481,3 +481,32 @@ def _ctx(record: Record, head: re.Match) -> _Ctx:
     if head["conn"]:
         base["conn"] = head["conn"]
     return _Ctx(record, head["group"] or "", int(head["uid"]) if head["uid"] else None, base)
+
+
+def link_message_ids(events: list[Event]) -> None:
+    """Give charon's sent packets the message ID and exchange of the message they carried.
+
+    charon logs ``generating QUICK_MODE request 2322725273 [ ... ]`` (or ``retransmit 1 of request with
+    message ID 0``) and then, in the same thread, ``sending packet: ... (188 bytes)``: the packet event
+    takes that line's ``message_id``, ``exchange`` and ``payloads``.  Received packets keep ``None``: a
+    message is parsed after its ``received packet`` line, and charon may receive the next one before it
+    logs the parse (the XAUTH lab case does), so pairing them by order could name the wrong message.
+    Events in log order; changed in place.
+    """
+    generated: dict[int, Event] = {}    # thread -> its last generating (or retransmit) event not yet sent
+    for e in events:
+        if e.record.family != "strongswan":
+            continue
+        thread = e.detail.get("thread")
+        if thread is None:
+            continue
+        if e.message_id is not None and (e.detail.get("retransmit") or (e.kind == "payload" and e.direction == "out")):
+            generated[thread] = e
+        elif e.kind == "packet" and e.direction == "out" and thread in generated:
+            _take(e, generated.pop(thread))
+
+
+def _take(packet: Event, message: Event) -> None:
+    packet.message_id = message.message_id
+    packet.exchange = message.exchange or packet.exchange
+    packet.payloads = list(message.payloads) or packet.payloads
