@@ -142,6 +142,11 @@ def row(pkt: Packet, t0: float, time_format: str = "r") -> Text:
     return t
 
 
+def _glyphs(text: str) -> str:
+    """A model text (an inner packet's summary writes "→") with the drawing characters stdout can show."""
+    return text.replace("→", GLYPHS["arrow"])
+
+
 def esp_plain_label(plain) -> tuple[str, str]:
     """What a decrypted ESP packet carried, for the Info column: the inner packet's summary (through
     nested ESP), or why it did not decrypt; and its style."""
@@ -154,7 +159,7 @@ def esp_plain_label(plain) -> tuple[str, str]:
     inner = plain.innermost
     if inner is None:
         return "", ""
-    text = inner.summary.replace("→", GLYPHS["arrow"])
+    text = _glyphs(inner.summary)
     if plain.seq_note:
         text += f"  [{plain.seq_note}]"
     return f"inner: {text}" + (f"  [{inner.error}]" if inner.error else ""), \
@@ -195,7 +200,7 @@ def _esp_plain_rows(plain) -> list[Detail]:
         rows.append(Detail(f"Next Header: {name} (0x{plain.next_header:02x})"))
     if plain.inner is not None:
         inner = plain.inner
-        rows.append(Detail(f"Inner packet ({inner.mode} mode): {inner.summary.replace(chr(0x2192), GLYPHS['arrow'])}",
+        rows.append(Detail(f"Inner packet ({inner.mode} mode): {_glyphs(inner.summary)}",
                            inner.details()))
     if plain.nested is not None:
         rows.append(Detail("Encapsulating Security Payload (inner)", _esp_plain_rows(plain.nested)))

@@ -85,8 +85,6 @@ _DATE = r"(?P<mon>[A-Za-z]{3})\s+(?P<d>\d{1,2})(?:\s+(?P<y>\d{4}))?"
 _RFC5424 = re.compile(r"<\d{1,3}>\d\s+(?P<iso>\d{4}-\d{2}-\d{2}T[0-9:.,]+(?:Z|[+-]\d{2}:?\d{2})?)\s+"
                       r"(?P<host>\S+)\s+\S+\s+\S+\s+\S+\s+(?:-|\[.*?\])\s?")
 _PRI = re.compile(r"<\d{1,3}>")
-_RFC3164 = re.compile(r"(?:<\d{1,3}>)?" + _DATE + r"\s+" + _CLOCK + r"\s+(?P<host>[A-Za-z0-9][\w.\-]*)\s+"
-                      r"(?P<tag>[\w./\-]+(?:\[\d+\])?):\s?")
 _ISO = re.compile(r"(?P<iso>\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(?:[.,]\d{1,9})?(?:Z|[+-]\d{2}:?\d{2})?)\s+"
                   r"(?:(?P<host>[A-Za-z0-9][\w.\-]*)\s+(?P<tag>[A-Za-z][\w./\-]*(?:\[\d+\])?):\s?)?")
 #: IOS/ASA: optional sequence number, optional * or ., date, time, optional zone, colon

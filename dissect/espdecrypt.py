@@ -189,16 +189,16 @@ class _SaRuntime:
         end = len(data) - self.icv_len
         if end < self.body_start + 2 or (end - self.body_start) % self.block:
             return False
-        if self.mac is not None:
-            h = self.mac.copy()
-            h.update(data[:end])
-            if not compare_digest(h.finalize()[:self.icv_len], data[end:]):
-                return False
-        plain = self.decrypt(data, self.body_start, end)
-        if plain is None or len(plain) < 2:
+        if self.mac is not None and not self.icv_ok(data, end):
             return False
-        pad = plain[-2]
-        return pad + 2 <= len(plain) and plain[-2 - pad:-2] == _PADDING[pad]
+        plain = self.decrypt(data, self.body_start, end)
+        return plain is not None and len(plain) >= 2 and _padding_ok(plain)
+
+    def icv_ok(self, data: bytes, end: int) -> bool:
+        """Whether the HMAC of ``data[:end]`` (SPI to ciphertext), truncated, is the ICV ``data[end:]``."""
+        h = self.mac.copy()
+        h.update(data[:end])
+        return compare_digest(h.finalize()[:self.icv_len], data[end:])
 
     def decrypt(self, data: bytes, body_start: int, end: int) -> bytes | None:
         """The plaintext of an ESP packet ``data`` (from the SPI on) whose IV is ``data[8:body_start]``,
@@ -338,9 +338,7 @@ class EspDecryptor:
                    f"{' and ICV' if icv_len else ''}")
             return EspPlain("unchecked", None, 0, False, b"", "", sa, src, dst, why, truncated=True)
         if rt.mac is not None:
-            h = rt.mac.copy()
-            h.update(data[:end])
-            icv_state = "ok" if compare_digest(h.finalize()[:icv_len], data[end:]) else "failed"
+            icv_state = "ok" if rt.icv_ok(data, end) else "failed"
         else:
             icv_state = rt.icv_state
         plain = rt.decrypt(data, body_start, end)
@@ -362,7 +360,7 @@ class EspDecryptor:
         if plain is None or len(plain) < 2:
             return EspPlain(icv_state, None, 0, False, b"", seq_note, sa, src, dst)
         pad_len, next_header = plain[-2], plain[-1]
-        pad_ok = pad_len + 2 <= len(plain) and plain[-2 - pad_len:-2] == _PADDING[pad_len]
+        pad_ok = _padding_ok(plain)
         if not pad_ok and icv_state == "ok" and pad_len + 2 <= len(plain):
             # RFC 4303 §2.4 lets a sender pad with other bytes than 1, 2, 3, ...: with a correct ICV the
             # packet stands if what it carries makes sense (Wireshark shows it too)
@@ -401,6 +399,13 @@ class EspDecryptor:
         for st in self.stats.values():
             by_sa.setdefault(id(st.sa), []).append(st)
         return [st for sa in self.sas for st in by_sa.get(id(sa), [EspSaStats(sa, sa.spi)])]
+
+
+def _padding_ok(plain: bytes) -> bool:
+    """Whether a plaintext (at least 2 bytes) ends in the padding RFC 4303 §2.4 prescribes: 1, 2, 3, ...,
+    then the pad length (and the next header)."""
+    pad = plain[-2]
+    return pad + 2 <= len(plain) and plain[-2 - pad:-2] == _PADDING[pad]
 
 
 #: Next Header values a right key gives: IP protocols in use, and 59 (no next header)

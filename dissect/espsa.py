@@ -85,8 +85,9 @@ INTEGRITY: dict[str, EspIntegrity] = {i.name: i for i in (
       for bits in (64, 96, 128, 192, 256)),
 )}
 
-#: Other spellings of encryption names seen in esp_sa tables: strongSwan's save-keys plugin writes
-#: "TripleDes-CBC" and the older Wireshark "AES-GCM [RFC4106]" (a 16-octet ICV).
+#: Other spellings of encryption names seen in esp_sa tables: the older Wireshark (and strongSwan's
+#: save-keys) "AES-GCM [RFC4106]", a 16-octet ICV.  (save-keys' "TripleDes-CBC" needs no alias: names
+#: are matched in any case.)
 _ENC_ALIASES = {"aes-gcm [rfc4106]": "AES-GCM-16"}
 
 #: IPsec DOI ESP transform IDs (RFC 2407 §4.4.4, RFC 3686, RFC 4106) -> ENCRYPTION name; AES-CBC,

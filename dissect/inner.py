@@ -68,10 +68,6 @@ class InnerPacket:
     def protocol_name(self) -> str:
         return _proto_name(self.protocol)
 
-    def rows(self) -> list[tuple[str, str]]:
-        """(field, value) pairs in the order decoded."""
-        return [(k, str(v)) for k, v in self.fields.items()]
-
     def details(self) -> list[Detail]:
         """The inner packet's layers as a packet-details tree, in Wireshark's words: an IP layer (in
         transport mode, the outer addresses), then the transport layer with its fields."""
