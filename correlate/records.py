@@ -61,8 +61,11 @@ _FAMILY = re.compile("|".join(f"(?P<{family}>{head.pattern})" for family, head i
 #: syslog tags of strongSwan's daemons: their lines are charon's even without the "14[IKE]" prefix (journal)
 _CHARON_TAGS = {"pluto": "libreswan", "charon": "strongswan", "charon-systemd": "strongswan", "charon-nm": "strongswan",
                 "ipsec": "strongswan", "ipsec_starter": "strongswan"}
-#: a row of a charon hex dump: "16[IKE] <lab|1>    0: 3D CD 8B ..." (the bytes of a key, at loglevel 4)
-_HEX_DUMP = re.compile(r"(?:\d{1,3}\[[A-Z]{2,4}\d?\]\s+(?:<[^>]*>\s+)?)?\s*\d+: (?:[0-9A-F]{2} ){1,16}")
+#: a row of a charon hex dump ("16[IKE] <lab|1>    0: 3D CD 8B ...": the bytes of a key), or a line of an
+#: encoding dump ("16[ENC] <lab|1>   parsing rule 3 U_INT_8", "   => 13"); at loglevel 4, more than half of
+#: charon's lines: part of the record before them, kept out of its text, never records of their own
+_CHARON_DUMP = re.compile(r"(?:\d{1,3}\[[A-Z]{2,4}\d?\]\s+(?:<[^>]*>\s+)?)?\s*(?:\d+: (?:[0-9A-F]{2} ){1,16}"
+                          r"|=> (?!\d+ bytes @ )|(?:generating|parsing) rule )")  # (not the rest of a folded dump header)
 #: A console prompt: host name, then # or >, then perhaps a typed command
 #: (or a shell prompt alone on its line with a blank before the #, as libreswan's test consoles print "road #")
 _PROMPT = re.compile(r"^[A-Za-z][\w.\-]{0,62}(?:(?:\([\w\-]+\))?[#>]\s*(?P<cmd>.*)| [#>](?P<bare>\s*))$")
@@ -101,7 +104,7 @@ def split_records(lines: Iterable[str], name: str, year: int | None = None, tz: 
     fenced = False  # current's first line is a Markdown fence (then even indented lines start records)
     show = False   # inside pasted show output
     seen_year = None  # the year stamps wrote: later stamps without one take it (ASA: "Jun 10 2010 ..." then "Jun 10 ...")
-    quick, head_of, hex_dump = QUICK_STAMP.match, _FAMILY.match, _HEX_DUMP.match
+    quick, head_of, hex_dump = QUICK_STAMP.match, _FAMILY.match, _CHARON_DUMP.match
     # The fast lane's last line, up to the end of its stamp (IOS, when the stamp ends with a blank) or of
     # its "14[IKE] " (charon): a line that starts with the same text has the same stamp, as QUICK_STAMP
     # would say (the regex decides within that text), and most lines of a burst share their millisecond.
@@ -137,7 +140,7 @@ def split_records(lines: Iterable[str], name: str, year: int | None = None, tz: 
             else:
                 fm = head_of(body.lstrip())  # (family_of, inlined)
                 family = fm.lastgroup if fm is not None else ""
-            if family == "strongswan" and ": " in body and current is not None and current.family == "strongswan" \
+            if family == "strongswan" and current is not None and current.family == "strongswan" \
                     and hex_dump(body):  # (as below)
                 current.raw.append(line)
                 current.last_line = number
@@ -195,9 +198,9 @@ def split_records(lines: Iterable[str], name: str, year: int | None = None, tz: 
                 current.raw[-1] = line
                 continue
         family = (_CHARON_TAGS.get(tag.split("[", 1)[0], "") if tag else "") or family_of(body)
-        if family == "strongswan" and ": " in body and current is not None and current.family == "strongswan" \
+        if family == "strongswan" and current is not None and current.family == "strongswan" \
                 and hex_dump(body):  # (_is_hex_dump, inlined)
-            # a row of a charon hex dump (keys, at loglevel 4): part of the dump's record, kept out of its text
+            # a row of a charon hex or encoding dump (loglevel 4): part of the record before it, kept out of its text
             current.raw.append(line)
             current.last_line = number
             continue
@@ -266,8 +269,8 @@ def _unstamped(current: Record | None, more: list[str], fenced: bool, show: bool
 
 
 def _is_hex_dump(text: str) -> bool:
-    """``_HEX_DUMP.match(text)``: the regex only for a text with its ": " (most charon lines have none)."""
-    return ": " in text and _HEX_DUMP.match(text) is not None
+    """Whether ``text`` is a row of a charon hex dump or encoding dump (:data:`_CHARON_DUMP`)."""
+    return _CHARON_DUMP.match(text) is not None
 
 
 def _continue(record: Record, more: list[str], line: str, number: int, show: bool) -> None:
