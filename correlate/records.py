@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from itertools import chain, islice
 from collections.abc import Iterable, Iterator
 
 from .model import Record
@@ -66,6 +67,9 @@ _CHARON_TAGS = {"pluto": "libreswan", "charon": "strongswan", "charon-systemd": 
 #: charon's lines: part of the record before them, kept out of its text, never records of their own
 _CHARON_DUMP = re.compile(r"(?:\d{1,3}\[[A-Z]{2,4}\d?\]\s+(?:<[^>]*>\s+)?)?\s*(?:\d+: (?:[0-9A-F]{2} ){1,16}"
                           r"|=> (?!\d+ bytes @ )|(?:generating|parsing) rule )")  # (not the rest of a folded dump header)
+#: a charon dump's header ("SKEYID_d => 20 bytes @ 0x7f50..."), however cut after its size: what follows
+#: it in the record (the rows, cut apart) is key bytes, never text
+_DUMP_HEADER = re.compile(r"=> \d+(?: |$)")
 #: A console prompt: host name, then # or >, then perhaps a typed command
 #: (or a shell prompt alone on its line with a blank before the #, as libreswan's test consoles print "road #")
 _PROMPT = re.compile(r"^[A-Za-z][\w.\-]{0,62}(?:(?:\([\w\-]+\))?[#>]\s*(?P<cmd>.*)| [#>](?P<bare>\s*))$")
@@ -99,7 +103,10 @@ def family_of(text: str) -> str:
 def split_records(lines: Iterable[str], name: str, year: int | None = None, tz: dt.tzinfo | None = None,
                   problems: list[str] | None = None) -> Iterator[Record]:
     """The records of a log's lines (without their line ends), in order.  A stamp that has the form of
-    a date but is none (Feb 30) adds a message to ``problems`` and the line is read without it."""
+    a date but is none (Feb 30) adds a message to ``problems`` and the line is read without it.  A log
+    cut at a fixed width mid-word (``fold -w 60``: see :func:`fold_width`) has its pieces joined
+    without a blank."""
+    lines, fold = fold_width(lines)
     current: Record | None = None
     fenced = False  # current's first line is a Markdown fence (then even indented lines start records)
     show = False   # inside pasted show output
@@ -174,7 +181,7 @@ def split_records(lines: Iterable[str], name: str, year: int | None = None, tz: 
                                     "without it")
         if fields is None:
             # a line without a stamp: a prompt, show output, a continuation, or a record of its own
-            show, new, fenced = _unstamped(current, more, fenced, show, line, first, name, number)
+            show, new, fenced = _unstamped(current, more, fenced, show, line, first, name, number, fold)
             if new is not None:
                 if current is not None:
                     if more:
@@ -218,7 +225,7 @@ def split_records(lines: Iterable[str], name: str, year: int | None = None, tz: 
 
 
 def _unstamped(current: Record | None, more: list[str], fenced: bool, show: bool, line: str, first: str,
-               name: str, number: int) -> tuple[bool, Record | None, bool]:
+               name: str, number: int, fold: int = 0) -> tuple[bool, Record | None, bool]:
     """A non-blank line without a stamp, after ``current`` (the record so far, ``more`` the text its
     lines add, ``fenced`` when its first line is a Markdown fence; ``show`` when it is pasted show
     output): (``show`` after the line, the record it starts or None when it joined ``current``, whether
@@ -245,7 +252,7 @@ def _unstamped(current: Record | None, more: list[str], fenced: bool, show: bool
             current.raw.append(line)
             current.last_line = number
         else:
-            _continue(current, more, line, number, show)
+            _continue(current, more, line, number, show, fold)
         return show, None, fenced
     show = False
     if family is None:
@@ -258,7 +265,7 @@ def _unstamped(current: Record | None, more: list[str], fenced: bool, show: bool
     heading = first == "#" and _HEADING.match(line)
     if not (family or fence or header or marks or heading or current is None
             or current.family in ("blank", "console") or fenced):
-        _continue(current, more, line, number, False)  # a hard-wrapped line
+        _continue(current, more, line, number, False, fold)  # a hard-wrapped line
         return show, None, fenced
     if header:
         family, show = "show", True
@@ -273,18 +280,55 @@ def _is_hex_dump(text: str) -> bool:
     return _CHARON_DUMP.match(text) is not None
 
 
-def _continue(record: Record, more: list[str], line: str, number: int, show: bool) -> None:
+def _continue(record: Record, more: list[str], line: str, number: int, show: bool, fold: int = 0) -> None:
     """Add a physical line to ``record``: show output keeps its lines, anything else is joined with a
-    blank.  Its text goes to ``more`` (see :func:`_join`); the line is never blank, so neither is its text."""
+    blank — but for the rest of a line cut at the log's fold width (``fold``, 0 for none), which goes on
+    where the cut was.  Its text goes to ``more`` (see :func:`_join`); the line is never blank, so neither
+    is its text."""
+    before = record.raw[-1]
+    cut = fold and len(before) == fold
     record.raw.append(line)
     record.last_line = number
-    if record.family == "strongswan" and (" => " in record.text or any(" => " in part for part in more)):
+    if record.family == "strongswan" and _DUMP_HEADER.search(record.text + "".join(more)):
         return  # the rest of a charon dump ("SKEYID => 20 bytes @ 0x..."), however wrapped: never text
     if show:
         if not _FENCE.match(line):
             more.append("\n" + line.rstrip())
+    elif cut:  # "...dport 500 s" + "port 500": the word goes on (the blank a cut line ends with stays)
+        more.append(" " + line.strip() if before[-1].isspace() else line.rstrip())
     else:
         more.append(" " + line.strip() if record.text or more else line.strip())
+
+
+#: lines read to find a log's fold width
+_FOLD_SAMPLE = 20000
+
+
+def fold_width(lines: Iterable[str]) -> tuple[Iterable[str], int]:
+    """(the same lines, the width a log was cut at mid-word, or 0 when it was not).
+
+    ``fold -w 60`` (or a terminal, or a ticket system) cuts every longer line into pieces of exactly 60
+    characters: then no line is longer than 60, and many lines of exactly 60 go on in the next line (one
+    that is not blank and does not start as they do, as a log's next record would).  Such cuts, at least 3
+    and 2 % of the lines that are not blank, over the log's first 20,000 lines, and a width of 40 or more,
+    say a fold.  A log wrapped at word boundaries (``fold -s``, ``fmt``, a document) has lines of many
+    lengths below its width, so it is not taken for one (its lines are joined with a blank, as before)."""
+    if isinstance(lines, list):
+        head, rest = lines[:_FOLD_SAMPLE], None
+    else:
+        it = iter(lines)
+        head = list(islice(it, _FOLD_SAMPLE))
+        rest = it
+    width = max(map(len, head), default=0)
+    if width >= 40:
+        filled = sum(1 for line in head if line.strip())
+        cuts = sum(1 for line, after in zip(head, head[1:])
+                   if len(line) == width and after.strip() and after[:6] != line[:6])
+        if cuts < 3:
+            width = 0
+    else:
+        width = 0
+    return (lines if rest is None else chain(head, rest)), width
 
 
 def _join(record: Record, more: list[str]) -> None:

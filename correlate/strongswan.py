@@ -60,7 +60,8 @@ _HEAD_FAST = re.compile(r"(?P<thread>\d{1,3})\[(?P<group>[A-Z]{2,4})(?P<level>[0
 #: the bulk of a loglevel-4 log, never an event
 _DUMP_LINE = re.compile(r"\s*(?:\d+: |=> |(?:generating|parsing) rule |\d+ bytes left, parsing recursively )")
 #: "SKEYID_e => 20 bytes @ 0x7f5034005e60": what a loglevel-4 dump header says
-_DUMP_HEAD = re.compile(r"(?P<label>\S.*?) ?=> (?P<n>\d+) bytes @ (?:0x[0-9a-fA-F]+|\(nil\))")
+#: (the address may be cut off, in a log cut at a fixed width)
+_DUMP_HEAD = re.compile(r"(?P<label>\S.*?) ?=> (?P<n>\d+)(?: b[a-z]*(?: @.*)?)?$")
 
 #: The dump labels that are key material (or what keys are derived from): their dumps become "keys" events
 KEY_LABELS = frozenset({
@@ -452,11 +453,11 @@ def events(record: Record) -> list[Event]:
         msg = msg.rstrip()
     if not msg:
         return []
-    if " bytes @ " in msg:
-        dump = _DUMP_HEAD.match(msg)
-        if dump is None or dump["label"].strip() not in KEY_LABELS:
-            return []
+    dump = _DUMP_HEAD.match(msg) if "=> " in msg else None
+    if dump is not None:
         label, n = dump["label"].strip(), int(dump["n"])
+        if label not in KEY_LABELS:
+            return []
         return [_ctx(record, head).event("keys", f"{label} dumped ({n} bytes)", detail={"name": label, "bytes": n})]
     first = msg.split(" ", 1)[0]
     for literal, pattern, handler in _BY_FIRST.get(first, ()):

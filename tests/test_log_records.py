@@ -129,3 +129,38 @@ def test_bad_input_is_said_and_kept(tmp_path):
     r = subprocess.run([sys.executable, "-m", "cli.main", "log", str(tmp_path / "missing.txt")], cwd=REPO,
                        capture_output=True, text=True, timeout=60)
     assert r.returncode == 2 and r.stderr.count("\n") == 1 and "cannot read the log" in r.stderr
+
+
+def _fold(text: str, width: int) -> str:
+    """What `fold -w WIDTH` does: every line cut into pieces of WIDTH characters, mid-word."""
+    return "\n".join(line[i:i + width] if line else "" for line in text.splitlines()
+                     for i in range(0, max(len(line), 1), width)) + "\n"
+
+
+def _packets(result):
+    return [(e.direction, e.peer, e.peer_port, e.local_port, e.message_id, e.bytes, e.record.time)
+            for e in result.events if e.kind == "packet"]
+
+
+@pytest.mark.parametrize("path", _logs(), ids=lambda p: f"{p.parent.name}/{p.name}")
+def test_fold_width_only_for_folded_logs(path):
+    from correlate.records import fold_width
+    text = path.read_text(errors="replace")
+    assert fold_width(text.splitlines())[1] == 0  # no real log is taken for a folded one
+    for width in (60, 80):
+        folded = _fold(text, width)
+        if sum(len(line) > width for line in text.splitlines()) >= 3:
+            assert fold_width(folded.splitlines())[1] == width
+
+
+@pytest.mark.parametrize("path", _logs(), ids=lambda p: f"{p.parent.name}/{p.name}")
+@pytest.mark.parametrize("width", [60, 80])
+def test_folded_mid_word_logs_keep_their_packets(path, width):
+    """A log cut mid-word at a fixed width (`fold -w`): the pieces are joined where the cut was, so
+    every packet event (direction, peer, ports, message ID, bytes, time) is the one of the whole lines."""
+    from correlate.logparse import parse_log_text
+    text = path.read_text(errors="replace")
+    whole = parse_log_text(text, path.name, 2026)
+    folded = parse_log_text(_fold(text, width), path.name, 2026)
+    assert _packets(folded) == _packets(whole)
+    assert [e.spi for e in folded.events if e.spi] == [e.spi for e in whole.events if e.spi]
