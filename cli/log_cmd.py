@@ -3,16 +3,21 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 
 from correlate.logparse import LogError, parse_log
 from correlate.model import Event, Record
 from correlate.timestamps import parse_tz
+from dissect.model import endpoint_text
 
 from .main import EXIT_OK, EXIT_PARTIAL, EXIT_UNUSABLE
 
 #: The table's columns: (title, width)
-COLUMNS = (("Line", 9), ("Time", 15), ("Kind", 10), ("Dir", 3), ("Peer", 22), ("Msg ID", 10), ("Conn", 5))
+COLUMNS = (("Line", 9), ("Time", 19), ("Kind", 10), ("Dir", 3), ("Peer", 24), ("Msg ID", 10), ("Conn", 5))
+
+#: a stamp written with a fraction of a second ("08:33:43.433", "13:45:14,439")
+_FRACTION = re.compile(r"\d:\d\d[.,]\d")
 
 
 def run_log(args: argparse.Namespace) -> int:
@@ -82,8 +87,10 @@ def _cell(value, width: int) -> str:
 
 
 def _when(r: Record) -> str:
+    """The record's date and time as the log wrote them: milliseconds only when its stamp had them."""
     if r.time is not None:
-        return r.time.strftime("%H:%M:%S.%f")[:-3]
+        when = r.time.strftime("%b %d %H:%M:%S")
+        return when + r.time.strftime(".%f")[:4] if _FRACTION.search(r.time_text) else when
     if r.uptime is not None:
         return f"up {r.uptime:g}s"
     return ""
@@ -108,8 +115,8 @@ def _print_table(results, show_all: bool) -> None:
                 mid = f"{e.message_id:08x}" if e.message_id is not None else ""
                 cells = [f"{r.line:>{COLUMNS[0][1]}}", _cell(_when(r), COLUMNS[1][1]), _cell(e.kind, COLUMNS[2][1]),
                          _cell({"in": "<-", "out": "->"}.get(e.direction or "", ""), 3),
-                         _cell(e.peer + (f":{e.peer_port}" if e.peer_port is not None else "") if e.peer else "",
-                               COLUMNS[4][1]), mid, _cell(e.conn_id, COLUMNS[6][1])]
+                         _cell(endpoint_text(e.peer, e.peer_port) if e.peer else "", COLUMNS[4][1]), mid,
+                         _cell(e.conn_id, COLUMNS[6][1])]
                 what = e.message or r.text
                 style = "bold red" if e.kind == "error" else ("cyan" if e.kind == "packet" else "")
                 console.print(" ".join(f"{c:<{w}}" for c, (_t, w) in zip(cells, COLUMNS)) + " " + what[:200],

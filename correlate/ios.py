@@ -81,6 +81,7 @@ from collections.abc import Callable
 from . import addresses
 from .addresses import ADDRESS_TEXT
 from .model import Event, Record
+from dissect.model import endpoint_text
 
 __all__ = ["events", "message_id", "vpi_value", "ISAKMP_ROWS", "IKEV2_ROWS", "IPSEC_FUNCTIONS", "ERROR_NOTIFIES",
            "ERROR_MNEMONICS", "ERROR_PHRASES"]
@@ -173,7 +174,7 @@ def _packet_in(m: re.Match, c: _Ctx) -> list[Event]:
     detail = {"role": m["role"]}
     if m["vrf"]:
         detail["vrf"] = m["vrf"]
-    where = f"{peer}:{sport}" if sport is not None else f"{peer}"
+    where = endpoint_text(peer, sport)
     return [c.ev("packet", f"received from {where} ({m['role']}) {state}", detail, direction="in", peer=peer,
                  peer_port=sport, local_port=dport, state=state)]
 
@@ -183,7 +184,7 @@ def _packet_out(m: re.Match, c: _Ctx) -> list[Event]:
     pport = int(m["pport"]) if m["pport"] else None
     myport = int(m["myport"]) if m["myport"] else None
     state = m["state"]
-    where = f"{peer}:{pport}" if pport is not None else f"{peer}"
+    where = endpoint_text(peer, pport)
     return [c.ev("packet", f"sent to {where} ({m['role']}) {state}", {"role": m["role"]}, direction="out",
                  peer=peer, peer_port=pport, local_port=myport, state=state)]
 
@@ -469,7 +470,7 @@ def _v2_packet(m: re.Match, c: _Ctx) -> list[Event]:
         exchange = x["exch"]
         detail["request"] = x["rr"] == "REQUEST"
     payloads = _payload_list(text)
-    where = f"{peer}:{peer_port}" if peer_port is not None else f"{peer}"
+    where = endpoint_text(peer, peer_port)
     ev = c.ev("packet", ("sent to " if out_ else "received from ") + where + (f" {exchange}" if exchange else "")
               + (f" message id {mid}" if mid is not None else ""), detail, direction="out" if out_ else "in",
               peer=peer, peer_port=peer_port, local=local, local_port=local_port, message_id=mid,

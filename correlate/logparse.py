@@ -79,16 +79,41 @@ def _parse_stream(f: BinaryIO, name: str, year: int | None, tz: dt.tzinfo | None
         if not more:
             break
         first += more
+    utf16 = _utf16(first)
+    if utf16 is not None:  # (Windows: PowerShell's ">" writes UTF-16) read at once, as text
+        text = (first + f.read()).decode(utf16, "replace").removeprefix("\ufeff")
+        if not text.strip():
+            result.problems.append(f"{name}: empty, no log records")
+            return result
+        return parse_log_text(_CONTROL.sub("", text), name, year, tz, result, keep_records)
     binary = b"\x00" in first[:_SNIFF]
     if binary:
         result.problems.append(f"{name}: binary data (NUL bytes), not a text log; its text lines are read anyway")
     text_seen = [False]  # some byte that is not a blank (bytes.strip()'s): else the log is "empty"
-    lines = chain.from_iterable(_lines(_pieces(first, f), binary, text_seen))
+    lines = chain.from_iterable(_lines(_pieces(first, f), binary, text_seen, result.problems, name))
     parse_log_text(lines, name, year, tz, result, keep_records)
     if not text_seen[0]:
         result = LogResult(name)
         result.problems.append(f"{name}: empty, no log records")
     return result
+
+
+def _utf16(first: bytes) -> str | None:
+    """The codec of a UTF-16 text (its BOM, or without one, a NUL byte beside each of the first 64
+    characters, as ASCII text in UTF-16 has), or None."""
+    if first[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        return "utf-16"
+    head = first[:128]
+    if len(head) < 8 or len(head) % 2:
+        head = head[:len(head) - len(head) % 2]
+    if len(head) < 8:
+        return None
+    even, odd = head[0::2], head[1::2]
+    if odd.count(0) == len(odd) and even.count(0) == 0:
+        return "utf-16-le"
+    if even.count(0) == len(even) and odd.count(0) == 0:
+        return "utf-16-be"
+    return None
 
 
 def _pieces(first: bytes, f: BinaryIO) -> Iterator[bytes]:
@@ -115,16 +140,26 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _CONTROL_BYTES = bytes([*range(0x00, 0x09), 0x0b, 0x0c, *range(0x0e, 0x20), 0x7f])
 
 
-def _lines(pieces: Iterable[bytes], binary: bool, text_seen: list[bool]) -> Iterator[list[str]]:
-    """The lines of each piece, decoded (UTF-8, invalid bytes replaced), without the BOM at the start,
-    control characters and NUL bytes (``binary``) removed."""
+def _lines(pieces: Iterable[bytes], binary: bool, text_seen: list[bool], problems: list[str],
+           name: str) -> Iterator[list[str]]:
+    """The lines of each piece, decoded (UTF-8; invalid bytes replaced, and said once in ``problems``),
+    without the BOM at the start, control characters and NUL bytes (``binary``) removed."""
     start = True
+    number = 0  # lines before the piece
+    said = False
     for piece in pieces:
         if not text_seen[0] and piece.strip():
             text_seen[0] = True
         if binary:
             piece = piece.replace(b"\x00", b"")  # before decoding, as the whole log's were
-        text = piece.decode("utf-8", "replace")
+        try:
+            text = piece.decode("utf-8")
+        except UnicodeDecodeError as e:
+            text = piece.decode("utf-8", "replace")
+            if not said and not binary:
+                said = True
+                at = number + piece.count(b"\n", 0, e.start) + 1
+                problems.append(f"{name}:{at}: bytes that are not UTF-8, the first on this line; each is read as U+FFFD")
         if start:
             text, start = text.removeprefix("\ufeff"), False
         if len(piece.translate(None, _CONTROL_BYTES)) != len(piece):  # a C scan: most logs have none
@@ -132,6 +167,7 @@ def _lines(pieces: Iterable[bytes], binary: bool, text_seen: list[bool]) -> Iter
         lines = text.split("\n")  # not splitlines(): \x85 or \u2028 in a line must not shift the line numbers
         if lines[-1] == "":
             lines.pop()  # the piece's last line end (a log's last line may have none)
+        number += len(lines)
         yield lines
 
 

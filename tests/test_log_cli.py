@@ -112,3 +112,37 @@ def test_syslog_header_on_every_line_keeps_wrapped_records():
     assert sorted(map(key, (e for e in again if e["kind"] == "packet"))) == \
         sorted(map(key, (e for e in plain if e["kind"] == "packet")))
     assert {e["spi"] for e in again if e["kind"] == "sa_created"} >= {0x45F16A9A, 0x221A7153}
+
+
+def test_utf16_logs_read_as_text():
+    """PowerShell's `>` writes UTF-16 (with a BOM): the same events as the UTF-8 log, and no complaint."""
+    path = CAPTURES / "v6-aggressive" / "right.log"
+    text = path.read_text()
+    plain = log("-", "--json", stdin=text.encode())
+    for encoding in ("utf-16", "utf-16-le", "utf-16-be"):
+        r = log("-", "--json", stdin=text.replace("\n", "\r\n").encode(encoding))
+        assert r.returncode == plain.returncode == 0, (encoding, r.stderr)
+        assert r.stdout == plain.stdout, encoding
+
+
+def test_invalid_utf8_is_said_once_with_its_line():
+    path = CAPTURES / "v6-aggressive" / "right.log"
+    lines = path.read_bytes().split(b"\n")
+    lines[40] = lines[40] + b" \xe9\xff"
+    lines[50] = lines[50] + b" \xe9"
+    r = log("-", "--json", stdin=b"\n".join(lines))
+    assert r.returncode == 1
+    said = r.stderr.decode().splitlines()
+    assert said == ["ikescope: standard input:41: bytes that are not UTF-8, the first on this line; each is read "
+                    "as U+FFFD"]
+    assert len(r.stdout.splitlines()) == len(log(path, "--json").stdout.splitlines())
+
+
+def test_table_brackets_ipv6_endpoints_and_keeps_the_stamps_resolution():
+    r = log(CAPTURES / "v6-aggressive" / "left.log")
+    first = next(line for line in r.stdout.decode().splitlines() if " packet " in line)
+    assert "[2001:db8::3]:500" in first and "Nov 29 13:45:" in first
+    asa = SHARED / "debug-samples" / "13-asa804-syslog-year-mm-wait-msg4-invalid-cookie.txt"
+    if asa.exists():  # ASA stamps have whole seconds: no ".000"
+        rows = log(asa).stdout.decode().splitlines()
+        assert any("Jun 10 17:36:05 " in row for row in rows) and not any("17:36:05.000" in row for row in rows)
