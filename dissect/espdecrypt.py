@@ -35,8 +35,8 @@ from .twofish import TwofishEcbDecryptor
 __all__ = ["EspDecryptor", "EspPlain", "EspSaStats"]
 
 #: cryptography block cipher per EspEncryption.cipher (the IKE cipher table's builders)
-_BLOCK = {"AES": CIPHERS[7], "3DES": CIPHERS[5], "DES": CIPHERS[1], "Blowfish": CIPHERS[3], "CAST": CIPHERS[6]}
-_HASHES = {"MD5": hashes.MD5, "SHA1": hashes.SHA1, "SHA256": hashes.SHA256, "SHA384": hashes.SHA384,
+BLOCK_CIPHERS = {"AES": CIPHERS[7], "3DES": CIPHERS[5], "DES": CIPHERS[1], "Blowfish": CIPHERS[3], "CAST": CIPHERS[6]}
+HMAC_HASHES = {"MD5": hashes.MD5, "SHA1": hashes.SHA1, "SHA256": hashes.SHA256, "SHA384": hashes.SHA384,
            "SHA512": hashes.SHA512}
 #: how far back a sequence number counts as a replay rather than a new one (RFC 4303 §3.4.3 window)
 REPLAY_WINDOW = 64
@@ -165,7 +165,7 @@ class _SaRuntime:
         if enc.mode == "cbc" and enc.cipher == "Twofish":  # not in cryptography: dissect.twofish
             self.ecb = TwofishEcbDecryptor(key)
         elif enc.mode == "cbc":
-            spec = _BLOCK.get(enc.cipher)
+            spec = BLOCK_CIPHERS.get(enc.cipher)
             if spec is None:
                 raise ValueError(f"{enc.name} is not available in this build of cryptography")
             self.cbc = Cipher(spec.algorithm(key), modes.CBC(bytes(enc.block_bytes))).decryptor()
@@ -173,7 +173,7 @@ class _SaRuntime:
             self.gcm = AESGCM(key)
         self.mac = None  # the HMAC keyed once; each packet's is a copy of it
         if sa.auth.hash is not None and enc.mode != "gcm":
-            self.mac = hmac.HMAC(sa.auth_key, _HASHES[sa.auth.hash]())
+            self.mac = hmac.HMAC(sa.auth_key, HMAC_HASHES[sa.auth.hash]())
         # the packet layout, worked out once
         self.icv_len = sa.icv_bytes
         self.body_start = 8 + enc.iv_bytes

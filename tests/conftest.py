@@ -31,8 +31,9 @@ def capture_files(root: Path) -> list[Path]:
 
 
 def shipped_cases() -> list[Path]:
-    """Lab case folders shipped in captures/ (each has capture.pcap and truth.json)."""
-    return sorted(p for p in CAPTURES.iterdir() if (p / "truth.json").is_file())
+    """Lab case folders shipped in captures/ (each has capture.pcap, truth.json and the charon logs
+    left.log/right.log); a synthesized folder (seed-ios-ipv6: IOS logs, its own tests) is not one."""
+    return sorted(p for p in CAPTURES.iterdir() if (p / "truth.json").is_file() and (p / "left.log").is_file())
 
 
 def require_public() -> Path:

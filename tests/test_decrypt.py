@@ -14,14 +14,13 @@ import sys
 
 import pytest
 
-from conftest import CAPTURES, REPO
+from conftest import CAPTURES, REPO, shipped_cases
 from dissect import dhgroups
 from dissect.decrypt import KEYS_VERIFIED, MISMATCH, NOT_THIS_SA, VERIFIED
 from dissect.keysources import KeyEntry, load_key_file
 from dissect.pipeline import Dissector
 
-IKEV1 = [p.name for p in sorted(CAPTURES.iterdir())
-         if (p / "truth.json").is_file() and json.loads((p / "truth.json").read_text()).get("ike_version") == 1]
+IKEV1 = [p.name for p in shipped_cases() if json.loads((p / "truth.json").read_text()).get("ike_version") == 1]
 
 
 def truth(case):

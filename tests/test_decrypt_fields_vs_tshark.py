@@ -57,7 +57,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import CAPTURES, REPO, require_tshark
+from conftest import CAPTURES, REPO, require_tshark, shipped_cases
 from dissect.keysources import KeyEntry
 from dissect.pipeline import Dissector
 
@@ -76,8 +76,7 @@ def _truth(case: str) -> dict:
     return json.loads((CAPTURES / case / "truth.json").read_text())
 
 
-IKEV1 = [d.name for d in sorted(CAPTURES.iterdir())
-         if (d / "truth.json").is_file() and _truth(d.name).get("ike_version") == 1]
+IKEV1 = [d.name for d in shipped_cases() if _truth(d.name).get("ike_version") == 1]
 WITH_QUICK_MODE = [c for c in IKEV1 if _truth(c).get("quick_mode_frames")]
 MAIN_MODE = [c for c in IKEV1 if _truth(c).get("exchange_mode") == "main"]
 

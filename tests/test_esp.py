@@ -19,8 +19,10 @@ from dissect.inner import decode_inner
 from dissect.keysources import KeyEntry, load_key_file
 from dissect.pipeline import Dissector
 
+from conftest import shipped_cases
+
 CAPTURES = Path(__file__).resolve().parents[1] / "captures"
-IKEV1_ESP_CASES = sorted(p.parent.name for p in CAPTURES.glob("*/truth.json")
+IKEV1_ESP_CASES = sorted(p.parent.name for p in (c / "truth.json" for c in shipped_cases())
                          if json.loads(p.read_text()).get("esp_sas") and json.loads(p.read_text())["ike_version"] == 1)
 
 
@@ -268,7 +270,7 @@ def test_sequence_wrap_on_rewritten_capture():
     assert (failed.icv_failed, failed.wraps, failed.last_seq) == (3, 0, None)
 
 
-ALL_ESP_CASES = sorted(p.parent.name for p in CAPTURES.glob("*/truth.json")
+ALL_ESP_CASES = sorted(p.parent.name for p in (c / "truth.json" for c in shipped_cases())
                        if json.loads(p.read_text()).get("esp_sas") and json.loads(p.read_text())["frames"].get("ESP"))
 
 
