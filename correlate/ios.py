@@ -336,6 +336,67 @@ _SRC_DST_SPI = (re.compile(r"\bsrc\s+" + _addr("a")), re.compile(r"\bdst\s+" + _
                 re.compile(r"\bSPI\s+(?P<a>0x[0-9A-Fa-f]+)"))
 
 
+def _ip_send(m: re.Match, c: _Ctx) -> list[Event]:
+    # IOS's IPv6 send path: it follows the "sending packet" line of the same datagram, or stands alone
+    # where a document quotes only it (the seed's QM3); see promote_ip_sends
+    return [c.ev("info", f"sending an IKE IPv{m['v']} packet", {"sends_packet": True})]
+
+
+def _vendor(m: re.Match, c: _Ctx) -> list[Event]:
+    return [c.ev("payload", f"vendor ID {m['v']}", {"vendor_id": m["v"], "verb": "processing"})]
+
+
+def _initial_contact(m: re.Match, c: _Ctx) -> list[Event]:
+    return [c.ev("notify", "sending NOTIFY INITIAL_CONTACT", {"notify": "INITIAL_CONTACT"}, direction="out")]
+
+
+def _peer_is_ios(m: re.Match, c: _Ctx) -> list[Event]:
+    return [c.ev("info", "the peer is an IOS router", {"peer_platform": "IOS"})]
+
+
+_ID_FIELD = re.compile(r"(?P<k>next-payload|type|address|protocol|port|length)\s*:\s*(?P<v>" + ADDRESS_TEXT
+                       + r"|\S+)")
+
+
+def _id_block(m: re.Match, c: _Ctx) -> list[Event]:
+    """The ID payload IOS prints field by field (``ID payload`` / ``next-payload : 8`` / ``type : 5`` /
+    ``address : 2001: DB8::2`` / ``protocol : 17`` / ``port : 500`` / ``length : 24``)."""
+    detail: dict = {"payload": "ID"}
+    for f in _ID_FIELD.finditer(c.record.text, m.end()):
+        key, value = f["k"], f["v"]
+        if key == "address":
+            detail["address"] = address(value)
+        elif value.isdigit():
+            detail[{"type": "id_type", "next-payload": "next_payload"}.get(key, key)] = int(value)
+    what = " ".join(f"{k} {detail[k]}" for k in ("id_type", "address", "protocol", "port") if k in detail)
+    return [c.ev("payload", f"ID payload: {what}", detail)]
+
+
+def promote_ip_sends(events: list[Event]) -> None:
+    """IOS's ``Sending an IKE IPv6 Packet.`` after the ``sending packet to …`` line of the same datagram
+    stays an ``info`` event; one with no such line just before it (a document that quotes only it, as the
+    seed does for QM3) becomes the packet event: sent to the peer of its conn-id's last packet event."""
+    last_packet: dict[tuple[str, int | None], Event] = {}
+    previous: Event | None = None
+    for i, e in enumerate(events):
+        if e.kind == "packet" and e.peer is not None:
+            last_packet[(e.record.file, e.conn_id)] = e
+        elif e.kind == "info" and e.detail.get("sends_packet"):
+            just_sent = (previous is not None and previous.kind == "packet" and previous.direction == "out"
+                         and previous.record.file == e.record.file and previous.conn_id == e.conn_id
+                         and previous.record.last_line + 1 >= e.record.line - 1)
+            before = last_packet.get((e.record.file, e.conn_id))
+            if not just_sent and before is not None:
+                e.kind, e.direction = "packet", "out"
+                e.peer, e.peer_port, e.local_port = before.peer, (
+                    before.peer_port if before.direction == "out" else before.peer_port), before.local_port
+                e.message = f"sent to {endpoint_text(e.peer, e.peer_port)} (IPv6 send path; peer from line " \
+                            f"{before.record.line})"
+                e.detail = {**e.detail, "peer_from_line": before.record.line}
+                last_packet[(e.record.file, e.conn_id)] = e
+        previous = e
+
+
 def _ignoring_delete(m: re.Match, c: _Ctx) -> list[Event]:
     """``ignoring request to send delete notify (no ISAKMP sa) src A dst B for SPI 0x...``"""
     src, dst, spi = (p.search(m.string, m.end()) for p in _SRC_DST_SPI)
@@ -409,6 +470,11 @@ ISAKMP_ROWS: tuple[tuple[tuple[str, ...], re.Pattern, Handler], ...] = (
                                    r"(?:\s+on\s+(?P<ifc>\S+))?"), _installed),
     (("detected",), re.compile(r"Detected port floating to port\s*=\s*(?P<port>\d+)"), _floating),
     (("ignoring",), re.compile(r"ignoring request to send delete notify"), _ignoring_delete),
+    (("sending",), re.compile(r"Sending an IKE IPv(?P<v>[46]) Packet"), _ip_send),
+    (("vendor",), re.compile(r"vendor ID is\s+(?P<v>\S.*?)\s*$"), _vendor),
+    (("send",), re.compile(r"Send initial contact"), _initial_contact),
+    (("speaking",), re.compile(r"speaking to another IOS box"), _peer_is_ios),
+    (("id",), re.compile(r"ID payload\b(?!\.)"), _id_block),
     # errors and failures
     (("no",), re.compile(r"No pre-shared key with\s+" + _A_PEER), _error()),
     (("encryption", "hash", "diffie-hellman", "preshared", "lifetime", "authentication"),

@@ -221,6 +221,8 @@ def parse_log_text(text: str | Iterable[str], name: str, year: int | None = None
     result.record_count = count
     if "strongswan" in families:  # a sent packet's message ID is on the generating line before it
         strongswan.link_message_ids(result.events)
+    if "ios" in families:  # "Sending an IKE IPv6 Packet." quoted without its "sending packet" line
+        ios.promote_ip_sends(result.events)
     if not families - {"blank", "console"}:
         result.problems.append(f"{name}: no line in a known log format (Cisco IOS/IOS-XE or ASA debug, show "
                                "output, strongSwan charon); its lines are kept as raw records")

@@ -340,8 +340,9 @@ def test_09_failures():
                                            "peer does not do paranoid keepalives."]
     assert [e.record.line for e in errors] == [27, 28, 132, 141]
     notify = [e for e in events if e.kind == "notify"]
-    assert [(e.detail["notify"], e.detail["protocol"], e.direction) for e in notify] == [
-        ("RESPONDER_LIFETIME", 1, "in"), ("PROPOSAL_NOT_CHOSEN", 3, "in")]
+    assert [(e.record.line, e.detail["notify"], e.detail.get("protocol"), e.direction) for e in notify] == [
+        (70, "INITIAL_CONTACT", None, "out"),  # "Send initial contact" (MM5)
+        (106, "RESPONDER_LIFETIME", 1, "in"), (132, "PROPOSAL_NOT_CHOSEN", 3, "in")]
     checks = [e.detail["policy"] for e in events if e.kind == "proposal" and "policy" in e.detail]
     verdicts = [e.detail["acceptable"] for e in events if e.kind == "proposal" and "acceptable" in e.detail]
     assert checks == [3, 5] and verdicts == [False, True]
