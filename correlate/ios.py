@@ -372,6 +372,18 @@ def _id_block(m: re.Match, c: _Ctx) -> list[Event]:
     return [c.ev("payload", f"ID payload: {what}", detail)]
 
 
+def _psk_found(m: re.Match, c: _Ctx) -> list[Event]:
+    peer = address(m["peer"])
+    return [c.ev("info", f"pre-shared key found for {peer}", {"authentication": "pre-share"}, peer=peer)]
+
+
+def _psk_auth(m: re.Match, c: _Ctx) -> list[Event]:
+    detail = {"authentication": "pre-share"}
+    if m["id"]:
+        detail["id_type"] = m["id"]
+    return [c.ev("info", "pre-shared key authentication" + (f" with {m['id']}" if m["id"] else ""), detail)]
+
+
 def promote_ip_sends(events: list[Event]) -> None:
     """IOS's ``Sending an IKE IPv6 Packet.`` after the ``sending packet to …`` line of the same datagram
     stays an ``info`` event; one with no such line just before it (a document that quotes only it, as the
@@ -471,6 +483,8 @@ ISAKMP_ROWS: tuple[tuple[tuple[str, ...], re.Pattern, Handler], ...] = (
     (("detected",), re.compile(r"Detected port floating to port\s*=\s*(?P<port>\d+)"), _floating),
     (("ignoring",), re.compile(r"ignoring request to send delete notify"), _ignoring_delete),
     (("sending",), re.compile(r"Sending an IKE IPv(?P<v>[46]) Packet"), _ip_send),
+    (("found",), re.compile(r"found peer pre-shared key matching\s+" + _A_PEER), _psk_found),
+    (("sa",), re.compile(r"SA is doing pre-shared key authentication(?:\s+using id type\s+(?P<id>\w+))?"), _psk_auth),
     (("vendor",), re.compile(r"vendor ID is\s+(?P<v>\S.*?)\s*$"), _vendor),
     (("send",), re.compile(r"Send initial contact"), _initial_contact),
     (("speaking",), re.compile(r"speaking to another IOS box"), _peer_is_ios),

@@ -1,0 +1,766 @@
+"""The configuration a negotiation implies, in Cisco IOS syntax.
+
+What was offered and chosen becomes plain data first, in IANA numbers, whatever it came from:
+
+* the SA payloads on the wire (:func:`policy_of`, :func:`ipsec_of`; RFC 2409 App. A phase 1
+  attributes, RFC 2407 §4.4-4.5 IPsec DOI attributes);
+* or log events (:func:`policies_from_events`, :func:`transforms_from_events`): IOS ``debug crypto
+  isakmp`` attribute lines (``encryption AES-CBC``, ``keylength of 128``, ``SA life duration (VPI)
+  of 0x0 0x46 0x50 0x0``, ``atts are acceptable``), strongSwan proposal lines
+  (``selected proposal: IKE:AES_CBC_128/HMAC_SHA1_96/PRF_HMAC_SHA1/MODP_1024``) and the transform
+  text of ``IPSEC(create_sa)`` / ``show crypto ipsec sa`` (``esp-aes esp-sha-hmac``).
+
+Then small pure functions write IOS lines: :func:`isakmp_policy_lines` (``crypto isakmp policy N``
+with encryption, hash, authentication, group, lifetime), :func:`isakmp_key_lines` (``crypto isakmp
+key **** address ...``: the key is always masked), :func:`transform_set_lines` (``crypto ipsec
+transform-set NAME esp-aes esp-sha-hmac`` and its ``mode``), :func:`protection_lines` (a ``crypto
+ipsec profile`` + ``tunnel protection`` for a VTI when the proxy IDs are any/any, else a crypto map
+and its ACL), and :func:`implied_config` puts them together for one message.
+
+Decisions (documented once, here):
+
+* the ISAKMP policy priority is not on the wire: 10, 20, ... in the order offered (said in a
+  comment line); an IOS log that says ``against priority 5 policy`` gives the real one;
+* ``lifetime`` is always written in a policy (the IOS default is 86400 s); the IPsec
+  ``set security-association lifetime seconds|kilobytes`` only when it differs from the IOS
+  defaults, 3600 s and 4608000 KB (the IOS ``show running-config`` omits defaults too);
+* an algorithm IOS has no keyword for (AES-CTR, AES-GCM with an 8- or 12-octet ICV) is said in
+  place, and the command that would need it is written as a comment.
+
+Units: lifetimes in seconds and kilobytes; key lengths in bits; SPIs as ints.
+"""
+from __future__ import annotations
+
+import ipaddress
+from dataclasses import asdict, dataclass, field
+from typing import Any, Iterable
+
+from dissect import registry
+from dissect.payloads import IdPayload, Proposal, Transform
+
+from . import meanings as M
+from .model import Event
+
+__all__ = ["IkePolicy", "IpsecTransform", "ProxyIds", "ImpliedConfig", "policy_of", "ipsec_of", "proxies_of",
+           "policies_from_events", "transforms_from_events", "proxies_from_events", "transform_from_ios_text",
+           "transform_keywords",
+           "isakmp_policy_lines", "isakmp_key_lines", "transform_set_lines", "transform_set_name",
+           "protection_lines", "implied_config", "implied_config_from_events", "ios_address"]
+
+
+# --------------------------------------------------------------------------
+# The data
+
+@dataclass
+class IkePolicy:
+    """One phase 1 transform as an ISAKMP policy (RFC 2409 App. A values).
+
+    ``encryption``/``hash``/``authentication``/``group`` are the attribute values (None: not
+    known); ``key_length`` bits; ``lifetime`` seconds, ``lifetime_kb`` kilobytes; ``priority`` the
+    IOS policy number when a log names it; ``chosen``: the transform the responder accepted;
+    ``source``: where it was read (``frame 2 (MM2)``, ``file:line``).
+    """
+    encryption: int | None = None
+    key_length: int | None = None
+    hash: int | None = None
+    authentication: int | None = None
+    group: int | None = None
+    lifetime: int | None = None
+    lifetime_kb: int | None = None
+    priority: int | None = None
+    chosen: bool = False
+    source: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["names"] = {"encryption": _name(registry.IKE_ATTRIBUTES[1], self.encryption),
+                      "hash": _name(registry.IKE_ATTRIBUTES[2], self.hash),
+                      "authentication": _name(registry.IKE_ATTRIBUTES[3], self.authentication),
+                      "group": _name(registry.IKE_ATTRIBUTES[4], self.group)}
+        return d
+
+
+@dataclass
+class IpsecTransform:
+    """One IPsec transform (an ESP transform, optionally bundled with AH) as a transform set.
+
+    ``encryption`` the ESP transform ID (RFC 2407 §4.4.4), ``key_length`` bits, ``integrity`` the
+    Authentication-Algorithm (§4.5), ``ah`` the AH transform ID of a bundle, ``mode`` the
+    Encapsulation-Mode value, ``pfs_group`` the Group-Description (PFS), lifetimes in seconds
+    and kilobytes, ``spi`` the proposer's inbound SPI; ``chosen``/``source`` as in :class:`IkePolicy`.
+    """
+    encryption: int | None = None
+    key_length: int | None = None
+    integrity: int | None = None
+    ah: int | None = None
+    mode: int | None = None
+    pfs_group: int | None = None
+    lifetime_seconds: int | None = None
+    lifetime_kb: int | None = None
+    spi: int | None = None
+    chosen: bool = False
+    source: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["keywords"], d["problems"] = transform_keywords(self)
+        return d
+
+
+@dataclass
+class ProxyIds:
+    """The proxy IDs (traffic selectors) of a Quick Mode, as the QM initiator sends them.
+
+    ``local``/``remote``: ``2001:db8:1::/64``, ``192.0.2.1`` (a host) or ``a-b`` (a range);
+    ``protocol`` an IP protocol number (0: any); ports (0: any).
+    """
+    local: str
+    remote: str
+    protocol: int = 0
+    local_port: int = 0
+    remote_port: int = 0
+
+    @property
+    def any_to_any(self) -> bool:
+        """Both sides are 0.0.0.0/0 or ::/0 with any protocol and port: what a VTI (tunnel
+        protection) negotiates."""
+        return self.protocol == 0 and not self.local_port and not self.remote_port and \
+            all(_is_any(x) for x in (self.local, self.remote))
+
+    def swapped(self) -> "ProxyIds":
+        return ProxyIds(self.remote, self.local, self.protocol, self.remote_port, self.local_port)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**asdict(self), "any_to_any": self.any_to_any}
+
+
+@dataclass
+class ImpliedConfig:
+    """The IOS configuration one message implies, on ``local`` toward ``peer``.
+
+    ``lines``: the configuration text, comment lines starting with ``!``; the rest is the data it
+    was written from (``vti``: True for a VTI, False for a crypto map, None when the proxy IDs are
+    not known); ``notes``: what could not be said in IOS terms.
+    """
+    lines: list[str]
+    policies: list[IkePolicy] = field(default_factory=list)
+    transforms: list[IpsecTransform] = field(default_factory=list)
+    local: str | None = None
+    peer: str | None = None
+    proxies: ProxyIds | None = None
+    vti: bool | None = None
+    notes: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"lines": self.lines, "policies": [p.to_dict() for p in self.policies],
+                "transforms": [t.to_dict() for t in self.transforms], "local": self.local, "peer": self.peer,
+                "proxies": self.proxies.to_dict() if self.proxies else None, "vti": self.vti, "notes": self.notes}
+
+
+def _name(spec, value: int | None) -> str | None:
+    if value is None:
+        return None
+    return spec.values.get(value, f"#{value}") if spec.values else str(value)
+
+
+def _is_any(text: str) -> bool:
+    try:
+        return ipaddress.ip_network(text, strict=False).prefixlen == 0
+    except ValueError:
+        return False
+
+
+# --------------------------------------------------------------------------
+# From the wire
+
+def _attrs(t: Transform) -> dict[int, int]:
+    """Attribute type -> numeric value; the life duration that follows a life type is stored under
+    minus that life type (-1 seconds, -2 kilobytes), so that both lifetimes survive."""
+    out: dict[int, int] = {}
+    life_type = 1
+    life_types = (11, 12) if t.protocol_id == 1 else (1, 2)
+    for a in t.attributes:
+        v = a.value
+        if v is None:
+            continue
+        if a.type == life_types[0]:
+            life_type = v
+        elif a.type == life_types[1]:
+            out[-life_type] = v
+        else:
+            out[a.type] = v
+    return out
+
+
+def policy_of(t: Transform, chosen: bool = False, source: str = "") -> IkePolicy:
+    """An ISAKMP policy from a phase 1 transform (RFC 2409 App. A attributes)."""
+    a = _attrs(t)
+    return IkePolicy(encryption=a.get(1), key_length=a.get(14), hash=a.get(2), authentication=a.get(3),
+                     group=a.get(4), lifetime=a.get(-1), lifetime_kb=a.get(-2), chosen=chosen, source=source)
+
+
+def ipsec_of(proposals: Iterable[Proposal], chosen: bool = False, source: str = "") -> list[IpsecTransform]:
+    """The transform sets an IPsec SA payload offers (or, in QM2, the one it chose).
+
+    Proposals with the same number form one bundle (RFC 2408 §4.2: AH and ESP together); the
+    transforms of one proposal are alternatives.  Each ESP transform gives one
+    :class:`IpsecTransform`, with the bundle's AH transform when there is one.
+    """
+    bundles: dict[int, list[Proposal]] = {}
+    for p in proposals:
+        bundles.setdefault(p.number, []).append(p)
+    out = []
+    for props in bundles.values():
+        ah = next((p for p in props if p.protocol_id == 2), None)
+        esp = [p for p in props if p.protocol_id == 3]
+        ah_id = ah.transforms[0].transform_id if ah and ah.transforms else None
+        if not esp and ah is not None:
+            for t in ah.transforms:
+                a = _attrs(t)
+                out.append(IpsecTransform(ah=t.transform_id, mode=a.get(4), pfs_group=a.get(3),
+                                          lifetime_seconds=a.get(-1), lifetime_kb=a.get(-2),
+                                          spi=int.from_bytes(ah.spi, "big") if ah.spi else None,
+                                          chosen=chosen, source=source))
+        for p in esp:
+            for t in p.transforms:
+                a = _attrs(t)
+                out.append(IpsecTransform(encryption=t.transform_id, key_length=a.get(6), integrity=a.get(5),
+                                          ah=ah_id, mode=a.get(4), pfs_group=a.get(3), lifetime_seconds=a.get(-1),
+                                          lifetime_kb=a.get(-2), spi=int.from_bytes(p.spi, "big") if p.spi else None,
+                                          chosen=chosen, source=source))
+    return out
+
+
+def proxies_of(payloads: Iterable) -> ProxyIds | None:
+    """The proxy IDs of a Quick Mode message: its two ID payloads, IDci then IDcr (RFC 2409 §5.5);
+    None when it has none (then the proxies are the peers' own addresses)."""
+    ids = [p for p in payloads if isinstance(p, IdPayload) and p.version == 1]
+    if len(ids) < 2:
+        return None
+    i, r = ids[0], ids[1]
+    return ProxyIds(i.text, r.text, i.protocol_id or r.protocol_id, i.port, r.port)
+
+
+# --------------------------------------------------------------------------
+# From log events
+
+def _lookup(table: dict[int, str], name: str, kind: str = "") -> int | None:
+    """A registry value by name, whatever the spelling (:func:`meanings.loose`), or a log alias."""
+    want = M.loose(name)
+    for value, text in table.items():
+        if M.loose(text) == want:
+            return value
+    return M.LOG_ALIASES.get(kind, {}).get(want)
+
+
+_IKE = registry.IKE_ATTRIBUTES
+_IPSEC = registry.IPSEC_ATTRIBUTES
+
+
+def _life(target, unit: str | None, value: int, phase1: bool) -> None:
+    kb = (unit or "").lower().startswith("kilo")
+    if phase1:
+        setattr(target, "lifetime_kb" if kb else "lifetime", value)
+    else:
+        setattr(target, "lifetime_kb" if kb else "lifetime_seconds", value)
+
+
+#: IOS attribute keys (correlate.ios detail) that say which phase a transform belongs to
+_PHASE1_KEYS = frozenset({"encryption", "hash", "auth", "keylength"})
+_PHASE2_KEYS = frozenset({"transform_id", "authenticator", "encaps", "key_length"})
+
+
+def _source(e: Event) -> str:
+    return f"{e.record.file}:{e.record.line}"
+
+
+def _ios_sequences(events: Iterable[Event]):
+    """IOS proposal events cut into transforms: yields (phase, [events]) per transform checked,
+    the ``atts are (not) acceptable`` event closing it."""
+    phase, current = 0, []
+    for e in events:
+        if e.kind != "proposal" or "function" in e.detail or "proposals" in e.detail:
+            continue
+        d = e.detail
+        if "phase" in d:  # "Checking ISAKMP transform N against priority P policy", "Checking IPsec proposal N"
+            if current:
+                yield phase, current
+            phase, current = d["phase"], [e]
+            continue
+        if not phase:
+            phase = 1 if _PHASE1_KEYS & d.keys() else 2 if _PHASE2_KEYS & d.keys() else 0
+        current.append(e)
+        if "acceptable" in d:
+            yield phase, current
+            phase, current = 0, []
+    if current:
+        yield phase, current
+
+
+def _ios_policy(evs: list[Event]) -> IkePolicy:
+    p = IkePolicy(source=_source(evs[0]))
+    unit = None
+    for e in evs:
+        d = e.detail
+        if "policy" in d:
+            p.priority = d["policy"]
+        if "encryption" in d:
+            p.encryption = _lookup(_IKE[1].values, str(d["encryption"]))
+        if "keylength" in d:
+            p.key_length = d["keylength"]
+        if "hash" in d:
+            p.hash = _lookup(_IKE[2].values, str(d["hash"]))
+        if "auth" in d:
+            p.authentication = _lookup(_IKE[3].values, str(d["auth"]), "auth")
+        if "group" in d:
+            p.group = d["group"]
+        if "life_type" in d:
+            unit = d["life_type"]
+        if "life_duration" in d and isinstance(d["life_duration"], int):
+            _life(p, unit, d["life_duration"], True)
+        if d.get("acceptable") is True:
+            p.chosen = True
+    if not any(e.detail.get("acceptable") is True for e in evs):
+        p.priority = None  # the peer's offer, checked against a local policy it did not match
+    return p
+
+
+def _ios_transform(evs: list[Event]) -> IpsecTransform:
+    t = IpsecTransform(source=_source(evs[0]))
+    unit = None
+    for e in evs:
+        d = e.detail
+        if "transform_id" in d:
+            name = str(d["transform_id"]).upper().removeprefix("ESP_").removeprefix("AH_")
+            if str(d["transform_id"]).upper().startswith("AH_"):
+                t.ah = _lookup(registry.TRANSFORM_IDS[2], name)
+            else:
+                t.encryption = _lookup(registry.TRANSFORM_IDS[3], name, "esp")
+        if "key_length" in d:
+            t.key_length = d["key_length"]
+        if "authenticator" in d:
+            t.integrity = _lookup(_IPSEC[5].values, str(d["authenticator"]))
+        if "encaps" in d and isinstance(d["encaps"], int):
+            t.mode = d["encaps"]
+        if "group" in d:
+            t.pfs_group = d["group"]
+        if "life_type" in d:
+            unit = d["life_type"]
+        if "life_duration" in d and isinstance(d["life_duration"], int):
+            _life(t, unit, d["life_duration"], False)
+        if d.get("acceptable") is True:
+            t.chosen = True
+    return t
+
+
+def _strongswan(text: str) -> tuple[str, dict[str, list[int]], list[int]] | None:
+    """``IKE:AES_CBC_128/HMAC_SHA1_96/PRF_HMAC_SHA1/MODP_1024`` -> ("IKE", {what: [ike value, esp
+    value]}, [key length]); None for text that is no proposal."""
+    proto, sep, rest = text.partition(":")
+    if not sep:
+        return None
+    found: dict[str, list[int]] = {}
+    keylen: list[int] = []
+    for token in rest.split("/"):
+        name, size = token, None
+        head, _, tail = token.rpartition("_")
+        if token not in M.STRONGSWAN_TOKENS and tail.isdigit() and head in M.STRONGSWAN_TOKENS \
+                and M.STRONGSWAN_TOKENS[head][0] == "cipher":
+            name, size = head, int(tail)
+        entry = M.STRONGSWAN_TOKENS.get(name)
+        if entry is None:
+            continue
+        what, ike, esp = entry
+        found.setdefault(what, [ike, esp])
+        if size:
+            keylen.append(size)
+    return proto.strip().upper(), found, keylen
+
+
+def _strongswan_events(events: Iterable[Event]) -> list[tuple[Event, str]]:
+    """(event, proposal text) of the selected proposals, or else the configured ones (a charon log's
+    ``configured proposals`` is the local configuration itself)."""
+    props = [(e, e.detail.get("role", ""), p) for e in events if e.kind == "proposal"
+             for p in e.detail.get("proposals", ()) if isinstance(p, str)]
+    for role in ("selected", "configured", "received"):
+        picked = [(e, p) for e, r, p in props if r == role]
+        if picked:
+            return picked
+    return []
+
+
+def policies_from_events(events: Iterable[Event]) -> list[IkePolicy]:
+    """The phase 1 policies a log shows: IOS transforms checked against local policies (the
+    accepted one ``chosen``, with its priority) and strongSwan's selected (else configured) IKE
+    proposals.  Attributes the log does not print stay None."""
+    events = list(events)
+    out = [_ios_policy(evs) for phase, evs in _ios_sequences(events) if phase == 1]
+    for e, text in _strongswan_events(events):
+        parsed = _strongswan(text)
+        if parsed is None or parsed[0] != "IKE":
+            continue
+        _, f, keylen = parsed
+        hash_id = (f.get("prf") or f.get("integrity") or [None])[0]
+        out.append(IkePolicy(encryption=(f.get("cipher") or [None])[0], key_length=keylen[0] if keylen else None,
+                             hash=hash_id, group=(f.get("group") or [None])[0],
+                             chosen=e.detail.get("role") == "selected", source=_source(e)))
+    return out
+
+
+def transforms_from_events(events: Iterable[Event]) -> list[IpsecTransform]:
+    """The IPsec transforms a log shows: IOS proposals checked (``Checking IPsec proposal 1``, its
+    attributes, ``atts are acceptable``), strongSwan's selected (else configured) ESP proposals (a
+    DH group there is the PFS group), and, when neither is there, the transform of an IOS
+    ``IPSEC(create_sa)`` or pasted ``show crypto ipsec sa``."""
+    events = list(events)
+    out = [_ios_transform(evs) for phase, evs in _ios_sequences(events) if phase == 2]
+    for e, text in _strongswan_events(events):
+        parsed = _strongswan(text)
+        if parsed is None or parsed[0] not in ("ESP", "AH"):
+            continue
+        proto, f, keylen = parsed
+        cipher, integ, group = ((f.get(k) or [None, None])[1] for k in ("cipher", "integrity", "group"))
+        out.append(IpsecTransform(encryption=cipher if proto == "ESP" else None,
+                                  key_length=keylen[0] if keylen else None, integrity=integ,
+                                  ah=M.AH_FOR_INTEGRITY.get(integ) if proto == "AH" else None,
+                                  pfs_group=group, chosen=e.detail.get("role") == "selected", source=_source(e)))
+    if not out:
+        for e in events:
+            text = e.detail.get("transform") if e.kind in ("sa_created", "sa_status") else None
+            if isinstance(text, str) and text.lower().startswith(("esp-", "ah-")):
+                t = transform_from_ios_text(text, e.detail.get("mode"))
+                t.chosen, t.source = True, _source(e)
+                t.lifetime_kb = None  # create_sa/show say what is left of the lifetime, not the lifetime
+                return [t]
+    return out
+
+
+def transform_from_ios_text(text: str, mode: str | None = None) -> IpsecTransform:
+    """An :class:`IpsecTransform` from IOS transform-set text (``esp-aes 256 esp-sha256-hmac``), as
+    ``IPSEC(create_sa)`` ``sa_trans=`` and ``show crypto ipsec sa`` print it; unknown words are skipped."""
+    t = IpsecTransform()
+    words = text.replace(",", " ").split()
+    for i, w in enumerate(words):
+        w = w.lower()
+        enc = next((k for k, v in M.ESP_ENCRYPTION.items() if v == w), None)
+        if enc is not None:
+            t.encryption = enc
+            if i + 1 < len(words) and words[i + 1].isdigit():
+                t.key_length = int(words[i + 1])
+            elif enc in M.ESP_KEYED:
+                t.key_length = 128
+            continue
+        integ = next((k for k, v in M.ESP_INTEGRITY.items() if v == w), None)
+        if integ is not None:
+            t.integrity = integ
+        ah = next((k for k, v in M.AH_KEYWORDS.items() if v == w), None)
+        if ah is not None:
+            t.ah = ah
+    if mode:
+        t.mode = next((k for k, v in M.ENCAPSULATION_MODES.items() if v == mode.lower()), None)
+    return t
+
+
+def _proxy_text(value: Any) -> tuple[str, int, int] | None:
+    """An IOS proxy (``::/0/256/0``: addr/mask/prot/port; ``show`` ident dicts) -> (network, protocol, port)."""
+    if isinstance(value, dict):
+        addr, mask, prot, port = value.get("addr"), value.get("mask"), value.get("prot", 0), value.get("port", 0)
+    elif isinstance(value, str):
+        parts = value.strip().split("/")
+        if len(parts) != 4:
+            return (value.strip(), 0, 0) if value.strip() else None
+        addr, mask, prot, port = parts
+    else:
+        return None
+    try:
+        net = ipaddress.ip_network(f"{addr}/{mask}", strict=False)
+        prot, port = int(prot), int(port)
+    except ValueError:
+        return None
+    return str(net) if net.num_addresses > 1 else str(net.network_address), 0 if prot in (0, 256) else prot, port
+
+
+def proxies_from_events(events: Iterable[Event]) -> ProxyIds | None:
+    """Proxy IDs a log states, as the local side sees them: IOS ``IPSEC(validate_proposal_request)`` /
+    ``sa_request`` (local_proxy, remote_proxy), ``show crypto ipsec sa`` (local/remote ident),
+    strongSwan CHILD_SA traffic selectors; None when none is said."""
+    for e in events:
+        d = e.detail
+        pairs = (("local_proxy", "remote_proxy"), ("local_ident", "remote_ident"), ("ts_local", "ts_remote"))
+        for lk, rk in pairs:
+            if lk in d and rk in d:
+                lo, re_ = _proxy_text(d[lk]), _proxy_text(d[rk])
+                if lo and re_:
+                    return ProxyIds(lo[0], re_[0], lo[1] or re_[1], lo[2], re_[2])
+    return None
+
+
+# --------------------------------------------------------------------------
+# IOS lines
+
+def ios_address(addr: str) -> str:
+    """An address as IOS shows it: IPv6 upper case (``2001:DB8::3``); text that is no address unchanged."""
+    try:
+        return ipaddress.ip_address(addr).compressed.upper()
+    except ValueError:
+        return addr
+
+
+def _is_v6(addr: str | None) -> bool:
+    try:
+        return addr is not None and ipaddress.ip_address(addr.split("/")[0]).version == 6
+    except ValueError:
+        return False
+
+
+def isakmp_policy_lines(p: IkePolicy, priority: int) -> list[str]:
+    """``crypto isakmp policy N`` and its sub-commands; what is not known, or has no IOS keyword,
+    is a comment line in its place."""
+    k = M.POLICY_KEYWORDS
+    lines = [f"crypto isakmp policy {priority}"]
+    if p.encryption in M.ISAKMP_ENCRYPTION:
+        word = M.ISAKMP_ENCRYPTION[p.encryption]
+        if p.encryption == 7 and p.key_length and p.key_length != 128:
+            word += f" {p.key_length}"
+        lines.append(f" {k['encryption']} {word}")
+    else:
+        lines.append(_unknown("encryption", registry.IKE_ATTRIBUTES[1], p.encryption))
+    lines.append(f" {k['hash']} {M.ISAKMP_HASH[p.hash]}" if p.hash in M.ISAKMP_HASH
+                 else _unknown("hash", registry.IKE_ATTRIBUTES[2], p.hash))
+    if p.authentication in M.ISAKMP_AUTHENTICATION:
+        lines.append(f" {k['authentication']} {M.ISAKMP_AUTHENTICATION[p.authentication]}")
+        if p.authentication in M.XAUTH_METHODS:
+            lines.append(" ! the peer asks for XAUTH as well (crypto map ... client authentication list ...)")
+    else:
+        lines.append(_unknown("authentication", registry.IKE_ATTRIBUTES[3], p.authentication))
+    if p.group in M.IOS_GROUPS:
+        lines.append(f" {k['group']} {p.group}")
+    else:
+        lines.append(_unknown("group", registry.IKE_ATTRIBUTES[4], p.group))
+    if p.lifetime is not None:
+        lines.append(f" {k['lifetime']} {p.lifetime}")
+    else:
+        lines.append(f" ! {k['lifetime']}: not known (the IOS default is {M.IOS_ISAKMP_LIFETIME} s)")
+    if p.lifetime_kb is not None:
+        lines.append(f" ! a lifetime of {p.lifetime_kb} KB was proposed: IOS has no ISAKMP volume lifetime")
+    return lines
+
+
+def _unknown(what: str, spec, value: int | None) -> str:
+    if value is None:
+        return f" ! {what}: not known from this source"
+    return f" ! {what}: {_name(spec, value)} ({value}) has no IOS keyword"
+
+
+def isakmp_key_lines(peer: str) -> list[str]:
+    """``crypto isakmp key **** address 192.0.2.3`` or ``... address ipv6 2001:DB8::3/128``: the
+    pre-shared key for one peer, always masked."""
+    if _is_v6(peer):
+        return [f"crypto isakmp key **** address ipv6 {ios_address(peer)}/128"]
+    return [f"crypto isakmp key **** address {ios_address(peer)}"]
+
+
+def transform_keywords(t: IpsecTransform) -> tuple[list[str], list[str]]:
+    """The IOS transform-set words of a transform (``["esp-aes 256", "esp-sha256-hmac"]``) and what
+    has none (``["ESP AES-CTR (transform 13) has no IOS keyword"]``)."""
+    words: list[str] = []
+    problems: list[str] = []
+    if t.ah is not None:
+        word = M.AH_KEYWORDS.get(t.ah)
+        if word:
+            words.append(word)
+        else:
+            problems.append(f"AH {registry.TRANSFORM_IDS[2].get(t.ah, '#' + str(t.ah))} has no IOS keyword")
+    if t.encryption is not None:
+        word = M.ESP_ENCRYPTION.get(t.encryption)
+        name = registry.TRANSFORM_IDS[3].get(t.encryption, f"#{t.encryption}")
+        if word is None:
+            bits = f"-{t.key_length}" if t.key_length else ""
+            problems.append(f"ESP {name}{bits} (transform {t.encryption}) has no IOS keyword"
+                            + (" (IOS esp-gcm has a 16-octet ICV only)" if t.encryption in (18, 19) else ""))
+        else:
+            if t.encryption in M.ESP_KEYED and t.key_length and t.key_length != 128:
+                word += f" {t.key_length}"
+            words.append(word)
+    if t.encryption is None and t.ah is None:
+        problems.append("the ESP encryption transform is not known from this source")
+    if t.integrity is not None and t.encryption not in M.ESP_AEAD:
+        word = M.ESP_INTEGRITY.get(t.integrity)
+        if word:
+            words.append(word)
+        else:
+            problems.append(f"ESP integrity {_name(registry.IPSEC_ATTRIBUTES[5], t.integrity)} has no IOS keyword")
+    return words, problems
+
+
+def transform_set_name(t: IpsecTransform) -> str:
+    """A name for a transform set, from its keywords: ``esp-aes 256 esp-sha256-hmac`` -> ``ESP-AES256-SHA256``."""
+    words, _ = transform_keywords(t)
+    parts = [w.removeprefix("esp-").removeprefix("ah-").removesuffix("-hmac").replace(" ", "").upper() for w in words]
+    if not parts:
+        parts = [registry.TRANSFORM_IDS[3].get(t.encryption or 0, "X").replace("_", "").replace("-", "")
+                 + (str(t.key_length) if t.key_length else "")]
+    return "-".join(["AH" if t.ah is not None and t.encryption is None else "ESP"] + parts)
+
+
+def transform_set_lines(t: IpsecTransform, name: str | None = None) -> list[str]:
+    """``crypto ipsec transform-set NAME esp-aes esp-sha-hmac`` and `` mode tunnel|transport``;
+    when a part has no IOS keyword, a comment says so and the command is commented out."""
+    name = name or transform_set_name(t)
+    words, problems = transform_keywords(t)
+    command = f"crypto ipsec transform-set {name} {' '.join(words)}".rstrip()
+    lines = [f"! {p}" for p in problems]
+    lines.append(command if words and not problems else f"! {command} <no IOS equivalent>")
+    mode = M.ENCAPSULATION_MODES.get(t.mode) if t.mode is not None else None
+    lines.append(f" mode {mode}" if mode else " ! mode: not known from this source (the IOS default is tunnel)")
+    if t.mode in M.UDP_ENCAPSULATED:
+        lines.append(" ! UDP-encapsulated (NAT-T): the peers detected a NAT, or one of them forces encapsulation")
+    return lines
+
+
+def _sa_options(t: IpsecTransform) -> list[str]:
+    """``set pfs groupN`` and ``set security-association lifetime`` lines (only non-default lifetimes)."""
+    lines = []
+    if t.pfs_group is not None:
+        lines.append(f" set pfs group{t.pfs_group}" if t.pfs_group in M.IOS_GROUPS
+                     else f" ! PFS group {t.pfs_group}: no IOS keyword")
+    if t.lifetime_seconds is not None and t.lifetime_seconds != M.IOS_IPSEC_LIFETIME_SECONDS:
+        lines.append(f" set security-association lifetime seconds {t.lifetime_seconds}")
+    if t.lifetime_kb is not None and t.lifetime_kb != M.IOS_IPSEC_LIFETIME_KILOBYTES:
+        lines.append(f" set security-association lifetime kilobytes {t.lifetime_kb}")
+    return lines
+
+
+def _acl_entry(proxies: ProxyIds, v6: bool) -> str:
+    proto = registry.IP_PROTOCOLS.get(proxies.protocol, str(proxies.protocol)).lower() if proxies.protocol else \
+        ("ipv6" if v6 else "ip")
+    if proxies.protocol in (6, 17):
+        proto = "tcp" if proxies.protocol == 6 else "udp"
+
+    def side(net: str, port: int) -> str:
+        text = _acl_address(net, v6)
+        return text + (f" eq {port}" if port else "")
+    return f" permit {proto} {side(proxies.local, proxies.local_port)} {side(proxies.remote, proxies.remote_port)}"
+
+
+def _acl_address(text: str, v6: bool) -> str:
+    if "-" in text:
+        return f"{text} ! an address range: IOS ACLs need it as subnets"
+    try:
+        net = ipaddress.ip_network(text, strict=False)
+    except ValueError:
+        return text
+    if net.prefixlen == 0:
+        return "any"
+    if net.num_addresses == 1:
+        return f"host {ios_address(str(net.network_address))}"
+    if v6:
+        return f"{ios_address(str(net.network_address))}/{net.prefixlen}"
+    return f"{net.network_address} {net.hostmask}"
+
+
+def protection_lines(t: IpsecTransform, proxies: ProxyIds | None, peer: str | None, local: str | None = None,
+                     ts_name: str | None = None) -> tuple[list[str], bool | None]:
+    """How the transform set is applied, and whether that is a VTI.
+
+    Proxy IDs any/any (``0.0.0.0/0`` or ``::/0``): a ``crypto ipsec profile`` and an ``interface
+    Tunnel0`` with ``tunnel protection ipsec profile``; other proxy IDs: an ACL that mirrors them
+    and a ``crypto map`` entry; no proxy IDs known: only the ``set`` lines, as a comment."""
+    ts_name = ts_name or transform_set_name(t)
+    v6 = _is_v6(peer) or _is_v6(local) or (proxies is not None and ":" in proxies.local)
+    options = _sa_options(t)
+    if proxies is None:
+        return ([f"! how {ts_name} is applied (VTI or crypto map) needs the proxy IDs of Quick Mode"]
+                + [f"!{line}" for line in [f" set transform-set {ts_name}"] + options]), None
+    if proxies.any_to_any:
+        lines = ["! proxy IDs any/any: a virtual tunnel interface (VTI)",
+                 "crypto ipsec profile IKESCOPE-PROFILE", f" set transform-set {ts_name}"] + options
+        lines += ["!", "interface Tunnel0"]
+        if local:
+            lines.append(f" tunnel source {ios_address(local)}")
+        lines.append(f" tunnel mode ipsec {'ipv6' if v6 else 'ipv4'}")
+        if peer:
+            lines.append(f" tunnel destination {ios_address(peer)}")
+        lines.append(" tunnel protection ipsec profile IKESCOPE-PROFILE")
+        return lines, True
+    acl = "ipv6 access-list IKESCOPE-ACL" if v6 else "ip access-list extended IKESCOPE-ACL"
+    lines = [f"! proxy IDs {proxies.local} -> {proxies.remote}: a crypto map whose ACL mirrors them", acl,
+             _acl_entry(proxies, v6), "!", f"crypto map {'ipv6 ' if v6 else ''}IKESCOPE-MAP 10 ipsec-isakmp"]
+    if peer:
+        lines.append(f" set peer {ios_address(peer)}")
+    lines += [f" set transform-set {ts_name}"] + options + [" match address IKESCOPE-ACL",
+                                                             "! applied with: interface <outside> / crypto map "
+                                                             + ("ipv6 " if v6 else "") + "IKESCOPE-MAP"]
+    return lines, False
+
+
+# --------------------------------------------------------------------------
+# Putting it together
+
+def implied_config(policies: list[IkePolicy] = (), transforms: list[IpsecTransform] = (),
+                   proxies: ProxyIds | None = None, local: str | None = None, peer: str | None = None,
+                   key: bool | None = None, what: str = "") -> ImpliedConfig | None:
+    """The IOS configuration that ``policies`` (phase 1) and ``transforms`` (phase 2) imply on
+    ``local`` toward ``peer``; None when there is nothing to say.
+
+    Policies get priorities 10, 20, ... in order unless a log named theirs.  ``key``: write the
+    ``crypto isakmp key`` line (default: when a policy uses a pre-shared key and the peer is known).
+    When several transforms are given (QM1 offers), each gets a transform set and the
+    protection lines use all of them; ``what`` is a comment line on top (``the initiator's offer``).
+    """
+    policies, transforms = list(policies), list(transforms)
+    if not policies and not transforms:
+        return None
+    lines: list[str] = []
+    notes: list[str] = []
+    if what:
+        on = " ".join(x for x in (f"on {ios_address(local)}" if local else "",
+                                   f"(peer {ios_address(peer)})" if peer else "") if x)
+        lines.append(f"! {on}: {what}" if on else f"! {what}")
+    if policies and not all(p.priority for p in policies):
+        notes.append("the ISAKMP policy priority is not in this source (never on the wire): 10, 20, ... in the "
+                     "order offered")
+        lines.append("! policy priorities are not in this source: numbered 10, 20, ... in the order offered")
+    for n, p in enumerate(policies, 1):
+        lines += isakmp_policy_lines(p, p.priority or n * M.DEFAULT_POLICY_PRIORITY)
+    psk = any(p.authentication in (1, 65001, 65002) for p in policies)
+    if (psk if key is None else key) and peer:
+        lines += isakmp_key_lines(peer)
+    vti = None
+    if transforms:
+        names: list[str] = []
+        for t in transforms:
+            name = transform_set_name(t)
+            if name in names:
+                continue
+            names.append(name)
+            lines += transform_set_lines(t, name)
+            notes += transform_keywords(t)[1]
+        first = transforms[0]
+        protect, vti = protection_lines(first, proxies, peer, local, " ".join(names))
+        lines += protect
+    return ImpliedConfig(lines, policies, transforms, local, peer, proxies, vti, notes)
+
+
+def implied_config_from_events(events: Iterable[Event], local: str | None = None,
+                               peer: str | None = None) -> ImpliedConfig | None:
+    """The configuration a log's events imply (log-only mode): the accepted policies and transforms
+    (else all that were shown), the proxy IDs, the peer of the packet events; None when the events
+    hold no proposal.  The ``crypto isakmp key`` line needs the authentication method: from the
+    policies, or from IOS's ``found peer pre-shared key matching …`` / ``SA is doing pre-shared key
+    authentication`` lines (strongSwan proposal lines do not print it)."""
+    events = list(events)
+    policies = policies_from_events(events)
+    transforms = transforms_from_events(events)
+    chosen_p = [p for p in policies if p.chosen] or policies
+    chosen_t = [t for t in transforms if t.chosen] or transforms
+    proxies = proxies_from_events(events)
+    if peer is None:  # a packet's peer, else the peer of an SA a show command or an IKE state names
+        peer = next((e.peer for e in events if e.kind == "packet" and e.peer), None) or \
+            next((e.peer for e in events if e.kind in ("sa_status", "state") and e.peer), None)
+    if local is None:
+        local = next((e.local for e in events if e.local and e.local != peer), None)
+    what = "as this log's router accepted it" if any(p.chosen for p in policies) or any(t.chosen for t in transforms) \
+        else "as proposed in this log"
+    psk = any(e.detail.get("authentication") == "pre-share" for e in events if e.kind == "info")
+    return implied_config(chosen_p, chosen_t, proxies, local, peer, key=True if psk else None, what=what)

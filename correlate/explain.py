@@ -1,0 +1,857 @@
+"""What one IKEv1 message carries and decides, said as a TAC engineer would.
+
+Two sources, one result (:class:`Explanation`: a headline, lines of text, structured facts for
+JSON, and the configuration the message implies, :mod:`correlate.config`):
+
+* a packet (:func:`explain_packet`, or :class:`Explainer` for a whole capture in order): the
+  proposals offered (each transform's encryption, hash, authentication, group, lifetime), the
+  policy chosen (MM2/AM2), the KE group and size, nonce length, NAT-D (hashes compared with the
+  addresses and ports seen, RFC 3947 §3.2), vendor IDs by capability, identities, HASH verdicts
+  (when keys decrypted the message: :mod:`dissect.decrypt`), proxy IDs, transforms, SPIs,
+  lifetimes, PFS group, notifies with their meaning, deletes.  Without keys an encrypted message
+  gets its role, size and what it normally carries (:data:`correlate.meanings.ROLE_MEANINGS`).
+* log events of one message (:func:`explain_events`, log-only mode): IOS/IOS-XE, ASA and
+  strongSwan events (:mod:`correlate.model`): the role from the states the log names, the
+  proposal attributes checked and whether they were acceptable, vendor IDs, notifies, errors,
+  SAs created with their SPIs, deletes.
+
+The words come from tables (:mod:`correlate.meanings`, :mod:`dissect.registry`); the code only
+looks values up.  Nothing here raises on odd input: what cannot be read is said as such.
+"""
+from __future__ import annotations
+
+import ipaddress
+import struct
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from typing import Any, Iterable, Mapping
+
+from dissect import dhgroups, keyschedule, registry
+from dissect.model import Packet
+from dissect.payloads import ConfigPayload, DeletePayload, IdPayload, NotifyPayload, SaPayload, VendorIdPayload
+
+from . import config as C
+from . import meanings as M
+from .model import Event
+
+__all__ = ["Explanation", "Explainer", "SaContext", "explain_packet", "explain_events", "role_of_events",
+           "describe_policy", "describe_ipsec"]
+
+#: The words of dissect.decrypt's note on a message that its SA's keys do not decrypt (it has no
+#: constant for them yet; see the report)
+NOT_DECRYPTED_NOTE = "gives no valid payload chain"
+#: IKE SAs whose context an :class:`Explainer` keeps (the least recently used are forgotten)
+MAX_CONTEXTS = 100_000
+#: Quick Modes remembered per IKE SA
+MAX_QUICK_MODES = 256
+
+
+@dataclass
+class Explanation:
+    """The explanation of one message.
+
+    ``role`` (MM1 … QM3, INFO, TRANSACTION, or "" when a log does not say), ``headline`` one
+    line, ``lines`` the points in order, ``facts`` the same as data (JSON-ready), ``config`` the
+    configuration it implies or None, ``frame`` the capture frame (None in log-only mode),
+    ``source`` "capture" or "log".
+    """
+    role: str
+    headline: str
+    lines: list[str] = field(default_factory=list)
+    facts: dict[str, Any] = field(default_factory=dict)
+    config: C.ImpliedConfig | None = None
+    frame: int | None = None
+    source: str = "capture"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"role": self.role, "headline": self.headline, "lines": self.lines, "facts": self.facts,
+                "config": self.config.to_dict() if self.config else None, "frame": self.frame,
+                "source": self.source}
+
+    def text(self) -> list[str]:
+        """The explanation as text lines: the headline, the points, then the implied configuration."""
+        out = [self.headline] + [f"      {line.strip()}" if line.startswith("  ") else f"  - {line}"
+                                 for line in self.lines]
+        if self.config is not None:
+            out.append("  implied configuration:")
+            out += [f"    {line}" for line in self.config.lines]
+        return out
+
+
+# --------------------------------------------------------------------------
+# Words for algorithms
+
+def _value_name(spec, value: int | None) -> str:
+    if value is None:
+        return "?"
+    return spec.values.get(value, f"#{value}") if spec.values else str(value)
+
+
+def describe_policy(p: C.IkePolicy) -> str:
+    """``AES-CBC-128, hash SHA, Pre-shared key, DH group 2 (Alternate 1024-bit MODP group), lifetime 86400 s``"""
+    a = registry.IKE_ATTRIBUTES
+    enc = _value_name(a[1], p.encryption) + (f"-{p.key_length}" if p.key_length else "")
+    parts = [enc, f"hash {_value_name(a[2], p.hash)}"]
+    if p.authentication is not None:
+        parts.append(_value_name(a[3], p.authentication))
+    if p.group is not None:
+        parts.append(f"DH group {p.group} ({_value_name(a[4], p.group)})")
+    if p.lifetime is not None:
+        parts.append(f"lifetime {p.lifetime} s")
+    if p.lifetime_kb is not None:
+        parts.append(f"{p.lifetime_kb} KB")
+    return ", ".join(parts)
+
+
+def describe_ipsec(t: C.IpsecTransform) -> str:
+    """``ESP AES-128 with HMAC-SHA, Tunnel, PFS group 14, lifetime 3600 s / 4608000 KB``"""
+    parts = []
+    if t.ah is not None:
+        parts.append(f"AH {registry.TRANSFORM_IDS[2].get(t.ah, '#' + str(t.ah))}")
+    if t.encryption is not None:
+        enc = registry.TRANSFORM_IDS[3].get(t.encryption, f"#{t.encryption}")
+        parts.append(f"ESP {enc}" + (f"-{t.key_length}" if t.key_length else "")
+                     + (f" with {_value_name(registry.IPSEC_ATTRIBUTES[5], t.integrity)}" if t.integrity else ""))
+    if t.mode is not None:
+        parts.append(_value_name(registry.IPSEC_ATTRIBUTES[4], t.mode))
+    parts.append(f"PFS group {t.pfs_group}" if t.pfs_group is not None else "no PFS")
+    lives = [f"{t.lifetime_seconds} s" if t.lifetime_seconds is not None else "",
+             f"{t.lifetime_kb} KB" if t.lifetime_kb is not None else ""]
+    if any(lives):
+        parts.append("lifetime " + " / ".join(x for x in lives if x))
+    return ", ".join(parts)
+
+
+# --------------------------------------------------------------------------
+# What a capture taught so far about one IKE SA
+
+@dataclass
+class QuickModeContext:
+    """One Quick Mode (by message ID): what QM1 offered and QM2 chose."""
+    offered: list[C.IpsecTransform] = field(default_factory=list)
+    chosen: list[C.IpsecTransform] = field(default_factory=list)
+    proxies: C.ProxyIds | None = None
+    initiator: str | None = None
+    offered_frame: int | None = None
+    chosen_frame: int | None = None
+
+
+@dataclass
+class SaContext:
+    """What earlier messages of one IKE SA said: the phase 1 offer and choice, the Quick Modes."""
+    offered: list[C.IkePolicy] = field(default_factory=list)
+    chosen: C.IkePolicy | None = None
+    offered_frame: int | None = None
+    chosen_frame: int | None = None
+    quick_modes: OrderedDict = field(default_factory=OrderedDict)
+    phase1_roles: set = field(default_factory=set)
+
+    def quick_mode(self, message_id: int) -> QuickModeContext:
+        qm = self.quick_modes.get(message_id)
+        if qm is None:
+            qm = self.quick_modes[message_id] = QuickModeContext()
+            if len(self.quick_modes) > MAX_QUICK_MODES:
+                self.quick_modes.popitem(last=False)
+        return qm
+
+    def learn(self, pkt: Packet) -> None:
+        """Remember what this message offered or chose (call after explaining it)."""
+        msg = pkt.isakmp
+        if msg is None or msg.header is None or msg.retransmission_of is not None:
+            return
+        role = msg.role.rstrip("?")
+        if msg.header.exchange_type in (2, 4):
+            self.phase1_roles.add(role)
+        sa = next((p for p in msg.payloads if isinstance(p, SaPayload)), None)
+        if sa is None:
+            return
+        where = f"frame {pkt.frame} ({role})"
+        if role in ("MM1", "AM1"):
+            self.offered = [C.policy_of(t, source=where) for p in sa.proposals for t in p.transforms]
+            self.offered_frame = pkt.frame
+        elif role in ("MM2", "AM2"):
+            ts = [t for p in sa.proposals for t in p.transforms]
+            if ts:
+                self.chosen = C.policy_of(ts[0], chosen=True, source=where)
+                self.chosen_frame = pkt.frame
+        elif role in ("QM1", "QM2"):
+            qm = self.quick_mode(msg.header.message_id)
+            if role == "QM1":
+                qm.offered = C.ipsec_of(sa.proposals, source=where)
+                qm.offered_frame, qm.initiator = pkt.frame, pkt.datagram.src
+                qm.proxies = C.proxies_of(msg.payloads) or qm.proxies
+            else:
+                qm.chosen = C.ipsec_of(sa.proposals, chosen=True, source=where)
+                qm.chosen_frame = pkt.frame
+                qm.initiator = qm.initiator or pkt.datagram.dst
+                qm.proxies = qm.proxies or C.proxies_of(msg.payloads)
+
+
+class Explainer:
+    """Explains the packets of one capture, in capture order, remembering per IKE SA what earlier
+    messages offered and chose (QM2 is compared with QM1, NAT-D needs MM2's hash).
+
+    ``states``: the decryptor's states by initiator cookie (``Dissector.decryptor.states``),
+    read when a message is explained: with them, MM5/MM6/AM messages carry the IKE SA's key
+    verdict (after ``Dissector.packets()`` has been consumed, the verdict is final).
+    ``perspective``: the address whose configuration is shown (default: each exchange's initiator).
+    """
+
+    def __init__(self, states: Mapping[bytes, Any] | None = None, perspective: str | None = None):
+        self.states = states or {}
+        self.perspective = perspective
+        self.contexts: OrderedDict[tuple[int, bytes], SaContext] = OrderedDict()
+
+    def explain(self, pkt: Packet) -> Explanation:
+        msg = pkt.isakmp
+        ctx = None
+        if msg is not None and msg.header is not None:
+            key = (msg.header.major, msg.header.icookie)
+            ctx = self.contexts.get(key)
+            if ctx is None:
+                ctx = self.contexts[key] = SaContext()
+                if len(self.contexts) > MAX_CONTEXTS:
+                    self.contexts.popitem(last=False)
+            else:
+                self.contexts.move_to_end(key)
+        state = self.states.get(msg.header.icookie) if msg is not None and msg.header is not None else None
+        exp = explain_packet(pkt, ctx, state, self.perspective)
+        if ctx is not None:
+            ctx.learn(pkt)
+        return exp
+
+
+# --------------------------------------------------------------------------
+# A packet
+
+def explain_packet(pkt: Packet, ctx: SaContext | None = None, state: Any = None,
+                   perspective: str | None = None) -> Explanation:
+    """The explanation of one packet.
+
+    ``ctx``: what earlier messages of its IKE SA said (:class:`SaContext`; without it, QM2 is not
+    compared with QM1 and NAT-D hashes cannot be checked); ``state``: the decryptor's
+    :class:`~dissect.decrypt.SaState` of its IKE SA (for the key verdict), or None;
+    ``perspective``: whose configuration to show (an address; default the exchange's initiator).
+    """
+    if pkt.isakmp is None:
+        return _not_ike(pkt)
+    msg = pkt.isakmp
+    if msg.header is None:
+        return Explanation("MALFORMED", "Malformed ISAKMP message",
+                           [n.message for n in msg.notes] or ["no ISAKMP header"], {"malformed": True},
+                           frame=pkt.frame)
+    if msg.header.major != 1:
+        return Explanation(msg.role, f"IKEv2 {msg.role}: ikescope explains IKEv1 messages only",
+                           [f"payloads: {', '.join(msg.payload_types) or 'none'}"], {"ike_version": 2},
+                           frame=pkt.frame)
+    ctx = ctx or SaContext()
+    role = msg.role.rstrip("?")
+    meaning = M.ROLE_MEANINGS.get(role)
+    headline = f"{msg.role}: {meaning.headline}" if meaning else f"{msg.role or 'ISAKMP'}: " \
+        f"{registry.EXCHANGE_TYPES.get(msg.header.exchange_type, 'exchange ' + str(msg.header.exchange_type))}"
+    if msg.role.endswith("?"):
+        headline += " (the initiator is guessed: the capture starts after the first messages)"
+    exp = Explanation(msg.role, headline, frame=pkt.frame)
+    d = pkt.datagram
+    from_initiator = pkt.sa is None or d.src == pkt.sa.initiator
+    exp.facts.update({"exchange": registry.EXCHANGE_SHORT.get(msg.header.exchange_type, ""),
+                      "message_id": msg.header.message_id, "from_initiator": from_initiator,
+                      "length": msg.header.length})
+    if msg.retransmission_of is not None:
+        exp.lines.append(f"retransmission of frame {msg.retransmission_of}: the sender had no answer in time "
+                         "(its first copy or the answer was lost, or the peer could not process it)")
+        exp.facts["retransmission_of"] = msg.retransmission_of
+    if msg.encrypted and not msg.decrypted:
+        _encrypted(exp, msg, meaning)
+        if role == "INFO" and "MM5" in ctx.phase1_roles and "MM6" not in ctx.phase1_roles:
+            exp.lines.append("an encrypted Informational answers MM5 where MM6 should be: typically the responder's "
+                             "error notify (PAYLOAD-MALFORMED or INVALID-HASH-INFORMATION) because MM5 does not "
+                             "decrypt or verify with its keys: suspect a pre-shared key mismatch")
+            exp.facts["answers_mm5_without_mm6"] = True
+        _verdict(exp, role, state)
+        return exp
+    quick = msg.header.exchange_type == 32
+    for p in msg.payloads:
+        if p.short == "NAT-D" or isinstance(p, VendorIdPayload) or (quick and isinstance(p, IdPayload)):
+            continue  # said once for the whole message, below
+        try:
+            _payload(exp, p, role, ctx, from_initiator)
+        except Exception as err:  # noqa: BLE001 - a payload with unforeseen values costs its own line only
+            exp.lines.append(f"({p.short} at offset {p.offset}: not explained, {type(err).__name__})")
+    if role in ("QM1", "QM2"):
+        _proxy_ids(exp, msg.payloads)
+    _vids(exp, [p for p in msg.payloads if isinstance(p, VendorIdPayload)])
+    nat_d = [p.body for p in msg.payloads if p.short == "NAT-D"]
+    if nat_d:
+        _nat_d(exp, pkt, nat_d, ctx)
+    if msg.decrypted:
+        exp.facts["decrypted"] = True
+    if msg.hash_check:
+        _hash_check(exp, msg.hash_check)
+    _verdict(exp, role, state)
+    if role == "QM3":
+        _qm3(exp, ctx.quick_modes.get(msg.header.message_id))
+    elif meaning and meaning.decides:
+        exp.lines.append(f"decides: {meaning.decides}")
+    exp.config = _config(pkt, role, ctx, perspective)
+    return exp
+
+
+def _not_ike(pkt: Packet) -> Explanation:
+    if pkt.esp is not None:
+        e = pkt.esp
+        return Explanation("ESP", f"ESP packet, SPI 0x{e.spi:08x}",
+                           [f"IPsec traffic for the SA whose inbound SPI at {pkt.datagram.dst} is 0x{e.spi:08x}"
+                            + (" (UDP-encapsulated: NAT-T)" if e.udp_encap else "")],
+                           {"spi": e.spi, "udp_encap": e.udp_encap}, frame=pkt.frame)
+    if pkt.icmp is not None:
+        return Explanation("ICMP-error", "ICMP error about an IKE/ESP packet", [pkt.icmp.summary()],
+                           frame=pkt.frame)
+    return Explanation("NAT-keepalive", "NAT keepalive (RFC 3948)",
+                       ["one byte 0xFF on UDP 4500: keeps a NAT mapping open"], frame=pkt.frame)
+
+
+def _encrypted(exp: Explanation, msg, meaning: M.RoleMeaning | None) -> None:
+    first = registry.PAYLOAD_TYPES_V1.get(msg.header.next_payload, (f"#{msg.header.next_payload}",))[0]
+    exp.lines.append(f"encrypted: {msg.encrypted_length} bytes, first payload {first}; without the keys "
+                     "only its size and role can be seen")
+    if meaning:
+        exp.lines.append(f"normally carries {meaning.carries}")
+    if any(NOT_DECRYPTED_NOTE in n.message for n in msg.notes):
+        exp.lines.append("the keys given do not decrypt it: its sender used other keys (in phase 1: a different "
+                         "pre-shared key on the two peers, or another DH secret)")
+        exp.facts["decrypts"] = False
+    exp.facts.update({"encrypted": True, "encrypted_length": msg.encrypted_length})
+
+
+def _payload(exp: Explanation, p, role: str, ctx: SaContext, from_initiator: bool) -> None:
+    """One payload's lines and facts, by the handler of its type (:data:`PAYLOAD_HANDLERS`)."""
+    handler = PAYLOAD_HANDLERS.get(p.short)
+    if handler is not None:
+        handler(exp, p, role, ctx, from_initiator)
+    exp.lines += [f"{p.short}: {n.message}" for n in p.notes if n.severity == "error"]
+
+
+def _nonce(exp: Explanation, p, role: str, ctx: SaContext, from_initiator: bool) -> None:
+    exp.lines.append(f"nonce {'Ni' if from_initiator else 'Nr'}: {len(p.body)} bytes")
+    exp.facts["nonce_length"] = len(p.body)
+
+
+def _hash_payload(exp: Explanation, p, role: str, ctx: SaContext, from_initiator: bool) -> None:
+    exp.facts.setdefault("hash_length", len(p.body))
+
+
+def _opaque(exp: Explanation, p, role: str, ctx: SaContext, from_initiator: bool) -> None:
+    """CERT, CR, SIG, Cisco fragments, NAT-OA: their name and summary."""
+    what = M.PAYLOAD_NOTES.get(p.short, f"{len(p.body)} bytes")
+    exp.lines.append(f"{p.name}" + (f" {p.summary()}" if p.summary() else "") + f": {what}")
+
+
+def _sa(exp: Explanation, p: SaPayload, role: str, ctx: SaContext, from_initiator: bool) -> None:
+    phase1 = any(q.protocol_id == 1 for q in p.proposals)
+    transforms = [t for q in p.proposals for t in q.transforms]
+    if phase1:
+        policies = [C.policy_of(t) for t in transforms]
+        exp.facts["proposals"] = [pol.to_dict() for pol in policies]
+        if role in ("MM2", "AM2") and policies:
+            exp.lines.append(f"chosen policy: {describe_policy(policies[0])}")
+            match = _offered_number(policies[0], ctx.offered)
+            if match:
+                exp.lines.append(f"that is transform {match} of the {len(ctx.offered)} offered in frame "
+                                 f"{ctx.offered_frame}")
+            if len(policies) > 1:
+                exp.lines.append(f"{len(policies)} transforms in a reply: a responder must choose exactly one")
+            return
+        n_prop = len(p.proposals)
+        exp.lines.append(f"offers {n_prop} proposal{'s' if n_prop != 1 else ''} with {len(transforms)} "
+                         f"transform{'s' if len(transforms) != 1 else ''}:")
+        exp.lines += [f"  transform {t.number}: {describe_policy(pol)}" for t, pol in zip(transforms, policies)]
+        return
+    ipsec = C.ipsec_of(p.proposals)
+    exp.facts["ipsec_proposals"] = [t.to_dict() for t in ipsec]
+    spis = sorted({f"0x{int.from_bytes(q.spi, 'big'):08x}" for q in p.proposals if q.spi})
+    if role == "QM2":
+        qm = ctx.quick_modes.get(exp.facts.get("message_id"))
+        for t in ipsec:
+            exp.lines.append(f"chosen IPsec proposal: {describe_ipsec(t)}")
+            if qm is not None and qm.offered:
+                exp.lines.append(_compared_with_offer(t, qm))
+        exp.lines += [f"SPI {s}: the responder's inbound SA (the initiator sends ESP with it)" for s in spis]
+    else:
+        exp.lines.append(f"offers {len(ipsec)} IPsec transform{'s' if len(ipsec) != 1 else ''}:")
+        exp.lines += [f"  {describe_ipsec(t)}" for t in ipsec]
+        exp.lines += [f"SPI {s}: the initiator's inbound SA (the responder sends ESP with it)" for s in spis]
+    exp.facts["spis"] = spis
+    pfs = sorted({t.pfs_group for t in ipsec if t.pfs_group is not None})
+    exp.facts["pfs_group"] = pfs[0] if len(pfs) == 1 else pfs or None
+
+
+def _compared_with_offer(chosen: C.IpsecTransform, qm: QuickModeContext) -> str:
+    """Which offered transform QM2 took (by algorithms and mode), and a PFS or lifetime that differs."""
+    keys = ("encryption", "key_length", "integrity", "ah", "mode")
+    n = next((i for i, o in enumerate(qm.offered, 1) if all(getattr(o, k) == getattr(chosen, k) for k in keys)), None)
+    if n is None:
+        return (f"it is none of the {len(qm.offered)} transforms offered in frame {qm.offered_frame}: "
+                "the responder answered with something not offered")
+    offer = qm.offered[n - 1]
+    text = f"that is transform {n} of the {len(qm.offered)} offered in frame {qm.offered_frame}"
+    if offer.pfs_group != chosen.pfs_group:
+        text += f"; PFS differs: offered {offer.pfs_group or 'none'}, chosen {chosen.pfs_group or 'none'}"
+    if offer.lifetime_seconds != chosen.lifetime_seconds and chosen.lifetime_seconds is not None:
+        text += (f"; lifetime {chosen.lifetime_seconds} s instead of the {offer.lifetime_seconds} s offered "
+                 "(the responder's shorter lifetime)")
+    return text
+
+
+def _offered_number(chosen: C.IkePolicy, offered: list[C.IkePolicy]) -> int | None:
+    keys = ("encryption", "key_length", "hash", "authentication", "group")
+    for n, o in enumerate(offered, 1):
+        if all(getattr(o, k) == getattr(chosen, k) for k in keys):
+            return n
+    return None
+
+
+def _ke(exp: Explanation, p, role: str, ctx: SaContext, from_initiator: bool) -> None:
+    size = len(p.body)
+    exp.facts["ke_length"] = size
+    group = None
+    if role.startswith("QM"):
+        group = exp.facts.get("pfs_group")
+        what = "KE for PFS"
+    else:
+        policy = _phase1_policy(exp, ctx)
+        group = policy.group if policy else None
+        what = "KE (Diffie-Hellman public value)"
+    if group is None:
+        exp.lines.append(f"{what}: {size} bytes")
+        return
+    exp.facts["ke_group"] = group
+    try:
+        expected = dhgroups.group(group).ke_length
+    except dhgroups.DhError:
+        expected = None
+    fit = "" if expected is None else (" (as the group requires)" if expected == size
+                                        else f" (group {group} needs {expected}: a malformed or mismatched KE)")
+    exp.lines.append(f"{what}: {size} bytes of DH group {group} "
+                     f"({_value_name(registry.IKE_ATTRIBUTES[4], group)}){fit}")
+
+
+def _phase1_policy(exp: Explanation, ctx: SaContext) -> C.IkePolicy | None:
+    """The IKE SA's policy as far as known: chosen in MM2/AM2 (this message's own SA payload when it
+    is the one choosing), else the only one offered, else None."""
+    if ctx.chosen is not None:
+        return ctx.chosen
+    here = exp.facts.get("proposals") or []
+    offered = [C.IkePolicy(**{k: v for k, v in p.items() if k != "names"}) for p in here] or ctx.offered
+    if len(offered) == 1 or (offered and exp.role.rstrip("?") in ("MM2", "AM2")):
+        return offered[0]
+    return None
+
+
+def _nat_hash(hash_id: int, icookie: bytes, rcookie: bytes, addr: str, port: int | None) -> bytes | None:
+    """HASH(CKY-I | CKY-R | IP | Port) with the negotiated hash (RFC 3947 §3.2)."""
+    try:
+        return keyschedule.hash_(hash_id, icookie + rcookie + ipaddress.ip_address(addr).packed
+                                 + struct.pack(">H", port or 0))
+    except (keyschedule.KeyScheduleError, ValueError):
+        return None
+
+
+def _nat_d(exp: Explanation, pkt: Packet, hashes: list[bytes], ctx: SaContext) -> None:
+    """Compare the NAT-D hashes with the addresses and ports the capture saw (RFC 3947 §3.2: the
+    first hash is of the destination, as the sender sees it; the others of its own addresses)."""
+    h = pkt.isakmp.header
+    d = pkt.datagram
+    policy = _phase1_policy(exp, ctx)
+    facts: dict[str, Any] = {"hashes": len(hashes)}
+    exp.facts["nat"] = facts
+    if policy is None or policy.hash is None:
+        exp.lines.append(f"NAT-D: {len(hashes)} hashes; comparing them with the addresses needs the negotiated "
+                         "hash algorithm, which MM2/AM2 gives (not in this capture)")
+        return
+    dst = _nat_hash(policy.hash, h.icookie, h.rcookie, d.dst, d.dport)
+    src = _nat_hash(policy.hash, h.icookie, h.rcookie, d.src, d.sport)
+    if dst is None or src is None:
+        exp.lines.append(f"NAT-D: {len(hashes)} hashes; hash algorithm {policy.hash} cannot be computed here")
+        return
+    facts.update({"destination_matches": hashes[0] == dst, "source_matches": src in hashes[1:],
+                  "hash": keyschedule.HASH_NAMES.get(policy.hash)})
+    where = "between the sender and the capture point"
+    if facts["destination_matches"] and facts["source_matches"]:
+        exp.lines.append(f"NAT-D: both hashes match the addresses and ports seen: no NAT {where}")
+        facts["nat_detected"] = False
+        return
+    facts["nat_detected"] = True
+    if not facts["source_matches"]:
+        exp.lines.append("NAT-D: the sender's own address/port hash is not among its NAT-D payloads: the sender is "
+                         "behind a NAT, or claims to be to force UDP encapsulation (strongSwan does when its kernel "
+                         "needs it); NAT-T moves IKE to UDP 4500 from MM5/AM3 on")
+    if not facts["destination_matches"]:
+        exp.lines.append("NAT-D: the hash of the destination does not match the address/port seen: the sender "
+                         "addressed another address/port, so there is a NAT between it and the receiver")
+
+
+def _vids(exp: Explanation, vids: list[VendorIdPayload]) -> None:
+    """One line for the vendor IDs of a message, each with the capability it announces."""
+    if not vids:
+        return
+    said: list[str] = []
+    for p in vids:
+        feature = M.vendor_feature(p.vendor or "")
+        exp.facts.setdefault("vendor_ids", []).append({"vendor": p.vendor, "feature": feature, "hex": p.body.hex()})
+        text = feature or p.vendor or f"unknown ({p.body[:8].hex()}…, {len(p.body)} bytes)"
+        if text not in said:
+            said.append(text)
+    exp.lines.append(f"vendor ID{'s' if len(vids) > 1 else ''}: " + ", ".join(said))
+
+
+def _proxy_ids(exp: Explanation, payloads) -> None:
+    proxies = C.proxies_of(payloads)
+    if proxies is None:
+        exp.lines.append("no proxy IDs: the traffic is that between the two peers' addresses (RFC 2409 §5.5)")
+        return
+    exp.facts["proxy_ids"] = proxies.to_dict()
+    proto = registry.IP_PROTOCOLS.get(proxies.protocol, str(proxies.protocol)) if proxies.protocol else "any"
+    ports = "" if not (proxies.local_port or proxies.remote_port) else \
+        f", ports {proxies.local_port or 'any'} -> {proxies.remote_port or 'any'}"
+    exp.lines.append(f"proxy IDs: initiator side {proxies.local}, responder side {proxies.remote}, protocol {proto}"
+                     f"{ports}" + (": any to any, as a VTI (tunnel protection) negotiates" if proxies.any_to_any
+                                   else ": the responder's crypto map ACL must mirror them"))
+
+
+def _identity(exp: Explanation, p: IdPayload, role: str, ctx: SaContext, from_initiator: bool) -> None:
+    exp.facts["identity"] = {"type": p.id_type_name, "value": p.text, "protocol": p.protocol_id, "port": p.port}
+    proto = f", protocol {p.protocol_id}, port {p.port}" if p.protocol_id or p.port else ""
+    exp.lines.append(f"identity {p.id_type_name} {p.text}{proto}"
+                     + ("; with pre-shared keys IOS looks the key up by the peer's address"
+                        if p.id_type in (1, 5) else ""))
+
+
+def _hash_check(exp: Explanation, check: str) -> None:
+    name, _, verdict = check.rpartition(" ")
+    exp.facts["hash_check"] = check
+    if verdict == "verified":
+        exp.lines.append(f"{name} verified with the keys given: the sender derived the same keys"
+                         + (" (same pre-shared key and DH secret)" if name in ("HASH_I", "HASH_R") else ""))
+    else:
+        exp.lines.append(f"{name} does NOT verify: the sender used another key"
+                         + (" — a pre-shared key mismatch" if name in ("HASH_I", "HASH_R") else ""))
+
+
+def _verdict(exp: Explanation, role: str, state: Any) -> None:
+    """The IKE SA's key verdict (dissect.decrypt), on the messages that authenticate."""
+    if state is None or role not in ("MM5", "MM6", "AM2", "AM3") or not getattr(state, "verdict", None):
+        return
+    exp.facts["key_verdict"] = state.verdict
+    exp.lines.append(f"IKE SA verdict: {state.verdict}" + (f" ({state.detail})" if state.detail else ""))
+
+
+def _notify(exp: Explanation, p: NotifyPayload, role: str, ctx: SaContext, from_initiator: bool) -> None:
+    name = p.notify_name if p.notify_name != "Unknown" else f"notify type {p.notify_type}"
+    meaning = M.NOTIFY_MEANINGS.get(p.notify_name, "")
+    fact: dict[str, Any] = {"type": p.notify_type, "name": p.notify_name, "protocol": p.protocol,
+                            "spi": p.spi.hex()}
+    text = f"notify {name}"
+    if p.sequence is not None and p.notify_type in (36136, 36137):
+        text += f", sequence {p.sequence}"
+        fact["sequence"] = p.sequence
+    if p.attributes:
+        attrs = ", ".join(a.display() for a in p.attributes if a.name.endswith("Life-Duration"))
+        if attrs:
+            text += f" ({attrs})"
+            fact["lifetimes"] = [a.value for a in p.attributes if a.name.endswith("Life-Duration")]
+    if p.spi and p.protocol_id in (2, 3):
+        text += f" for SPI 0x{p.spi.hex()}"
+    exp.lines.append(text + (f": {meaning}" if meaning else ""))
+    exp.facts.setdefault("notifies", []).append(fact)
+
+
+def _delete(exp: Explanation, p: DeletePayload, role: str, ctx: SaContext, from_initiator: bool) -> None:
+    proto = registry.PROTOCOL_IDS.get(p.protocol_id, str(p.protocol_id))
+    spis = [s.hex() for s in p.spis]
+    what = ("the IKE SA (cookie pair)" if p.protocol_id == 1 else
+            "its inbound IPsec SA(s); the peer removes the matching outbound ones")
+    exp.lines.append(f"delete {proto} " + ", ".join(("0x" + s) for s in spis) + f": the sender removes {what}")
+    exp.facts.setdefault("deletes", []).append({"protocol": proto, "spis": spis})
+
+
+def _attributes(exp: Explanation, p: ConfigPayload, role: str, ctx: SaContext, from_initiator: bool) -> None:
+    fields = p.fields()
+    attrs = fields["attributes"]
+    cfg = fields["cfg"]
+    listed = ", ".join(f"{k}={v}" if v != "" else k for k, v in attrs.items())
+    meaning = M.CFG_VERBS.get(cfg, cfg)
+    text = f"{cfg}: {meaning} {listed or 'nothing'}"
+    status = attrs.get("XAUTH_STATUS")
+    if status in ("Success", "Fail"):
+        text += f" — XAUTH {'succeeded' if status == 'Success' else 'FAILED: wrong user name or password'}"
+    exp.lines.append(text)
+    exp.facts.setdefault("attributes", []).append({"type": cfg, "attributes": attrs})
+
+
+def _qm3(exp: Explanation, qm: QuickModeContext | None) -> None:
+    if qm is None or not (qm.offered or qm.chosen):
+        exp.lines.append("after it both peers install the IPsec SAs (QM1/QM2 not in this capture: SPIs unknown)")
+        return
+    spi_i = next((t.spi for t in qm.offered if t.spi is not None), None)
+    spi_r = next((t.spi for t in qm.chosen if t.spi is not None), None)
+    parts = []
+    if spi_r is not None:
+        parts.append(f"initiator -> responder with SPI 0x{spi_r:08x}")
+    if spi_i is not None:
+        parts.append(f"responder -> initiator with SPI 0x{spi_i:08x}")
+    exp.lines.append("after it both peers install the IPsec SAs: " + ", ".join(parts))
+    exp.facts["ipsec_sas"] = {"initiator_to_responder": spi_r, "responder_to_initiator": spi_i}
+
+
+#: payload short name -> handler(exp, payload, role, SA context, sent by the initiator?); NAT-D, vendor IDs and
+#: Quick Mode IDs are said once per message (see explain_packet)
+PAYLOAD_HANDLERS = {
+    "SA": _sa, "KE": _ke, "NONCE": _nonce, "ID": _identity, "HASH": _hash_payload, "N": _notify, "D": _delete,
+    "ATTR": _attributes, "CERT": _opaque, "CR": _opaque, "SIG": _opaque, "FRAG": _opaque, "NAT-OA": _opaque,
+}
+
+
+def _config(pkt: Packet, role: str, ctx: SaContext, perspective: str | None) -> C.ImpliedConfig | None:
+    """The configuration the message implies (MM1/AM1, MM2/AM2, QM1, QM2), for ``perspective``."""
+    msg = pkt.isakmp
+    d = pkt.datagram
+    sa = next((p for p in msg.payloads if isinstance(p, SaPayload)), None)
+    if sa is None or msg.retransmission_of is not None:
+        return None
+    initiator = d.src if role in ("MM1", "AM1", "QM1") else d.dst
+    responder = d.dst if initiator == d.src else d.src
+    local = perspective or initiator
+    peer = responder if local == initiator else initiator
+    where = f"frame {pkt.frame} ({role})"
+    if role in ("MM1", "AM1", "MM2", "AM2"):
+        policies = [C.policy_of(t, chosen=role in ("MM2", "AM2"), source=where)
+                    for p in sa.proposals for t in p.transforms]
+        what = ("the initiator's ISAKMP policies, in the order offered" if role in ("MM1", "AM1")
+                else "an ISAKMP policy matching the chosen transform (needed on both peers)")
+        return C.implied_config(policies, local=local, peer=peer, what=what)
+    if role in ("QM1", "QM2"):
+        transforms = C.ipsec_of(sa.proposals, chosen=role == "QM2", source=where)
+        proxies = C.proxies_of(msg.payloads)
+        if proxies is None:
+            qm = ctx.quick_modes.get(msg.header.message_id)
+            proxies = qm.proxies if qm else None
+        if proxies is not None and local != initiator:
+            proxies = proxies.swapped()
+        what = ("the transform sets offered" if role == "QM1"
+                else "the transform set chosen, with its PFS group and lifetimes")
+        return C.implied_config(transforms=transforms, proxies=proxies, local=local, peer=peer, what=what)
+    return None
+
+
+# --------------------------------------------------------------------------
+# Log events (log-only mode)
+
+def role_of_events(events: Iterable[Event]) -> str:
+    """The role of the message that the events of one log describe: from an IOS state after the
+    message (``IKE_I_MM4``: MM4; :data:`meanings.IOS_STATE_ROLES`), strongSwan's exchange and payload
+    list (:data:`meanings.STRONGSWAN_ROLES`), or an informational notify; "" when they do not say."""
+    events = list(events)
+    for e in events:
+        if e.kind == "state" and e.state:
+            for pattern, role in M.IOS_STATE_ROLES:
+                m = pattern.search(e.state)
+                if m and (e.old_state != e.state or not any(x.kind == "state" and x.old_state != x.state
+                                                            for x in events if x.state)):
+                    return role.format(*m.groups())
+    for e in events:
+        if e.kind != "payload" or not e.exchange or "request" not in e.detail:
+            continue
+        request = bool(e.detail["request"])
+        first = e.payloads[0] if e.payloads else ""
+        if e.exchange == "ID_PROT":
+            n = M.STRONGSWAN_MAIN_MODE.get(first)
+            if n:
+                return f"MM{n if request else n + 1}"
+        roles = M.STRONGSWAN_ROLES.get(e.exchange)
+        if roles:
+            has_sa = "SA" in e.payloads
+            return roles[0] if request and has_sa else roles[1] if not request else roles[2]
+    if any(e.kind == "notify" or e.detail.get("input") == "IKE_MESG_FROM_PEER" and
+           str(e.detail.get("event", "")).startswith("IKE_INFO") for e in events):
+        return "INFO"
+    return ""
+
+
+def explain_events(events: list[Event], role: str | None = None) -> Explanation:
+    """The explanation of one message from the log lines that sent or processed it.
+
+    ``events``: the events of one message, from one log, in log order; ``role``: the message's role
+    when the caller knows it (else :func:`role_of_events`).  The configuration implied is that of
+    :func:`config.implied_config_from_events`.
+    """
+    events = list(events)
+    role = role if role is not None else role_of_events(events)
+    meaning = M.ROLE_MEANINGS.get(role)
+    if meaning:
+        headline = f"{role}: {meaning.headline}"
+    else:
+        candidates = next((M.PAYLOAD_ROLE_CANDIDATES.get(e.payloads[0].upper()) for e in events
+                           if e.kind == "packet" and e.payloads and e.message_id == 0), None)
+        headline = (f"{candidates}: the log names the payloads, not which peer initiated" if candidates
+                    else "log lines of one message (its role is not in them)")
+    exp = Explanation(role, headline, source="log")
+    for e in events:
+        _log_event(exp, e)
+    for action in ("processing", "constructing", "constructed"):
+        names = exp.facts.get("payloads_" + action)
+        if names:
+            exp.lines.append(f"payloads {'processed' if action == 'processing' else 'built'}: {', '.join(names)}")
+    policies = C.policies_from_events(events)
+    for p in policies:
+        verdict = "accepted" if p.chosen else "checked"
+        against = f" against local policy {p.priority}" if p.priority else ""
+        exp.lines.append(f"phase 1 transform {verdict}{against}: {describe_policy(p)}")
+    transforms = C.transforms_from_events(events)
+    for t in transforms:
+        exp.lines.append(f"IPsec transform {'accepted' if t.chosen else 'offered'}: {describe_ipsec(t)}")
+    if policies:
+        exp.facts["proposals"] = [p.to_dict() for p in policies]
+    if transforms:
+        exp.facts["ipsec_proposals"] = [t.to_dict() for t in transforms]
+    proxies = C.proxies_from_events(events)
+    if proxies is not None:
+        exp.facts["proxy_ids"] = proxies.to_dict()
+        exp.lines.append(f"proxy IDs: local {proxies.local}, remote {proxies.remote}"
+                         + (": any to any, as a VTI negotiates" if proxies.any_to_any else ""))
+    if meaning and not exp.lines:
+        exp.lines.append(f"normally carries {meaning.carries}")
+    exp.config = C.implied_config_from_events(events)
+    return exp
+
+
+def _log_event(exp: Explanation, e: Event) -> None:
+    """One event's contribution, by the handler of its kind (:data:`LOG_HANDLERS`)."""
+    handler = LOG_HANDLERS.get(e.kind)
+    if handler is None:
+        return
+    try:
+        handler(exp, e)
+    except Exception as err:  # noqa: BLE001 - an event with unforeseen values costs its own line only
+        exp.lines.append(f"({_where(e)}: not explained, {type(err).__name__})")
+
+
+def _where(e: Event) -> str:
+    return f"{e.record.file}:{e.record.line}"
+
+
+def _log_packet(exp: Explanation, e: Event) -> None:
+    if e.detail.get("retransmission"):
+        exp.lines.append("retransmission: no answer came in time")
+    elif e.peer:
+        verb = "received from" if e.direction == "in" else "sent to"
+        port = f":{e.peer_port}" if e.peer_port else ""
+        size = f" ({e.bytes} bytes)" if e.bytes else ""
+        exp.lines.append(f"{verb} {e.peer}{port}{size}" + (f", payloads {' '.join(e.payloads)}" if e.payloads else ""))
+    exp.facts.setdefault("packets", []).append({"direction": e.direction, "peer": e.peer, "port": e.peer_port,
+                                                "bytes": e.bytes, "line": _where(e)})
+
+
+def _log_payload(exp: Explanation, e: Event) -> None:
+    d = e.detail
+    if d.get("vendor_id"):  # IOS "vendor ID is DPD"
+        _log_vendor(exp, str(d["vendor_id"]))
+    elif d.get("payload") == "ID" and d.get("address"):  # IOS's ID payload block
+        exp.facts["identity"] = {k: d.get(k) for k in ("id_type", "address", "protocol", "port")}
+        exp.lines.append(f"identity {d['address']} (ID type {d.get('id_type', '?')}, protocol "
+                         f"{d.get('protocol', 0)}, port {d.get('port', 0)})")
+    if not e.payloads:
+        return
+    if e.exchange:  # strongSwan: the whole list at once
+        exp.facts["payloads"] = list(e.payloads)
+        exp.lines.append(f"{'generated' if e.direction == 'out' else 'parsed'} {e.exchange} "
+                         f"{'request' if d.get('request') else 'response'}: {' '.join(e.payloads)}")
+    elif d.get("action"):  # IOS: one line per payload
+        exp.facts.setdefault("payloads_" + d["action"], []).extend(e.payloads)
+    else:  # ASA: "constructing NAT-Traversal VID ver 02 payload"
+        _log_vendor(exp, " ".join(e.payloads))
+
+
+def _log_vendor(exp: Explanation, name: str) -> None:
+    feature = M.vendor_feature(name)
+    if feature and feature not in exp.facts.setdefault("vendor_ids", []):
+        exp.facts["vendor_ids"].append(feature)
+        exp.lines.append(f"vendor ID {name}: {feature}")
+
+
+def _log_notify(exp: Explanation, e: Event) -> None:
+    name = M.notify_name(str(e.detail.get("notify", "")))
+    if e.kind == "error" and any(n.get("name") == name for n in exp.facts.get("notifies", [])):
+        return  # IOS says a received error notify twice: as a notify and as an error
+    meaning = M.NOTIFY_MEANINGS.get(name, "")
+    way = {"in": "received", "out": "sent"}.get(e.direction or "", "")
+    exp.lines.append(f"notify {name}{' ' + way if way else ''}" + (f": {meaning}" if meaning else ""))
+    exp.facts.setdefault("notifies", []).append({"name": name, "direction": e.direction, "line": _where(e)})
+
+
+def _log_error(exp: Explanation, e: Event) -> None:
+    if "notify" in e.detail:
+        _log_notify(exp, e)
+        return
+    exp.lines.append(f"error: {e.message}")
+    exp.facts.setdefault("errors", []).append({"message": e.message, "line": _where(e)})
+
+
+def _log_deleted(exp: Explanation, e: Event) -> None:
+    reason = e.detail.get("reason")
+    what = f"node {e.message_id}" if e.message_id is not None else "SA"
+    exp.lines.append(f"{what} deleted" + (f": {reason}" if reason else ""))
+    exp.facts.setdefault("deletes", []).append({"message_id": e.message_id, "spi": e.spi, "reason": reason})
+
+
+def _log_state(exp: Explanation, e: Event) -> None:
+    if e.state == "AUTHENTICATED":
+        exp.lines.append(f"phase 1 authenticated with {e.peer}: the peer's HASH verified (same pre-shared key)")
+        exp.facts["authenticated"] = True
+    elif e.old_state and e.old_state != e.state:
+        exp.facts.setdefault("states", []).append([e.old_state, e.state])
+
+
+def _log_info(exp: Explanation, e: Event) -> None:
+    d = e.detail
+    if d.get("vendor_id") or d.get("peer_platform"):  # charon/ASA vendor IDs; IOS "speaking to another IOS box"
+        _log_vendor(exp, str(d.get("vendor_id") or d["peer_platform"]))
+    elif d.get("nat_t"):
+        exp.lines.append(f"port floating to {e.peer_port}: NAT-T in use")
+        exp.facts["nat_detected"] = True
+    elif d.get("nat"):
+        exp.lines.append(f"{d['nat']} host is behind NAT (from the NAT-D hashes)")
+        exp.facts["nat_detected"] = True
+
+
+def _spi_text(spi: Any, text: Any = None) -> str:
+    return f"0x{spi:08x}" if isinstance(spi, int) else str(text or "?")
+
+
+def _log_sa_created(exp: Explanation, e: Event) -> None:
+    d = e.detail
+    if "spi_in" in d or "spi_out" in d:  # strongSwan CHILD_SA / libreswan IPsec SA established
+        spi_in, spi_out = (_spi_text(d.get(k), d.get(k + "_text")) for k in ("spi_in", "spi_out"))
+        text = f"IPsec SA established: inbound SPI {spi_in}, outbound SPI {spi_out}"
+        if d.get("ts_local"):
+            text += f", traffic {d['ts_local']} === {d.get('ts_remote')}"
+        exp.lines.append(text)
+        exp.facts.setdefault("ipsec_sas", []).append({"spi_in": d.get("spi_in"), "spi_out": d.get("spi_out")})
+        return
+    if e.spi is None:
+        exp.lines.append(f"SA created: {e.message}")
+        return
+    life = ""
+    if "lifetime_kb" in d:
+        life = f", lifetime {d['lifetime_kb']} KB / {d.get('lifetime_sec')} s"
+    exp.lines.append(f"IPsec SA created: SPI 0x{e.spi:08X} toward {d.get('dest', e.peer)}"
+                     + (f", {d['transform']}" if d.get("transform") else "") + life)
+    exp.facts.setdefault("ipsec_sas", []).append({"spi": e.spi, "dest": d.get("dest", e.peer),
+                                                  "transform": d.get("transform")})
+
+
+#: event kind -> handler(exp, event); proposals are read as a whole (config.policies_from_events)
+LOG_HANDLERS = {
+    "packet": _log_packet, "payload": _log_payload, "notify": _log_notify, "error": _log_error,
+    "sa_created": _log_sa_created, "sa_deleted": _log_deleted, "state": _log_state, "info": _log_info,
+}

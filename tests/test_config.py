@@ -1,0 +1,358 @@
+"""The configuration implied by a negotiation, in IOS syntax (issue 6 §5), on real inputs.
+
+Truth: what the lab configured on both strongSwan peers (``truth.json``: description, ``configured``,
+``dh_group_number``, ESP SPIs), what tshark decodes in the same SA payloads (through pyshark,
+``tshark_oracle``), what strongSwan's own log says it selected, and, for Cisco, what the routers'
+debug and show output say: the seed's ``IPSEC(create_sa)`` ``sa_trans=`` and ``show crypto ipsec
+sa`` transform, and the IOS 15 log of debug sample 09 (``Checking ISAKMP transform 2 against
+priority 5 policy`` ... ``atts are acceptable``).
+"""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from conftest import CAPTURES, SHARED, require_tshark
+from correlate import config as C
+from correlate.explain import Explainer
+from correlate.logparse import parse_log
+from dissect.keysources import load_key_file
+from dissect.pipeline import Dissector
+
+SEED = SHARED / "seed" / "000_e6e02144db6ec5bf.txt"
+SAMPLES = SHARED / "debug-samples"
+
+IKEV1 = [p.name for p in sorted(CAPTURES.iterdir())
+         if (p / "truth.json").is_file() and (p / "left.log").is_file()
+         and json.loads((p / "truth.json").read_text()).get("ike_version") == 1]
+
+#: The cases with a Quick Mode (v6-psk-mismatch never gets past MM5)
+QM_CASES = [c for c in IKEV1 if json.loads((CAPTURES / c / "truth.json").read_text())["frames"].get("QM1")]
+
+#: What each lab case configured (truth.json "description"), as IOS would write it: the ISAKMP
+#: policy lines, the transform-set words (None: no IOS keyword for the ESP cipher) and the PFS group.
+EXPECTED = {
+    "v6-aes128-sha1-modp1024": (["encr aes", "hash sha", "authentication pre-share", "group 2"],
+                                "esp-aes esp-sha-hmac", None),
+    "v6-aes256-sha256-modp2048-pfs14": (["encr aes 256", "hash sha256", "authentication pre-share", "group 14"],
+                                        "esp-aes 256 esp-sha256-hmac", 14),
+    "v4-esp-3des-md5": (["encr 3des", "hash sha", "authentication pre-share", "group 2"],
+                        "esp-3des esp-md5-hmac", None),
+    "v6-esp-aes128-sha512-pfs": (["encr aes", "hash sha256", "group 14"], "esp-aes esp-sha512-hmac", 14),
+    "v4-esp-aes128gcm8": (["encr aes", "hash sha", "group 14"], None, None),
+    "v6-esp-aes256gcm12": (["encr aes 256", "hash sha256", "group 14"], None, None),
+    "v4-esp-aes192ctr-sha384": (["encr aes", "hash sha256", "group 14"], None, None),
+    "v6-aggressive": (["encr aes", "hash sha", "authentication pre-share", "group 2"],
+                      "esp-aes esp-sha-hmac", None),
+    "v4-xauth-modecfg": (["encr aes", "hash sha", "authentication pre-share", "group 2"],
+                         "esp-aes esp-sha-hmac", None),
+}
+
+
+def truth(case: str) -> dict:
+    return json.loads((CAPTURES / case / "truth.json").read_text())
+
+
+def explained(case: str, keys: str | None = "left"):
+    """(packets, explanations) of a lab case, decrypted with one charon log's keys."""
+    d = Dissector(str(CAPTURES / case / "capture.pcap"),
+                  keys=load_key_file(str(CAPTURES / case / f"{keys}.log")) if keys else None)
+    pkts = [p for p in d.packets() if p.isakmp is not None]
+    ex = Explainer(d.decryptor.states if d.decryptor else None)
+    return pkts, [ex.explain(p) for p in pkts]
+
+
+def by_role(pkts, exps, role):
+    return [(p, e) for p, e in zip(pkts, exps) if p.isakmp.role == role and p.isakmp.retransmission_of is None]
+
+
+def block(lines: list[str], head: str) -> list[str]:
+    """The lines of one configuration block: its head line and the indented lines after it."""
+    i = lines.index(head)
+    out = [head]
+    for line in lines[i + 1:]:
+        if not line.startswith(" "):
+            break
+        out.append(line)
+    return out
+
+
+# --------------------------------------------------------------------------
+# From the wire: the lab cases
+
+@pytest.mark.parametrize("case", sorted(EXPECTED))
+def test_policy_and_transform_set_from_the_wire(case):
+    policy_lines, transform, pfs = EXPECTED[case]
+    t = truth(case)
+    pkts, exps = explained(case)
+    chooser = "AM2" if t["exchange_mode"] == "aggressive" else "MM2"
+    (_, mm2), = by_role(pkts, exps, chooser)
+    lines = mm2.config.lines
+    policy = block(lines, "crypto isakmp policy 10")
+    for want in policy_lines:
+        assert f" {want}" in policy, (want, policy)
+    assert f" group {t['dh_group_number']}" in policy
+    assert " lifetime 86400" in policy  # strongSwan's IKE lifetime: rekey_time 77760 s + over_time 8640 s
+    qm2 = by_role(pkts, exps, "QM2")[0][1]
+    ts = [line for line in qm2.config.lines if "crypto ipsec transform-set" in line]
+    assert len(ts) == 1
+    if transform is None:  # an ESP cipher IOS cannot configure: said, and the command commented out
+        assert ts[0].startswith("! crypto ipsec transform-set") and ts[0].endswith("<no IOS equivalent>")
+        assert qm2.config.notes and "has no IOS keyword" in qm2.config.notes[0]
+    else:
+        assert ts[0].split(" ", 4)[4] == transform
+    assert (f" set pfs group{pfs}" in qm2.config.lines) == (pfs is not None)
+    assert " mode tunnel" in qm2.config.lines  # every lab case negotiates tunnel mode
+
+
+def test_esp_ciphers_without_ios_keywords_are_named():
+    """AES-GCM with 8- and 12-octet ICVs and AES-CTR: IOS has no transform-set keyword for them;
+    the integrity algorithm beside AES-CTR still gets its keyword (HMAC-SHA2-384: esp-sha384-hmac)."""
+    got = {}
+    for case in ("v4-esp-aes128gcm8", "v6-esp-aes256gcm12", "v4-esp-aes192ctr-sha384"):
+        pkts, exps = explained(case)
+        (p, qm2), = by_role(pkts, exps, "QM2")
+        t, = qm2.config.transforms
+        got[case] = C.transform_keywords(t)
+    assert got["v4-esp-aes128gcm8"] == ([], ["ESP AES-GCM_8-128 (transform 18) has no IOS keyword "
+                                             "(IOS esp-gcm has a 16-octet ICV only)"])
+    assert got["v6-esp-aes256gcm12"] == ([], ["ESP AES-GCM_12-256 (transform 19) has no IOS keyword "
+                                              "(IOS esp-gcm has a 16-octet ICV only)"])
+    assert got["v4-esp-aes192ctr-sha384"] == (["esp-sha384-hmac"],
+                                              ["ESP AES-CTR-192 (transform 13) has no IOS keyword"])
+
+
+def test_xauth_is_said_beside_pre_share():
+    pkts, exps = explained("v4-xauth-modecfg")
+    (_, mm2), = by_role(pkts, exps, "MM2")
+    policy = block(mm2.config.lines, "crypto isakmp policy 10")
+    assert " authentication pre-share" in policy
+    assert any("XAUTH" in line for line in policy)
+    assert mm2.config.policies[0].authentication == 65001  # XAUTHInitPreShared on the wire
+
+
+@pytest.mark.parametrize("case", IKEV1)
+def test_key_line_masks_the_psk_and_names_the_peer(case):
+    t = truth(case)
+    pkts, exps = explained(case)
+    responder = t["responder"]["addr"]
+    for p, e in zip(pkts, exps):
+        if e.config is None:
+            continue
+        text = "\n".join(e.config.lines)
+        assert t["psk_initiator"] not in text and t["psk_responder"] not in text
+        if e.config.policies:
+            key = [line for line in e.config.lines if line.startswith("crypto isakmp key")]
+            want = (f"crypto isakmp key **** address ipv6 {responder.upper()}/128" if t["ip_version"] == 6
+                    else f"crypto isakmp key **** address {responder}")
+            assert key == [want]
+
+
+@pytest.mark.parametrize("case", QM_CASES)
+def test_proxy_ids_give_a_crypto_map_acl(case):
+    """The lab's Quick Modes carry subnets (not any/any): a crypto map whose ACL mirrors them."""
+    t = truth(case)
+    pkts, exps = explained(case)
+    qm1s = by_role(pkts, exps, "QM1")
+    assert [p.frame for p, _ in qm1s] == t["frames"]["QM1"]
+    for p, e in qm1s:
+        assert e.config.vti is False
+        local, remote = t["initiator"]["protected_net"], t["responder"]["protected_net"]
+        if e.config.proxies.local != local:  # XAUTH/mode-config: the virtual IP, not the configured net
+            assert case == "v4-xauth-modecfg" and e.config.proxies.local == "10.99.0.1"
+            assert " permit ip host 10.99.0.1 203.0.113.0 0.0.0.255" in e.config.lines
+            continue
+        assert e.config.proxies.remote == remote
+        if t["ip_version"] == 6:
+            assert f" permit ipv6 {local.upper()} {remote.upper()}" in e.config.lines
+            assert "crypto map ipv6 IKESCOPE-MAP 10 ipsec-isakmp" in e.config.lines
+        else:
+            assert " permit ip 198.51.100.0 0.0.0.255 203.0.113.0 0.0.0.255" in e.config.lines
+            assert "crypto map IKESCOPE-MAP 10 ipsec-isakmp" in e.config.lines
+        assert f" set peer {t['responder']['addr'].upper()}" in e.config.lines
+
+
+def test_short_lifetimes_are_written_and_defaults_are_not():
+    """v4-rekey-dpd: the initiator's IKE lifetime is 60 s and its CHILD lifetime 25 s on the wire
+    (truth description); 3600 s elsewhere is the IOS default, which needs no command."""
+    t = truth("v4-rekey-dpd")
+    assert t["configured"]["child_life_time"] == "25s"
+    pkts, exps = explained("v4-rekey-dpd")
+    for _, mm1 in by_role(pkts, exps, "MM1"):
+        assert " lifetime 60" in block(mm1.config.lines, "crypto isakmp policy 10")
+    qm1s = by_role(pkts, exps, "QM1")
+    assert [p.frame for p, _ in qm1s] == t["frames"]["QM1"]
+    for _, qm1 in qm1s:
+        assert " set security-association lifetime seconds 25" in qm1.config.lines
+    pkts, exps = explained("v6-aes128-sha1-modp1024")
+    (_, qm1), = by_role(pkts, exps, "QM1")
+    assert qm1.config.transforms[0].lifetime_seconds == 3600
+    assert not any("security-association lifetime" in line for line in qm1.config.lines)
+
+
+# --------------------------------------------------------------------------
+# Against tshark: the numbers behind the configuration
+
+def _attributes(view_transform: dict) -> dict:
+    """tshark's attribute list -> {type: value}, each life duration under -(its life type)."""
+    out, life = {}, 1
+    for typ, value in view_transform["attributes"]:
+        if typ in (11, 1) and view_transform.get("_phase2") == (typ == 1):
+            life = value
+        elif typ in (12, 2) and view_transform.get("_phase2") == (typ == 2):
+            out[-life] = value
+        else:
+            out[typ] = value
+    return out
+
+
+@pytest.mark.parametrize("case", sorted(EXPECTED))
+def test_config_values_equal_tshark(case):
+    """The chosen phase 1 policy (MM2/AM2) and the chosen IPsec transform (QM2, decrypted by tshark
+    with the lab's keys) hold the attribute values Wireshark decodes."""
+    require_tshark()
+    from tshark_oracle import tshark_frames
+    t = truth(case)
+    sas = t.get("ike_sas") or [t]
+    frames = tshark_frames(CAPTURES / case / "capture.pcap",
+                           ikev1_keys=[(sa["initiator_cookie"], sa["enc_key"]) for sa in sas])
+    pkts, exps = explained(case)
+    chooser = "AM2" if t["exchange_mode"] == "aggressive" else "MM2"
+    (p, e), = by_role(pkts, exps, chooser)
+    sa_view = next(v for v in frames[p.frame].isakmp[0]["payloads"] if v and v.get("kind") == "SA")
+    tr = sa_view["proposals"][0]["transforms"][0]
+    a = _attributes({**tr, "_phase2": False})
+    pol = e.config.policies[0]
+    assert (pol.encryption, pol.key_length, pol.hash, pol.authentication, pol.group, pol.lifetime) == \
+        (a.get(1), a.get(14), a.get(2), a.get(3), a.get(4), a.get(-1))
+    (p, e), = by_role(pkts, exps, "QM2")
+    dec = frames[p.frame].decrypted[0]
+    assert dec["state"] == "decrypted"
+    sa_view = next(v["decoded"] for v in dec["payloads"] if v["type"] == 1)
+    prop = sa_view["proposals"][0]
+    tr = prop["transforms"][0]
+    a = _attributes({**tr, "_phase2": True})
+    ts, = e.config.transforms
+    assert (ts.encryption, ts.key_length, ts.integrity, ts.mode, ts.pfs_group, ts.lifetime_seconds, ts.spi) == \
+        (tr["transform_id"], a.get(6), a.get(5), a.get(4), a.get(3), a.get(-1), int(prop["spi"], 16))
+
+
+# --------------------------------------------------------------------------
+# Log only: strongSwan, the seed (IOS 15.2), debug sample 09 (IOS 15)
+
+@pytest.mark.parametrize("side", ["left", "right"])
+@pytest.mark.parametrize("case", sorted(EXPECTED))
+def test_charon_log_implies_what_the_wire_shows(case, side):
+    """The configuration from a charon log's selected proposals (log-only mode) has the policy
+    algorithms and the transform set the SA payloads on the wire give."""
+    events = parse_log(str(CAPTURES / case / f"{side}.log")).events
+    from_log = C.implied_config_from_events(events)
+    pkts, exps = explained(case)
+    chooser = "AM2" if truth(case)["exchange_mode"] == "aggressive" else "MM2"
+    wire = by_role(pkts, exps, chooser)[0][1].config.policies[0]
+    assert from_log.policies
+    for p in from_log.policies:
+        assert p.chosen
+        assert (p.encryption, p.key_length, p.hash, p.group) == \
+            (wire.encryption, wire.key_length, wire.hash, wire.group)
+    wire_t = by_role(pkts, exps, "QM2")[0][1].config.transforms[0]
+    assert from_log.transforms
+    for t in from_log.transforms:
+        assert C.transform_keywords(t) == C.transform_keywords(wire_t)
+        assert t.pfs_group == wire_t.pfs_group
+
+
+def _seed_events():
+    if not SEED.is_file():
+        pytest.skip(f"the seed document is not at {SEED}")
+    return parse_log(str(SEED)).events
+
+
+def test_seed_transform_set_is_what_the_router_reports():
+    """The seed's QM1 proposal lines (``transform 1, ESP_AES`` ... ``key length is 128``,
+    ``atts are acceptable``) imply the transform set that the router itself names in
+    ``IPSEC(create_sa)`` (``sa_trans= esp-aes esp-sha-hmac``) and ``show crypto ipsec sa``
+    (``transform: esp-aes esp-sha-hmac``, ``in use settings ={Tunnel, }``, ``PFS (Y/N): N``)."""
+    events = _seed_events()
+    qm1 = [e for e in events if 160 <= e.record.line <= 200]  # the responder's first QM1 block
+    cfg = C.implied_config_from_events(qm1)
+    t, = cfg.transforms
+    words = " ".join(C.transform_keywords(t)[0])
+    created = [e.detail["transform"] for e in events if e.kind == "sa_created"]
+    shown = [e for e in events if e.kind == "sa_status" and "transform" in e.detail]
+    assert created == ["esp-aes esp-sha-hmac", "esp-aes esp-sha-hmac"]
+    assert {e.detail["transform"] for e in shown} == {words} == {"esp-aes esp-sha-hmac"}
+    assert {e.detail["mode"].lower() for e in shown} == {"tunnel"}
+    assert "crypto ipsec transform-set ESP-AES-SHA esp-aes esp-sha-hmac" in cfg.lines
+    assert " mode tunnel" in cfg.lines
+    assert {e.detail["pfs"] for e in shown} == {False} and t.pfs_group is None
+    assert not any(line.startswith(" set pfs") for line in cfg.lines)
+    # 3600 s and 4608000 KB (0x0 0x46 0x50 0x0): the IOS defaults, so no lifetime command
+    assert (t.lifetime_seconds, t.lifetime_kb) == (3600, 4608000)
+    assert not any("security-association lifetime" in line for line in cfg.lines)
+    # the seed's transform set, read back from the router's own text, is the same transform
+    assert C.transform_keywords(C.transform_from_ios_text(created[0])) == C.transform_keywords(t)
+
+
+def test_seed_proxy_ids_imply_a_vti():
+    """``local_proxy= ::/0/256/0, remote_proxy= ::/0/256/0``: any to any, the VTI of the seed
+    (``interface: Tunnel23``, crypto map tag ``Tunnel23-head-0``)."""
+    events = _seed_events()
+    cfg = C.implied_config_from_events([e for e in events if 160 <= e.record.line <= 200])
+    assert cfg.vti is True and cfg.proxies.any_to_any
+    assert (cfg.local, cfg.peer) == ("2001:db8::3", "2001:db8::2")
+    assert cfg.lines[cfg.lines.index("interface Tunnel0"):] == [
+        "interface Tunnel0", " tunnel source 2001:DB8::3", " tunnel mode ipsec ipv6", " tunnel destination 2001:DB8::2",
+        " tunnel protection ipsec profile IKESCOPE-PROFILE"]
+    assert "crypto ipsec profile IKESCOPE-PROFILE" in cfg.lines and " set transform-set ESP-AES-SHA" in cfg.lines
+    assert any(e.detail.get("interface") == "Tunnel23" for e in events if e.kind == "sa_status")
+
+
+def test_ios_log_policy_accepted_against_priority_5():
+    """Debug sample 09: transform 2 (3DES-CBC, SHA, group 2, pre-share, 0x0 0x1 0x51 0x80 = 86400 s)
+    is not acceptable to policy 3 and acceptable to policy 5: the router has policy 5 so."""
+    path = SAMPLES / "09-ios15-mm-ok-qm-proposal-not-chosen-pfs-console-dots.txt"
+    if not path.is_file():
+        pytest.skip(f"debug sample not at {path}")
+    events = parse_log(str(path)).events
+    policies = C.policies_from_events(events)
+    assert [(p.priority, p.chosen) for p in policies] == [(None, False), (5, True)]
+    cfg = C.implied_config_from_events(events)
+    assert block(cfg.lines, "crypto isakmp policy 5") == [
+        "crypto isakmp policy 5", " encr 3des", " hash sha", " authentication pre-share", " group 2",
+        " lifetime 86400"]
+    assert "crypto isakmp key **** address 198.51.100.77" in cfg.lines
+    assert not any("priorities are not" in line for line in cfg.lines)  # the log gave the real priority
+
+
+# --------------------------------------------------------------------------
+# Pure functions on odd input
+
+def test_unknown_algorithms_become_comments():
+    p = C.IkePolicy(encryption=8, key_length=128, hash=3, authentication=2, group=31, lifetime=None)
+    lines = C.isakmp_policy_lines(p, 10)
+    assert lines == ["crypto isakmp policy 10",
+                     " ! encryption: CAMELLIA-CBC (8) has no IOS keyword",
+                     " ! hash: TIGER (3) has no IOS keyword",
+                     " ! authentication: DSS signatures (2) has no IOS keyword",
+                     " ! group: Curve25519 (31) has no IOS keyword",
+                     " ! lifetime: not known (the IOS default is 86400 s)"]
+    assert C.implied_config() is None
+    t = C.IpsecTransform(integrity=2)  # attributes without an ESP transform ID (a log cut short)
+    assert C.transform_set_lines(t)[:2] == ["! the ESP encryption transform is not known from this source",
+                                            "! crypto ipsec transform-set ESP-SHA esp-sha-hmac <no IOS equivalent>"]
+
+
+def test_ios_text_round_trip():
+    for text in ("esp-aes esp-sha-hmac", "esp-aes 256 esp-sha256-hmac", "esp-3des esp-md5-hmac", "esp-gcm 256",
+                 "ah-sha-hmac esp-aes 192 esp-sha384-hmac"):
+        assert " ".join(C.transform_keywords(C.transform_from_ios_text(text))[0]) == text
+
+
+def test_addresses_as_ios_writes_them():
+    assert C.isakmp_key_lines("2001:db8::3") == ["crypto isakmp key **** address ipv6 2001:DB8::3/128"]
+    assert C.isakmp_key_lines("192.0.2.3") == ["crypto isakmp key **** address 192.0.2.3"]
+    proxies = C.ProxyIds("0.0.0.0/0", "0.0.0.0/0")
+    lines, vti = C.protection_lines(C.IpsecTransform(encryption=12, integrity=2, mode=1), proxies, "192.0.2.3")
+    assert vti is True and " tunnel mode ipsec ipv4" in lines
