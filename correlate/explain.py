@@ -29,6 +29,7 @@ from typing import Any, Iterable, Mapping
 from dissect import dhgroups, keyschedule, registry
 from dissect.model import Packet
 from dissect.payloads import ConfigPayload, DeletePayload, IdPayload, NotifyPayload, SaPayload, VendorIdPayload
+from dissect.verdict import NOT_DECRYPTED as NOT_DECRYPTED_NOTE
 
 from . import config as C
 from . import meanings as M
@@ -37,9 +38,7 @@ from .model import Event
 __all__ = ["Explanation", "Explainer", "SaContext", "explain_packet", "explain_events", "role_of_events",
            "describe_policy", "describe_ipsec"]
 
-#: The words of dissect.decrypt's note on a message that its SA's keys do not decrypt (it has no
-#: constant for them yet; see the report)
-NOT_DECRYPTED_NOTE = "gives no valid payload chain"
+
 #: IKE SAs whose context an :class:`Explainer` keeps (the least recently used are forgotten)
 MAX_CONTEXTS = 100_000
 #: Quick Modes remembered per IKE SA

@@ -34,7 +34,7 @@ from .isakmp import Message, decode_decrypted
 from .keysources import KeyEntry
 from .model import ERROR, WARNING, Expert, Packet
 from .payloads import SaPayload, Transform
-from .verdict import (INITIATOR, KEYS_VERIFIED, MISMATCH, NOT_THIS_SA, RESPONDER, VERIFIED, Evidence, KeyKind,
+from .verdict import (INITIATOR, KEYS_VERIFIED, MISMATCH, NOT_DECRYPTED, NOT_THIS_SA, RESPONDER, VERIFIED, Evidence, KeyKind,
                       judge)
 
 __all__ = ["Decryptor", "SaState", "Phase1Keys", "missing_material", "VERIFIED", "MISMATCH", "NOT_THIS_SA",
@@ -427,7 +427,7 @@ class Decryptor:
             st.failed += 1
             st.evidence.count("failed", side)
             st.evidence.first_failure = st.evidence.first_failure or msg.role.rstrip("?")
-            msg.notes.append(Expert(WARNING, "decryption with this SA's keys gives no valid payload chain", None,
+            msg.notes.append(Expert(WARNING, NOT_DECRYPTED, None,
                                     "undecoded"))
             return
         payloads, notes, padding = decoded

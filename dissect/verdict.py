@@ -27,6 +27,8 @@ from dataclasses import dataclass, field
 VERIFIED = "PSK verified"
 MISMATCH = "HASH_I mismatch: wrong pre-shared key or DH secret"
 NOT_THIS_SA = "decryption gives no valid payload chain: this key material does not belong to this SA"
+#: the note on a message its SA's keys do not decrypt (what reads the notes looks for these words)
+NOT_DECRYPTED = "decryption with this SA's keys gives no valid payload chain"
 #: Keys given without a PSK (a charon log, a Wireshark table) whose hashes check out.
 KEYS_VERIFIED = "keys verified (the peers' hashes match)"
 
