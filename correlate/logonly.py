@@ -1,0 +1,900 @@
+"""Log-only analysis: a log's events grouped into the IKE messages they send or process, each with its role.
+
+Real escalations often come with a router's debug and no capture.  :func:`timeline` turns the events
+of one or more logs (:func:`correlate.logparse.parse_log`) into :class:`Step` objects, one per IKE
+message the log shows being sent or received, in log order, each labelled with the role the capture
+side gives the same message (:mod:`dissect.session`: MM1..MM6, AM1..AM3, QM1..QM3, INFO,
+TRANSACTION, ``IKE_AUTH request``...), and groups the steps into :class:`LogSa` objects, one per IKE
+SA the log negotiates.  :func:`analyse` adds the findings (:mod:`correlate.findings`).  Pure
+functions: nothing is printed; odd input (lines in no order a daemon would write them, a log cut
+anywhere) gives steps without a role or in an IKE SA of their own, never an exception.
+
+How a log is cut into steps:
+
+* a ``packet`` event (``sending packet``/``received packet``, ASA ``IKE_DECODE``, IKEv2 ``Sending
+  Packet``, libreswan ``sent Main Mode I2``, a pasted tcpdump line) opens a step; so does
+  strongSwan's ``generating EXCHANGE request MID [ ... ]`` line, which comes before the ``sending
+  packet`` line of its message, and a retransmission note (``sending retransmit 1 of request``,
+  IOS ``retransmitting phase 1``): the packet line that follows joins that step;
+* every other event joins the latest step of its context: the same file and conn-id (IOS conn-id,
+  strongSwan IKE_SA number, IKEv2 SA ID), else the same peer (ASA ``IP =``), else the latest step of
+  the file.  IOS negotiates phase 1 under conn-id 0 and takes the real one at MM4: a step of conn-id
+  0 adopts the first new conn-id that comes.  strongSwan's ``parsed ...`` line (or its failure to
+  decrypt) joins the oldest received message of its IKE_SA not parsed yet: a worker thread may log
+  the next packet before the summary of this one;
+* pasted ``show`` output becomes a step of its own (role: the command);
+* events before the first step of a file form a step without a message (role "").
+
+How a step gets its role, strongest evidence first:
+
+* an IOS state transition (:data:`IOS_NEW_STATE_ROLES`, :data:`IOS_TRANSITION_ROLES`):
+  ``Old State = IKE_I_MM4 New State = IKE_I_MM5`` says MM5 was sent.  A transition that names
+  another message than the step's splits the step: the message gets a step of its own (``logged``
+  False).  Some transitions name two messages: an older IOS initiator goes ``IKE_QM_I_QM1 ->
+  IKE_QM_PHASE2_COMPLETE`` on QM2 and sends QM3 at once (the seed): the packet line, when there is
+  one, is QM3's, and the other message is added as implied;
+* the exchange, request/response flag and payloads of strongSwan's summary line, IKEv2's packet
+  lines, ASA's payload list, libreswan's ``I2``/``R1``: :func:`role_of`;
+* the IOS packet line's state (``(I) MM_SA_SETUP`` sent is MM3): :data:`IOS_PACKET_ROLES`;
+* the order of the exchange: a received message that could not be read (strongSwan: "could not
+  decrypt payloads") in phase 1 after MM4 is MM5.
+
+Then, per IKE SA: a step that repeats the role, direction and message ID of an earlier one is a
+retransmission; a step whose packet line repeats an earlier one to the millisecond (a document that
+pastes one block twice, as the seed does) is marked ``duplicate_of`` it; and messages that a later
+state proves happened but the log does not show (the seed's initiator starts at MM4) are added as
+steps with ``implied`` True and no events, so that MM1..MM6 and QM1..QM3 are complete where the
+exchange got that far.
+"""
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from .model import Event, LogResult, Record
+
+__all__ = ["Step", "LogSa", "Timeline", "LogAnalysis", "timeline", "analyse", "role_of",
+           "IOS_NEW_STATE_ROLES", "IOS_TRANSITION_ROLES", "IOS_PACKET_ROLES"]
+
+#: IOS ISAKMP states entered once a message was sent ("out") or received ("in"): new state -> message
+IOS_NEW_STATE_ROLES: dict[str, tuple[str, str]] = {
+    "IKE_I_MM1": ("MM1", "out"), "IKE_I_MM2": ("MM2", "in"), "IKE_I_MM3": ("MM3", "out"),
+    "IKE_I_MM4": ("MM4", "in"), "IKE_I_MM5": ("MM5", "out"), "IKE_I_MM6": ("MM6", "in"),
+    "IKE_R_MM1": ("MM1", "in"), "IKE_R_MM2": ("MM2", "out"), "IKE_R_MM3": ("MM3", "in"),
+    "IKE_R_MM4": ("MM4", "out"), "IKE_R_MM5": ("MM5", "in"),
+    "IKE_I_AM1": ("AM1", "out"), "IKE_R_AM1": ("AM1", "in"), "IKE_R_AM2": ("AM2", "out"),
+    "IKE_QM_I_QM1": ("QM1", "out"), "IKE_QM_SPI_STARVE": ("QM1", "in"), "IKE_QM_R_QM2": ("QM2", "out"),
+}
+#: IOS transitions whose new state alone does not name the message: (old, new) -> (message, direction,
+#: the message the peer sends back within the same step, if IOS logs no packet line for it)
+IOS_TRANSITION_ROLES: dict[tuple[str, str], tuple[str, str, tuple[str, str] | None]] = {
+    ("IKE_R_MM5", "IKE_P1_COMPLETE"): ("MM6", "out", None),
+    ("IKE_I_AM1", "IKE_P1_COMPLETE"): ("AM2", "in", ("AM3", "out")),
+    ("IKE_R_AM2", "IKE_P1_COMPLETE"): ("AM3", "in", None),
+    ("IKE_QM_I_QM1", "IKE_QM_IPSEC_INSTALL_AWAIT"): ("QM2", "in", None),
+    ("IKE_QM_I_QM1", "IKE_QM_PHASE2_COMPLETE"): ("QM2", "in", ("QM3", "out")),
+    ("IKE_QM_R_QM2", "IKE_QM_PHASE2_COMPLETE"): ("QM3", "in", None),
+    ("IKE_QM_IPSEC_INSTALL_AWAIT", "IKE_QM_PHASE2_COMPLETE"): ("QM3", "out", None),
+}
+#: IOS packet lines: (side letter, direction, the SA's state printed at the end) -> message; the
+#: responder's MM_KEY_EXCH sent is MM4, or MM6 once MM5 was received (see :func:`_ios_packet_role`)
+IOS_PACKET_ROLES: dict[tuple[str, str, str], str] = {
+    ("I", "out", "MM_NO_STATE"): "MM1", ("I", "in", "MM_NO_STATE"): "MM2",
+    ("I", "out", "MM_SA_SETUP"): "MM3", ("I", "in", "MM_SA_SETUP"): "MM4",
+    ("I", "out", "MM_KEY_EXCH"): "MM5", ("I", "in", "MM_KEY_EXCH"): "MM6",
+    ("R", "in", "NEW SA"): "MM1", ("R", "in", "MM_NO_STATE"): "MM1", ("R", "out", "MM_SA_SETUP"): "MM2",
+    ("R", "in", "MM_SA_SETUP"): "MM3", ("R", "out", "MM_KEY_EXCH"): "MM4", ("R", "in", "MM_KEY_EXCH"): "MM5",
+}
+#: IOS inputs that say a message was an Informational exchange
+_IOS_INFO_INPUTS = frozenset({"IKE_INFO_NOTIFY", "IKE_INFO_DELETE", "IKE_INFO_HASH"})
+
+#: exchange names as the parsers write them -> the exchange family of the roles
+_EXCHANGES = {
+    "ID_PROT": "MM", "MAIN": "MM", "AGGRESSIVE": "AM", "QUICK_MODE": "QM", "INFORMATIONAL_V1": "INFO",
+    "TRANSACTION": "TRANSACTION", "IKE_SA_INIT": "IKE_SA_INIT", "IKE_AUTH": "IKE_AUTH",
+    "CREATE_CHILD_SA": "CREATE_CHILD_SA", "INFORMATIONAL": "INFORMATIONAL", "IKE_INTERMEDIATE": "IKE_INTERMEDIATE",
+}
+_IKEV2 = frozenset({"IKE_SA_INIT", "IKE_AUTH", "CREATE_CHILD_SA", "INFORMATIONAL", "IKE_INTERMEDIATE"})
+#: payload names (of all parsers) by what they say about a message
+_SA_NAMES = frozenset({"SA", "ISAKMP SA"})
+_KE_NAMES = frozenset({"KE", "No", "NONCE", "Ni", "Nr", "ke", "nonce"})
+_ID_NAMES = frozenset({"ID", "HASH", "SIG", "CERT", "IDi", "IDr", "AUTH"})
+_INFO_NAMES = frozenset({"NOTIFY", "N", "DELETE", "D"})
+_PHASE1_FIRST = frozenset({"MM1", "AM1", "IKE_SA_INIT request"})
+#: strongSwan: received messages of one IKE_SA whose "parsed" line may still come (a worker thread may log
+#: the next packet before the summary of this one); older ones were never parsed (a log level without them)
+_IN_FLIGHT = 2
+_ORDER = {f"{x}{n}": i for x, base in (("MM", 0), ("AM", 10), ("QM", 20)) for n, i in
+          zip(range(1, 7), range(base, base + 6))}
+
+
+@dataclass
+class Step:
+    """One IKE message as the log shows it being sent or processed.
+
+    role          MM1..MM6, AM1..AM3, QM1..QM3, INFO, TRANSACTION, ``IKE_AUTH request``...; the
+                  ``show`` command for pasted show output; "" when the log does not say (events
+                  before the first message of a file, a packet line nothing explains)
+    direction     "out" (the log's device sent it), "in" (received), or None (a pasted tcpdump line,
+                  show output)
+    file          the log's name; ``peer`` the other end's address (text) when known
+    conn_id       IOS conn-id / strongSwan IKE_SA number / IKEv2 SA ID, or None
+    message_id    uint32 (0 in phase 1), or None when the log does not say
+    exchange      ID_PROT, AGGRESSIVE, QUICK_MODE, INFORMATIONAL_V1, TRANSACTION, IKE_AUTH..., or ""
+    events        the events of the message, in log order (none for an implied step)
+    logged        a packet line (or strongSwan's summary line) for the message is in the log
+    implied       added because a later state proves the message happened (no events)
+    retransmission  the message repeats an earlier step of the same IKE SA
+    duplicate_of  index of the step whose lines this one repeats to the millisecond (a pasted copy)
+    sa            index of its :class:`LogSa` in :attr:`Timeline.sas`, or None (show output, preamble)
+    """
+    role: str = ""
+    direction: str | None = None
+    file: str = ""
+    peer: str | None = None
+    conn_id: int | None = None
+    message_id: int | None = None
+    exchange: str = ""
+    events: list[Event] = field(default_factory=list)
+    logged: bool = False
+    implied: bool = False
+    retransmission: bool = False
+    duplicate_of: int | None = None
+    sa: int | None = None
+    # how the step came about, for the grouping (not part of the result's meaning)
+    family: str = ""
+    side: str = ""               # IOS's I/R letter of the packet line
+    awaiting_packet: bool = False
+    role_source: str = ""        # "transition", "summary", "packet", "order"
+
+    @property
+    def first_line(self) -> int | None:
+        return self.events[0].record.line if self.events else None
+
+    @property
+    def lines(self) -> list[tuple[str, int, int]]:
+        """(file, first line, last line) of each record, in order, without repeats."""
+        seen: dict[tuple[str, int], int] = {}
+        for e in self.events:
+            r = e.record
+            seen.setdefault((r.file, r.line), r.last_line)
+        return [(f, line, last) for (f, line), last in seen.items()]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"role": self.role, "direction": self.direction, "file": self.file, "peer": self.peer,
+                "conn_id": self.conn_id, "message_id": self.message_id, "exchange": self.exchange or None,
+                "logged": self.logged, "implied": self.implied, "retransmission": self.retransmission,
+                "duplicate_of": self.duplicate_of, "sa": self.sa,
+                "log": [{"file": f, "line": a, "last_line": b} for f, a, b in self.lines]}
+
+
+@dataclass
+class LogSa:
+    """One IKE SA as a log negotiates it: its peer, the log's device's part in it, its steps.
+
+    role     "initiator" or "responder" of phase 1 (the log's device), or "" when the log does not say
+    version  1 or 2
+    steps    indexes into :attr:`Timeline.steps`, in log order (implied steps included)
+    """
+    index: int
+    file: str
+    peer: str | None
+    role: str = ""
+    version: int = 1
+    conn_ids: list[int] = field(default_factory=list)
+    steps: list[int] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"sa": self.index, "file": self.file, "peer": self.peer, "role": self.role or None,
+                "version": self.version, "conn_ids": self.conn_ids, "steps": self.steps}
+
+
+@dataclass
+class Timeline:
+    """The steps of the logs in order (file by file, each in log order) and the IKE SAs they form."""
+    steps: list[Step] = field(default_factory=list)
+    sas: list[LogSa] = field(default_factory=list)
+
+    def pairs(self) -> list[tuple[str, list[Event]]]:
+        """(role label, events) per step: the plain form of the timeline."""
+        return [(s.role, s.events) for s in self.steps]
+
+    def roles(self, sa: int) -> list[str]:
+        """The roles of one IKE SA's steps, in order, without retransmissions and pasted copies."""
+        return [self.steps[i].role for i in self.sas[sa].steps
+                if not self.steps[i].retransmission and self.steps[i].duplicate_of is None]
+
+
+@dataclass
+class LogAnalysis:
+    """What :func:`analyse` gives: the timeline and the findings (:class:`correlate.findings.Finding`)."""
+    timeline: Timeline
+    findings: list = field(default_factory=list)
+
+
+# --------------------------------------------------------------------------- roles from what a log says
+
+def role_of(exchange: str, from_initiator: bool | None, payloads: Iterable[str] = (),
+            first_of_mid: bool = True) -> str:
+    """The role of a message from its exchange (as the parsers name it), whether the IKE SA's (or, in
+    Quick Mode and Transaction, the exchange's) initiator sent it, and its payload names.
+
+    IKEv1 (RFC 2409 §5): Main Mode SA -> MM1/MM2, KE/nonce -> MM3/MM4, ID/HASH or nothing readable
+    (encrypted) -> MM5/MM6, the odd number from the initiator; Aggressive Mode likewise AM1..AM3; Quick
+    Mode QM1 (initiator, SA), QM2 (responder), QM3 (initiator, HASH alone; ``first_of_mid`` False for a
+    later message of the same message ID); INFO, TRANSACTION.  IKEv2 (RFC 7296 §1.2): ``<EXCHANGE>
+    request|response``.  "" when the exchange is unknown or the sender is unknown where it matters."""
+    kind = _EXCHANGES.get(exchange.upper() if exchange else "", "")
+    names = set(payloads)
+    if kind in ("INFO", "TRANSACTION"):
+        return kind
+    if kind in _IKEV2:
+        return "" if from_initiator is None else f"{kind} {'request' if from_initiator else 'response'}"
+    if from_initiator is None:
+        return ""
+    if kind == "MM":
+        n = 1 if names & _SA_NAMES else 3 if names & _KE_NAMES and not names & _ID_NAMES else 5
+        return f"MM{n if from_initiator else n + 1}"
+    if kind == "AM":
+        if not from_initiator:
+            return "AM2"
+        return "AM1" if names & _SA_NAMES or not names else "AM3"
+    if kind == "QM":
+        if not from_initiator:
+            return "QM2"
+        return "QM1" if names & _SA_NAMES or (first_of_mid and not names) else "QM3"
+    return ""
+
+
+# --------------------------------------------------------------------------- cutting a log into steps
+
+def _is_show(e: Event) -> bool:
+    return e.record.family == "show" or e.kind == "sa_status"
+
+
+def _opens_step(e: Event) -> str:
+    """Why an event starts a message of its own: "packet", "summary" (strongSwan's generating line),
+    "retransmit" (a note that a message is sent again), or ""."""
+    if e.kind == "packet":
+        return "retransmit" if e.detail.get("retransmission") and e.record.family == "ios" else "packet"
+    if e.record.family == "strongswan":
+        if e.kind == "payload" and e.exchange and e.direction == "out":
+            return "summary"
+        if e.kind == "info" and isinstance(e.detail.get("retransmit"), int):
+            return "retransmit"
+    return ""
+
+
+def _new_step(e: Event, why: str) -> Step:
+    r = e.record
+    peer = e.peer
+    if peer is None and e.detail.get("src") and e.detail.get("dst"):  # a tcpdump line: the pair
+        peer = "-".join(sorted((e.detail["src"], e.detail["dst"])))
+    return Step(direction=e.direction or ("out" if why == "retransmit" else None), file=r.file, peer=peer,
+                conn_id=e.conn_id, message_id=e.message_id, exchange=e.exchange, events=[e],
+                logged=why == "packet", family=r.family if e.facility != "tcpdump" else "tcpdump",
+                side=str(e.detail.get("role") or "") if r.family == "ios" else "",
+                awaiting_packet=why in ("summary", "retransmit"), retransmission=why == "retransmit")
+
+
+class _Cutter:
+    """Walks the events once and cuts them into steps (see the module doc)."""
+
+    def __init__(self) -> None:
+        self.steps: list[Step] = []
+        self.by_conn: dict[tuple[str, int], Step] = {}
+        self.by_peer: dict[tuple[str, str], Step] = {}
+        self.last: dict[str, Step] = {}       # the latest step of each file (a show step too)
+        self.last_msg: dict[str, Step] = {}   # the latest step of each file that is not show output
+        self.preamble: dict[str, Step] = {}
+        self.show: dict[str, Step] = {}
+        self.initiating: dict[str, int] = {}  # file -> conn_id of strongSwan's last "initiating ... IKE_SA x[N]"
+        #: strongSwan: received packets whose "parsed ..." line has not come yet, per (file, conn_id), oldest
+        #: first (a worker thread may log the packet of the next message before the summary of this one)
+        self.unparsed: dict[tuple[str, int | None], list[Step]] = {}
+
+    def add(self, e: Event) -> None:
+        file = e.record.file
+        if _is_show(e):
+            step = self.show.get(file)
+            if step is None or step is not self.last.get(file):  # show output pasted after other lines: a new step
+                step = Step(role=e.facility if e.record.family == "show" else "status", file=file, peer=e.peer,
+                            family="show")
+                self.steps.append(step)
+                self.show[file] = step
+                self.last[file] = step
+            step.events.append(e)
+            return
+        if e.record.family == "strongswan" and e.detail.get("initiating") is True and e.conn_id is not None:
+            self.initiating[file] = e.conn_id
+        why = _opens_step(e)
+        if why:
+            pending = self._pending(e) if why == "packet" and e.direction == "out" else None
+            if pending is not None:
+                pending.events.append(e)
+                pending.logged, pending.awaiting_packet = True, False
+                pending.peer = pending.peer or e.peer
+                if pending.message_id is None:
+                    pending.message_id = e.message_id
+                self._remember(pending, e)
+                return
+            step = _new_step(e, why)
+            if why == "summary" and file in self.initiating:
+                step.conn_id = self.initiating.pop(file)  # a re-authentication's MM1 is logged by the old IKE_SA
+            self.steps.append(step)
+            self._remember(step, e)
+            if step.family == "strongswan" and step.direction == "in":
+                queue = self.unparsed.setdefault((file, e.conn_id), [])
+                queue.append(step)
+                del queue[:-_IN_FLIGHT]  # an older one that was never parsed will not be
+            return
+        step = self._unparsed(e) or self._context(e)
+        if step is None:
+            step = self.preamble.get(file)
+            if step is None:
+                step = self.preamble[file] = Step(file=file, family=e.record.family)
+                self.steps.append(step)
+                self.last[file] = self.last_msg[file] = step
+        step.events.append(e)
+        if step.family == "strongswan" and e.kind == "payload" and e.exchange and e.direction == "in":
+            step.logged = True  # "parsed ..." is the summary line of a received message
+        if e.conn_id not in (None, 0) and step.conn_id in (None, 0):
+            step.conn_id = e.conn_id  # IOS: phase 1 runs under conn-id 0 until MM4
+            self.by_conn[(file, e.conn_id)] = step
+        if step.peer is None and e.peer is not None and step.family != "show":
+            step.peer = e.peer
+
+    def _unparsed(self, e: Event) -> Step | None:
+        """strongSwan: the received message a "parsed ..." line (or a failure to parse) is about, the
+        oldest one not yet parsed; it becomes the current step of its IKE_SA."""
+        if e.record.family != "strongswan":
+            return None
+        summary = e.kind == "payload" and e.exchange and e.direction == "in"
+        failure = e.kind == "error" and e.detail.get("error") in ("decryption failed", "message parsing failed",
+                                                                  "integrity check failed")
+        if not (summary or failure):
+            return None
+        queue = self.unparsed.get((e.record.file, e.conn_id))
+        if not queue:
+            return None
+        step = queue[0]
+        if summary or e.detail.get("error") == "message parsing failed":
+            queue.pop(0)
+        self.last[e.record.file] = self.last_msg[e.record.file] = step
+        if e.conn_id is not None:
+            self.by_conn[(e.record.file, e.conn_id)] = step
+        return step
+
+    def _pending(self, e: Event) -> Step | None:
+        """The step a sent packet completes: strongSwan's generating line or a retransmission note
+        before it, in the same file and IKE_SA."""
+        step = self.last.get(e.record.file)
+        if step is None or not step.awaiting_packet:
+            step = self.by_conn.get((e.record.file, e.conn_id)) if e.conn_id is not None else None
+        if step is not None and step.awaiting_packet and step.conn_id in (e.conn_id, None):
+            return step
+        return None
+
+    def _remember(self, step: Step, e: Event) -> None:
+        file = e.record.file
+        self.last[file] = self.last_msg[file] = step
+        if step.conn_id not in (None, 0):
+            self.by_conn[(file, step.conn_id)] = step
+        if e.conn_id not in (None, 0):
+            self.by_conn[(file, e.conn_id)] = step
+        if step.peer:
+            self.by_peer[(file, step.peer)] = step
+
+    def _context(self, e: Event) -> Step | None:
+        file = e.record.file
+        if e.conn_id not in (None, 0):
+            step = self.by_conn.get((file, e.conn_id))
+            if step is not None:
+                return step
+        if e.peer is not None and e.record.family == "asa":
+            step = self.by_peer.get((file, e.peer))
+            if step is not None:
+                return step
+        return self.last_msg.get(file)
+
+
+# --------------------------------------------------------------------------- IOS transitions
+
+def _transition_role(e: Event) -> tuple[str, str, tuple[str, str] | None] | None:
+    """The message an IOS state transition says was sent or received, or None; a transition to the
+    same state names none (see :func:`_state_role` for a step without a packet line)."""
+    if e.kind != "state" or e.old_state is None or e.state is None or e.old_state == e.state:
+        return None
+    known = IOS_TRANSITION_ROLES.get((e.old_state, e.state))
+    if known is not None:
+        return known
+    new = IOS_NEW_STATE_ROLES.get(e.state)
+    return (new[0], new[1], None) if new else None
+
+
+def _state_role(e: Event) -> tuple[str, str] | None:
+    """The message a step without a packet line was about, from any state it mentions (IOS: the state
+    ``IKE_I_MM2`` says MM2 was received, even in a transition to itself)."""
+    if e.kind != "state" or e.state is None:
+        return None
+    t = _transition_role(e)
+    if t is not None:
+        return t[0], t[1]
+    return IOS_NEW_STATE_ROLES.get(e.state)
+
+
+def _split_ios(steps: list[Step]) -> list[Step]:
+    """IOS steps whose transitions name two messages are cut in two (module doc); a transition that
+    implies the peer's answer in the same breath (an older IOS initiator completes Quick Mode on QM2
+    and logs no packet line for QM3) adds an implied step for it."""
+    out: list[Step] = []
+    for step in steps:
+        if step.family != "ios" or step.role:
+            out.append(step)
+            continue
+        current, confirmed, answer = step, None, None
+        events, current.events = step.events, []
+        for e in events:
+            t = _transition_role(e)
+            if t is not None:
+                role, direction, also = t
+                if confirmed is not None and role != confirmed:
+                    cut = _split_point(current)
+                    moved, current.events = current.events[cut:], current.events[:cut]
+                    out.append(current)
+                    out.extend(_answer(current, answer))
+                    current = Step(direction=direction, file=step.file, peer=step.peer,
+                                   conn_id=e.conn_id or step.conn_id, family="ios", side=step.side, events=moved)
+                    confirmed = answer = None
+                if confirmed is None and (current.direction in (None, direction) or not current.logged):
+                    current.role, current.direction, current.role_source = role, direction, "transition"
+                    confirmed, answer = role, also
+                elif confirmed is None and also is not None and also[1] == current.direction:
+                    # the packet line is the answer's (QM3 sent on QM2): the message before it is implied
+                    out.append(Step(role=role, direction=direction, file=step.file, peer=step.peer,
+                                    conn_id=current.conn_id, message_id=_first_mid([e]) or _first_mid(events),
+                                    family="ios", side=step.side, implied=True, role_source="transition"))
+                    current.role, current.role_source = also[0], "transition"
+                    confirmed = also[0]
+            current.events.append(e)
+        out.append(current)
+        out.extend(_answer(current, answer))
+    return out
+
+
+def _answer(step: Step, also: tuple[str, str] | None) -> list[Step]:
+    """The implied step of a message a transition says was sent at once, without a packet line."""
+    if also is None:
+        return []
+    return [Step(role=also[0], direction=also[1], file=step.file, peer=step.peer, conn_id=step.conn_id,
+                 message_id=_first_mid(step.events), family="ios", side=step.side, implied=True,
+                 role_source="transition")]
+
+
+def _split_point(step: Step) -> int:
+    """Where a step's events stop being about its own message: after its transition, the first event
+    with another message ID than the step's (``deleting node N``), else the end."""
+    mid = _first_mid(step.events)
+    seen_transition = False
+    for i, e in enumerate(step.events):
+        if _transition_role(e) is not None:
+            seen_transition = True
+            continue
+        if seen_transition and e.message_id is not None and e.message_id != mid:
+            return i
+    return len(step.events)
+
+
+def _first_mid(events: Iterable[Event]) -> int | None:
+    return next((e.message_id for e in events if e.message_id is not None), None)
+
+
+# --------------------------------------------------------------------------- grouping into IKE SAs
+
+def _summary(step: Step) -> tuple[str, bool | None, list[str]]:
+    """(exchange, request flag, payload names) from what the step's lines say: strongSwan's summary
+    line, an IKEv2 or ASA packet line, a libreswan status line, an error that names the exchange."""
+    exchange, request, payloads = step.exchange, None, []
+    for e in step.events:
+        if e.kind in ("payload", "packet") and e.exchange and "request" in e.detail:
+            exchange, request = e.exchange, bool(e.detail["request"])
+            payloads = payloads or list(e.payloads)
+        elif e.kind == "packet" and e.payloads and not payloads:
+            payloads = list(e.payloads)
+            exchange = exchange or e.exchange
+        elif e.kind == "error" and e.exchange and "request" in e.detail and request is None:
+            exchange, request = e.exchange, bool(e.detail["request"])
+        elif e.kind == "packet" and e.exchange and not exchange:
+            exchange = e.exchange
+    return exchange, request, payloads
+
+
+def _libreswan_role(step: Step) -> str:
+    """libreswan's ``sent Main Mode I2`` (the initiator's second message: MM3), ``R1`` (MM2)..."""
+    e = step.events[0]
+    m = re.fullmatch(r"([IR])(\d)", str(e.detail.get("message") or ""))
+    kind = _EXCHANGES.get(e.exchange or "", "")
+    if m is None or kind not in ("MM", "AM", "QM"):
+        return ""
+    n = 2 * int(m[2]) - (1 if m[1] == "I" else 0)
+    return f"{kind}{n}" if n <= (6 if kind == "MM" else 3) else ""
+
+
+def _ios_info(step: Step) -> bool:
+    """An IOS message in QM_IDLE (or after MM6) that is an Informational: a notify or delete processed
+    under a new message ID."""
+    mid = _first_mid(step.events)
+    return bool(mid) and any(
+        (e.kind == "state" and e.detail.get("event") in _IOS_INFO_INPUTS)
+        or (e.kind == "state" and e.detail.get("event") in ("IKE_PHASE1_DEL", "IKE_PHASE2_DEL"))
+        or (e.kind == "sa_deleted" and e.message_id == mid and str(e.detail.get("reason", "")).startswith(
+            ("Informational", "purged")))
+        or (e.kind == "payload" and any(p.upper() in ("NOTIFY", "DELETE") for p in e.payloads))
+        for e in step.events)
+
+
+@dataclass
+class _SaState:
+    sa: LogSa
+    initiator: bool | None = None       # the log's device initiated phase 1
+    roles: list[str] = field(default_factory=list)
+    last_direction: str | None = None
+    qm_starter: dict[int, str] = field(default_factory=dict)  # message ID -> direction of its first message
+
+
+def _sa_key(step: Step) -> tuple:
+    if step.family == "strongswan" or (step.family == "ios" and any(e.facility == "IKEv2" for e in step.events[:1])):
+        return step.file, step.family, "conn", step.conn_id
+    if step.family == "libreswan":
+        conn = next((e.detail.get("conn") for e in step.events if e.detail.get("conn")), None)
+        return step.file, step.family, "conn", conn
+    if step.family == "ios":
+        return step.file, step.family, step.peer, "I" if step.side == "I" else "R" if step.side else ""
+    return step.file, step.family, step.peer
+
+
+def _group(steps: list[Step]) -> list[LogSa]:
+    """Assign each message step to an IKE SA and give it its role, walking the steps in order."""
+    sas: list[LogSa] = []
+    open_: dict[tuple, _SaState] = {}
+    of_peer: dict[tuple[str, str | None], _SaState] = {}  # (file, peer) -> its latest IKE SA
+    _borrow_peers(steps)
+    for i, step in enumerate(steps):
+        if step.family == "show" or (not step.events and not step.implied):
+            continue
+        if not step.logged and not step.implied and step.direction is None and not step.role:
+            _role_without_packet(step)
+            if not step.role:
+                continue  # events before the first message: no IKE SA to put them in
+        key = _sa_key(step)
+        st = open_.get(key)
+        if step.family == "ios" and step.side == "" and st is None:
+            st = of_peer.get((step.file, step.peer))  # a packet line without IOS's (I)/(R)
+        role = step.role or _provisional(step, st)
+        if st is None or (role in _PHASE1_FIRST and st.roles and not _same_first(role, step, st)):
+            sa = LogSa(len(sas), step.file, step.peer, version=2 if step.exchange in _IKEV2 or
+                       role.startswith(tuple(_IKEV2)) else 1)
+            sas.append(sa)
+            st = open_[key] = _SaState(sa)
+        step.role = role or _by_order(step, st)
+        if not step.role:
+            step.role = _provisional(step, st)
+        _learn(st, step)
+        step.sa = st.sa.index
+        st.sa.steps.append(i)
+        if step.conn_id not in (None, 0) and step.conn_id not in st.sa.conn_ids:
+            st.sa.conn_ids.append(step.conn_id)
+        if st.sa.peer is None and step.peer is not None:
+            st.sa.peer = step.peer
+        of_peer[(step.file, step.peer)] = st
+    return sas
+
+
+def _borrow_peers(steps: list[Step]) -> None:
+    """A step without a packet line (a log that starts mid-exchange) takes the peer and side of the
+    next packet step of its file and family, so that it joins that IKE SA."""
+    for i, step in enumerate(steps):
+        if step.logged or step.family not in ("ios", "asa") or (step.peer and (step.side or step.family == "asa")):
+            continue
+        nxt = next((s for s in steps[i + 1:] if s.file == step.file and s.family == step.family and s.logged
+                    and s.conn_id in (step.conn_id, None, 0) and (step.peer is None or s.peer in (step.peer, None))),
+                   None)
+        if nxt is not None:
+            step.peer, step.side = step.peer or nxt.peer, step.side or nxt.side
+
+
+def _same_first(role: str, step: Step, st: _SaState) -> bool:
+    """A first message seen again in the same IKE SA is a retransmission (or the packet line of the
+    message whose states came first), not a new negotiation, when no other message came since."""
+    return bool(st.roles) and st.roles[-1] == role and step.direction == st.last_direction
+
+
+def _role_without_packet(step: Step) -> None:
+    """A step without a packet line (the start of a log cut mid-exchange): the role its states name."""
+    for e in step.events:
+        found = _state_role(e)
+        if found is not None:
+            step.role, step.direction, step.role_source = found[0], found[1], "transition"
+            step.message_id = _first_mid(step.events)
+            return
+
+
+def _provisional(step: Step, st: _SaState | None) -> str:
+    """The role a step's own lines give, before the order of its IKE SA is looked at."""
+    if step.role:
+        return step.role
+    if step.family == "libreswan" and step.events:
+        return _libreswan_role(step)
+    if step.family == "ios" and any(e.facility == "IKEv2" for e in step.events):
+        exchange, request, payloads = _summary(step)
+        return role_of(exchange, request, payloads)
+    if step.family == "ios":
+        if _ios_info(step):
+            return "INFO"
+        return _ios_packet_role(step, st)
+    exchange, request, payloads = _summary(step)
+    if step.family == "strongswan" and exchange:
+        mid = step.message_id if step.message_id is not None else _first_mid(step.events)
+        first = st is None or mid is None or mid not in st.qm_starter
+        return role_of(exchange, request, payloads, first)
+    if step.family in ("asa", "tcpdump") or payloads:
+        return _from_payloads(step, st, payloads)
+    return ""
+
+
+def _ios_packet_role(step: Step, st: _SaState | None) -> str:
+    pkt = next((e for e in step.events if e.kind == "packet"), None)
+    if pkt is None or pkt.state is None:
+        return ""
+    side = "I" if step.side == "I" else "R"
+    role = IOS_PACKET_ROLES.get((side, step.direction or "", pkt.state), "")
+    if role == "MM4" and st is not None and "MM5" in st.roles:
+        role = "MM6"
+    if not role and pkt.state == "QM_IDLE" and st is not None:
+        mid = _first_mid(step.events)
+        return _qm_by_order(step, st, mid)
+    return role
+
+
+def _from_payloads(step: Step, st: _SaState | None, payloads: list[str]) -> str:
+    """ASA's payload lists and tcpdump lines: the role from the payloads, the message ID and who
+    started phase 1 (or this Quick Mode)."""
+    names = {p.upper() for p in payloads}
+    ev = step.events[0]
+    if step.family == "tcpdump":
+        exchange = ev.exchange or ""
+        from_initiator = ev.detail.get("role") == "I"
+        if exchange == "ID_PROT":
+            done = [r for r in (st.roles if st else []) if r.startswith("MM")]
+            count = sum(1 for r in done if (int(r[2]) % 2 == 1) == from_initiator)
+            n = 2 * count + (1 if from_initiator else 2)
+            return f"MM{n}" if n <= 6 else ""
+        if exchange == "QUICK_MODE":
+            if not from_initiator:
+                return "QM2"
+            last = next((r for r in reversed(st.roles if st else []) if r.startswith("QM")), "")
+            return "QM3" if last == "QM2" else "QM1"
+        return role_of(exchange, from_initiator)
+    mid = step.message_id if step.message_id is not None else _first_mid(step.events)
+    if not names:
+        return ""
+    if mid in (0, None):
+        if names <= _INFO_NAMES | {"VENDOR", "VID"} and not names & _SA_NAMES:
+            return "INFO"
+        if st is not None and st.initiator is None and names & _SA_NAMES:
+            we_start = step.direction == "out"
+        elif st is not None and st.initiator is not None:
+            we_start = st.initiator
+        else:
+            we_start = step.direction == "out" if names & _SA_NAMES else None
+        from_initiator = None if we_start is None else (step.direction == "out") == we_start
+        aggressive = names & _SA_NAMES and names & {"KE"} and names & {"ID"}
+        return role_of("AGGRESSIVE" if aggressive else "ID_PROT", from_initiator, names)
+    if names & {"ATTR", "ATTRIBUTES", "CFG"}:
+        return "TRANSACTION"
+    if names & _INFO_NAMES and not names & _SA_NAMES:
+        return "INFO"
+    return _qm_by_order(step, st, mid, names)
+
+
+def _qm_by_order(step: Step, st: _SaState | None, mid: int | None, names: set[str] | None = None) -> str:
+    """Quick Mode by message ID: whoever sent its first message is its initiator (QM1, QM3), the other
+    sends QM2."""
+    if st is None or mid is None:
+        return ""
+    starter = st.qm_starter.get(mid)
+    if starter is None:
+        return "QM1"
+    if step.direction != starter:
+        return "QM2"
+    return "QM3"
+
+
+def _by_order(step: Step, st: _SaState) -> str:
+    """A message nothing in its lines names (strongSwan could not decrypt it): the next one the
+    exchange expects from that side, in phase 1; a retransmission of the last one from that side."""
+    mm = [r for r in st.roles if r[:2] in ("MM", "AM")]
+    if not mm or st.initiator is None or step.direction is None:
+        return ""
+    from_initiator = (step.direction == "out") == st.initiator
+    last = mm[-1]
+    kind, n = last[:2], int(last[2])
+    mine = [r for r in mm if (int(r[2]) % 2 == 1) == from_initiator]
+    if mine and (not mine[-1] or int(mine[-1][2]) > n - 1):
+        return mine[-1]  # the same again: a retransmission
+    nxt = n + 1
+    if (nxt % 2 == 1) != from_initiator:
+        return mine[-1] if mine else ""
+    return f"{kind}{nxt}" if nxt <= (6 if kind == "MM" else 3) else ""
+
+
+def _learn(st: _SaState, step: Step) -> None:
+    role = step.role
+    if step.message_id is None:
+        step.message_id = _first_mid(step.events)
+    if step.message_id is None and role[:2] in ("MM", "AM") and role[2:].isdigit():
+        step.message_id = 0  # phase 1 (RFC 2409 §5): IOS's packet lines do not say it
+    if not st.sa.role and step.family == "ios" and step.side in ("I", "R"):
+        st.sa.role = "initiator" if step.side == "I" else "responder"
+    if role and st.initiator is None and role[:2] in ("MM", "AM") and role[2:].isdigit() and step.direction:
+        odd = int(role[2:]) % 2 == 1
+        st.initiator = odd == (step.direction == "out")
+        st.sa.role = "initiator" if st.initiator else "responder"
+    if role.endswith(" request") and st.initiator is None and role.startswith("IKE_SA_INIT") and step.direction:
+        st.initiator = step.direction == "out"
+        st.sa.role = "initiator" if st.initiator else "responder"
+    if role.startswith("QM") and step.message_id is not None and step.direction:
+        st.qm_starter.setdefault(step.message_id, step.direction if role in ("QM1", "QM3") else
+                                 ("in" if step.direction == "out" else "out"))
+    st.roles.append(role)
+    st.last_direction = step.direction
+
+
+# --------------------------------------------------------------------------- retransmissions, copies, gaps
+
+def _merge_unlogged(steps: list[Step]) -> list[Step]:
+    """A step without a packet line whose message is the next step's (IOS enters IKE_I_MM1 before it
+    logs MM1's packet line) gives its events to that step."""
+    out: list[Step] = []
+    for step in steps:
+        prev = out[-1] if out else None
+        if (prev is not None and step.logged and not prev.logged and not prev.implied and prev.events
+                and prev.sa == step.sa and prev.role == step.role and prev.direction == step.direction):
+            step.events[:0] = prev.events
+            out[-1] = step
+            continue
+        out.append(step)
+    return out
+
+
+def _mark_repeats(steps: list[Step]) -> None:
+    """Pasted copies (same packet line, same millisecond) and retransmissions (same role, direction and
+    message ID again in one IKE SA; IOS and strongSwan also say so themselves)."""
+    seen_lines: dict[tuple[str, str, str], int] = {}
+    seen_roles: dict[tuple[int, str, str | None, int | None], int] = {}
+    for i, step in enumerate(steps):
+        if step.sa is None or step.implied:
+            continue
+        pkt = next((e for e in step.events if e.kind == "packet"), None)
+        if pkt is not None and "." in pkt.record.time_text:
+            key = (step.file, pkt.record.time_text, pkt.record.text)
+            first = seen_lines.setdefault(key, i)
+            if first != i:
+                step.duplicate_of = first
+                continue
+        if step.role and step.role not in ("INFO", "") and not step.role.startswith("IKE_"):
+            rkey = (step.sa, step.role, step.direction, step.message_id)
+            if rkey in seen_roles:
+                step.retransmission = True
+            else:
+                seen_roles[rkey] = i
+
+
+def _fill_gaps(steps: list[Step], sas: list[LogSa]) -> list[Step]:
+    """Implied steps for the messages a later one proves (module doc): the Main/Aggressive Mode
+    messages before the first one seen, and a Quick Mode's messages before its last one seen."""
+    insert: dict[int, list[Step]] = {}
+    for sa in sas:
+        seen = [steps[i] for i in sa.steps]
+        p1 = [s for s in seen if s.role[:2] in ("MM", "AM") and s.role[2:].isdigit()]
+        if p1 and sa.role:
+            kind = p1[0].role[:2]
+            present = {int(s.role[2:]) for s in p1}
+            first_index = sa.steps[seen.index(p1[0])]
+            for n in range(1, max(present)):
+                if n not in present:
+                    out = (n % 2 == 1) == (sa.role == "initiator")
+                    at = first_index if n < min(present) else _index_after(sa, steps, kind, n)
+                    insert.setdefault(at, []).append(_implied(p1[0], f"{kind}{n}", "out" if out else "in", 0))
+        by_mid: dict[int, list[Step]] = {}
+        position = {id(s): i for i, s in ((i, steps[i]) for i in sa.steps)}
+        for s in seen:
+            if s.role in ("QM1", "QM2", "QM3") and s.message_id is not None:
+                by_mid.setdefault(s.message_id, []).append(s)
+        for mid, qms in by_mid.items():
+            present = {int(s.role[2]) for s in qms}
+            qm1 = next((s for s in qms if s.role == "QM1"), None)
+            starter = qm1.direction if qm1 else None
+            if starter is None:
+                q = qms[0]
+                starter = q.direction if q.role != "QM2" else ("in" if q.direction == "out" else "out")
+            for n in range(1, max(present)):
+                if n not in present:
+                    direction = starter if n != 2 else ("in" if starter == "out" else "out")
+                    later = next(s for s in qms if int(s.role[2]) > n)
+                    at = position[id(later)]
+                    insert.setdefault(at, []).append(_implied(later, f"QM{n}", direction, mid))
+    if not insert:
+        return steps
+    out: list[Step] = []
+    for i, step in enumerate(steps):
+        out.extend(sorted(insert.get(i, []), key=lambda s: _ORDER.get(s.role, 99)))
+        out.append(step)
+    return out
+
+
+def _index_after(sa: LogSa, steps: list[Step], kind: str, n: int) -> int:
+    """Where an implied message n goes among the IKE SA's steps: before the first later one."""
+    for i in sa.steps:
+        r = steps[i].role
+        if r.startswith(kind) and r[2:].isdigit() and int(r[2:]) > n:
+            return i
+    return sa.steps[-1]
+
+
+def _implied(like: Step, role: str, direction: str, mid: int | None) -> Step:
+    return Step(role=role, direction=direction, file=like.file, peer=like.peer, conn_id=like.conn_id,
+                message_id=mid, exchange=like.exchange, implied=True, sa=like.sa, family=like.family,
+                side=like.side, role_source="implied")
+
+
+def _number(steps: list[Step], sas: list[LogSa]) -> None:
+    """Each IKE SA's step indexes, after steps were merged or inserted."""
+    for sa in sas:
+        sa.steps = []
+    for i, s in enumerate(steps):
+        if s.sa is not None:
+            sas[s.sa].steps.append(i)
+
+
+# --------------------------------------------------------------------------- the public functions
+
+def timeline(events: Iterable[Event]) -> Timeline:
+    """The steps (IKE messages) of a log's events and the IKE SAs they form (see the module doc).
+
+    ``events`` in log order, as :func:`correlate.logparse.parse_log` gives them (several files may be
+    concatenated: each keeps its own context).  Never raises on odd input: an event that fits nowhere
+    joins the step before it, and a step nothing names keeps the role ""."""
+    cutter = _Cutter()
+    for e in events:
+        cutter.add(e)
+    steps = _split_ios(cutter.steps)
+    sas = _group(steps)
+    steps = _merge_unlogged(steps)
+    _number(steps, sas)
+    _mark_repeats(steps)
+    before = list(steps)
+    steps = _fill_gaps(steps, sas)
+    _number(steps, sas)
+    position = {id(s): i for i, s in enumerate(steps)}
+    for s in steps:  # duplicate_of was counted before the implied steps were inserted
+        if s.duplicate_of is not None:
+            s.duplicate_of = position[id(before[s.duplicate_of])]
+    return Timeline(steps, sas)
+
+
+def analyse(log: LogResult | Iterable[Event], records: Iterable[Record] = ()) -> LogAnalysis:
+    """The log-only analysis (issue 6 §8): the timeline of :func:`timeline` and the findings that the
+    log alone supports (:func:`correlate.findings.findings_from_log`).  ``log`` is a parsed log (its
+    records without events are searched too, for phrases no parser turns into an event) or its events."""
+    from .findings import findings_from_log  # findings reads timelines: imported here, not at the top
+
+    if isinstance(log, LogResult):
+        events = list(log.events)
+        records = list(records) or log.records
+    else:
+        events = list(log)
+    tl = timeline(events)
+    return LogAnalysis(tl, findings_from_log(events, records, tl))
