@@ -1,0 +1,211 @@
+"""ESP SPIs a log names, linked to the ESP flows of a capture, and the counters compared.
+
+A log names SPIs when SAs are made and when their state is shown:
+
+* IOS ``IPSEC(create_sa): sa created, (sa) sa_dest= A, sa_spi= 0x45F16A9A``:
+  packets with that SPI go to A (the log's own address: inbound);
+* strongSwan ``CHILD_SA net{1} established with SPIs b254176a_i 6652da2d_o``
+  and ASA ``Inbound SPI = ..., Outbound SPI = ...``: one inbound, one outbound;
+* pasted ``show crypto ipsec sa`` (``spi: 0x45F16A9A``, inbound or outbound esp
+  sas) with the interface's counters ``#pkts encaps`` (packets sent) and
+  ``#pkts decaps`` (received); libreswan's traffic status and charon's
+  ``closing CHILD_SA ... (312 bytes)`` count bytes of the inner packets;
+* charon's ``parsed ESP header with SPI b254176a [seq 3]``: one packet, linked
+  to its frame.
+
+:class:`EspTable` counts the capture's ESP packets per (SPI, source,
+destination) with their times, without keeping the packets.  :func:`link`
+gives, per SPI a log names, the flow it links to, the packets seen, and for a
+packet counter the difference between the router's count and the packets the
+capture saw up to the moment the counter was shown (all of them when the
+moment is unknown).  A difference means packets the capture point did not see
+(positive) or packets that never reached the router (negative).
+
+Pure functions; nothing raises on odd input.
+"""
+from __future__ import annotations
+
+import bisect
+from array import array
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+from .model import Event
+
+__all__ = ["EspFlow", "EspTable", "SpiLink", "link", "spi_facts"]
+
+
+@dataclass(slots=True)
+class EspFlow:
+    """ESP packets of one SPI from ``src`` to ``dst`` (UDP-encapsulated or not): how many, their times
+    (epoch s, capture order), the first and last frame and the highest sequence number."""
+    spi: int
+    src: str
+    dst: str
+    times: array = field(default_factory=lambda: array("d"))
+    first_frame: int = 0
+    last_frame: int = 0
+    max_seq: int | None = None
+
+    @property
+    def packets(self) -> int:
+        return len(self.times)
+
+    def seen_until(self, t: float | None) -> int:
+        """Packets seen up to capture time ``t`` (all of them when None)."""
+        if t is None:
+            return len(self.times)
+        return bisect.bisect_right(self.times, t)
+
+
+class EspTable:
+    """The capture's ESP flows, filled by :meth:`add` with each :class:`dissect.model.Packet` carrying
+    ESP; ``frames`` maps (spi, seq) to the frame, for the SPIs in ``watch`` only (log lines that name
+    single packets)."""
+
+    def __init__(self, watch: set[int] | None = None):
+        self.flows: dict[tuple[int, str, str], EspFlow] = {}
+        self.by_spi: dict[int, list[EspFlow]] = {}
+        self.watch = watch or set()
+        self.frames: dict[tuple[int, int], int] = {}
+
+    def add(self, pkt) -> None:
+        esp, d = pkt.esp, pkt.datagram
+        key = (esp.spi, d.src, d.dst)
+        flow = self.flows.get(key)
+        if flow is None:
+            flow = self.flows[key] = EspFlow(esp.spi, d.src, d.dst, first_frame=d.frame)
+            self.by_spi.setdefault(esp.spi, []).append(flow)
+        flow.times.append(d.time)
+        flow.last_frame = d.frame
+        if esp.seq is not None:
+            if flow.max_seq is None or esp.seq > flow.max_seq:
+                flow.max_seq = esp.seq
+            if esp.spi in self.watch:
+                self.frames.setdefault((esp.spi, esp.seq), d.frame)
+
+
+@dataclass
+class SpiLink:
+    """One SPI a log names, and what the capture shows of it.
+
+    ``direction``   "in" (to the log's endpoint) or "out" (from it), or None when neither says
+    ``flows``       the capture's ESP flows with that SPI (usually one)
+    ``events``      the log's events that name the SPI, in log order
+    ``packets``     ESP packets with that SPI in the capture
+    ``counter``     the counter the log shows ("encaps", "decaps", "bytes_in", "bytes_out"...) or None
+    ``counted``     its value (packets, or bytes for a bytes counter)
+    ``seen``        packets the capture saw up to the moment of the counter (None for bytes)
+    ``difference``  counted - seen for a packet counter, else None
+    ``note``        a one-line remark (shared counters, no flow)
+    """
+    spi: int
+    log: str
+    direction: str | None = None
+    flows: list[EspFlow] = field(default_factory=list)
+    events: list[Event] = field(default_factory=list)
+    packets: int = 0
+    counter: str | None = None
+    counted: int | None = None
+    seen: int | None = None
+    difference: int | None = None
+    note: str = ""
+
+
+def spi_facts(e: Event, endpoint: str | None) -> list[tuple[int, str | None]]:
+    """(SPI, direction) pairs an event states: "in" for packets to the log's endpoint, "out" from it."""
+    d = e.detail
+    out: list[tuple[int, str | None]] = []
+    if isinstance(d.get("spi_in"), int):
+        out.append((d["spi_in"], "in"))
+    if isinstance(d.get("spi_out"), int):
+        out.append((d["spi_out"], "out"))
+    if out:
+        return out
+    if e.spi is None:
+        return []
+    direction = d.get("direction") if d.get("direction") in ("in", "out") else None
+    if direction is None and isinstance(d.get("inbound"), bool):
+        direction = "in" if d["inbound"] else "out"
+    if direction is None and e.kind == "sa_created" and d.get("dest") and endpoint:
+        direction = "in" if d["dest"] == endpoint else "out"
+    if direction is None and d.get("which") in ("inbound", "outbound"):
+        direction = "in" if d["which"] == "inbound" else "out"
+    return [(e.spi, direction)]
+
+
+_PACKET_COUNTERS = {"in": ("decaps", "decrypt"), "out": ("encaps", "encrypt")}
+_BYTE_COUNTERS = {"in": ("bytes_in", "in_bytes"), "out": ("bytes_out", "out_bytes")}
+
+
+def link(log: str, events: Sequence[Event], endpoint: str | None, table: EspTable,
+         capture_time: Callable[[Event], float | None]) -> list[SpiLink]:
+    """The SPIs a log's events name, linked to the capture's flows (module doc).  ``capture_time(e)`` is
+    the event's time on the capture's clock (None when unknown)."""
+    links: dict[int, SpiLink] = {}
+    for e in events:
+        if e.spi is None and "spi_in" not in e.detail and "spi_out" not in e.detail:
+            continue
+        for spi, direction in spi_facts(e, endpoint):
+            ln = links.get(spi)
+            if ln is None:
+                ln = links[spi] = SpiLink(spi, log)
+            if direction and ln.direction is None:
+                ln.direction = direction
+            if not ln.events or ln.events[-1] is not e:
+                ln.events.append(e)
+    for ln in links.values():
+        flows = table.by_spi.get(ln.spi, [])
+        if endpoint and ln.direction:
+            own = [f for f in flows if (f.dst if ln.direction == "in" else f.src) == endpoint]
+            flows = own or flows
+        elif endpoint and flows:
+            own = [f for f in flows if endpoint in (f.src, f.dst)]
+            flows = own or flows
+            if ln.direction is None and len({f.dst == endpoint for f in flows}) == 1:
+                ln.direction = "in" if flows[0].dst == endpoint else "out"
+        ln.flows = flows
+        ln.packets = sum(f.packets for f in flows)
+        if not flows:
+            ln.note = "no ESP packet with this SPI in the capture"
+    shared: dict[tuple[int, str | None], set[int]] = {}
+    for ln in links.values():
+        for e in ln.events:
+            if isinstance(e.detail.get("counters"), dict):
+                shared.setdefault((id(e.record), ln.direction), set()).add(ln.spi)
+    for ln in links.values():
+        _counter(ln, capture_time, shared)
+    return sorted(links.values(), key=lambda ln: (ln.events[0].record.line if ln.events else 0, ln.spi))
+
+
+def _counter(ln: SpiLink, capture_time: Callable[[Event], float | None],
+             shared: dict[tuple[int, str | None], set[int]]) -> None:
+    """The last counter shown for the SPI, and the packets seen up to that moment."""
+    if ln.direction is None:
+        return
+    for e in reversed(ln.events):
+        counters = e.detail.get("counters")
+        if isinstance(counters, dict):
+            for name in _PACKET_COUNTERS[ln.direction]:
+                if isinstance(counters.get(name), int):
+                    ln.counter, ln.counted = name, counters[name]
+                    t = capture_time(e)
+                    ln.seen = sum(f.seen_until(t) for f in ln.flows)
+                    ln.difference = ln.counted - ln.seen
+                    notes = []
+                    if t is None:
+                        notes.append("the output has no time stamp (or the log no offset): compared with every "
+                                     "packet of the capture")
+                    others = len(shared.get((id(e.record), ln.direction), ())) - 1
+                    if others > 0:
+                        notes.append(f"the counters are the interface's, shared with {others} other SA(s) of "
+                                     "that direction shown with it")
+                    ln.note = "; ".join([ln.note, *notes] if ln.note else notes)
+                    return
+        for name in _BYTE_COUNTERS[ln.direction]:
+            if isinstance(e.detail.get(name), int):
+                ln.counter, ln.counted = name, e.detail[name]
+                why = "a byte count of the inner packets: not comparable with ESP packets"
+                ln.note = f"{ln.note}; {why}" if ln.note else why
+                return
+
