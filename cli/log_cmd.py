@@ -8,7 +8,6 @@ import sys
 
 from correlate.logparse import LogError, parse_log
 from correlate.model import Event, Record
-from correlate.timestamps import parse_tz
 from dissect.model import endpoint_text
 
 from .main import EXIT_OK, EXIT_PARTIAL, EXIT_UNUSABLE
@@ -21,13 +20,7 @@ _FRACTION = re.compile(r"\d:\d\d[.,]\d")
 
 
 def run_log(args: argparse.Namespace) -> int:
-    tz = None
-    if args.tz is not None:
-        tz = parse_tz(args.tz)
-        if tz is None:
-            print(f"ikescope: --tz {args.tz!r} is no time zone: give UTC, CET, +02:00 or a name such as "
-                  "Europe/Berlin", file=sys.stderr)
-            return EXIT_UNUSABLE
+    tz = args.tz
     results = []
     unreadable = False
     for path in args.files:

@@ -45,6 +45,16 @@ def _year(text: str) -> int:
     return year
 
 
+def _tz(text: str):
+    """A --tz value: a :class:`datetime.tzinfo` (see :func:`correlate.timestamps.parse_tz`)."""
+    from correlate.timestamps import parse_tz
+    tz = parse_tz(text)
+    if tz is None:
+        raise argparse.ArgumentTypeError(f"{text!r} is no time zone: give UTC, CET, +02:00 or a name such as "
+                                         "Europe/Berlin")
+    return tz
+
+
 class _Parser(argparse.ArgumentParser):
     """argparse with a one-line error message (exit status 2)."""
 
@@ -117,8 +127,16 @@ def build_parser() -> argparse.ArgumentParser:
     lg.add_argument("--all", action="store_true", help="also show the records that carry no event")
     lg.add_argument("--json", action="store_true", help="JSON Lines on stdout, one object per event (see README)")
     lg.add_argument("--year", type=_year, metavar="YYYY", help="the year of stamps that have none (default: this year)")
-    lg.add_argument("--tz", metavar="ZONE", help="the time zone of stamps that have none (UTC, CET, +02:00, "
+    lg.add_argument("--tz", type=_tz, metavar="ZONE", help="the time zone of stamps that have none (UTC, CET, +02:00, "
                                                  "Europe/Berlin); default: left unknown")
+    c = sub.add_parser("correlate", help="line a capture up with its peers' debug logs, explained, with the "
+                                         "implied configuration and findings",
+                       description="Line every IKE packet of a capture up with the debug lines that sent or processed "
+                                   "it (Cisco IOS/IOS-XE, ASA, strongSwan), estimate each log's clock offset, explain "
+                                   "each message, show the configuration it implies, and name what went wrong.")
+    from .correlate_cmd import add_arguments
+    add_arguments(c)
+    add_key_options(c)
     return ap
 
 
@@ -149,6 +167,9 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "log":
             from .log_cmd import run_log
             return run_log(args)
+        if args.command == "correlate":
+            from .correlate_cmd import run_correlate
+            return run_correlate(args)
         if args.command == "keys":
             from .keys_cmd import run_keys
             return run_keys(args)

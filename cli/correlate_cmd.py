@@ -1,0 +1,297 @@
+"""``ikescope correlate CAPTURE LOG...`` and ``ikescope correlate --log-only LOG...``: one timeline of a
+capture and the debug logs of its peers (or of the logs alone), each message explained, with the
+configuration it implies and the findings."""
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import sys
+
+from correlate.logparse import LogError, parse_log
+from dissect import payloads
+from dissect.capture import CaptureError
+from dissect.pipeline import Dissector
+
+from .glyphs import GLYPHS, use_glyphs_for
+from .keyopts import key_material, print_key_messages
+from .main import EXIT_OK, EXIT_PARTIAL, EXIT_UNUSABLE
+
+#: "[+|-]SECONDS" or "[+|-][H:]MM:SS[.fff]" or "3h27m13.25s"
+_CLOCK = re.compile(r"^(?P<sign>[+-]?)(?:(?P<h>\d+):)?(?P<m>\d+):(?P<s>\d+(?:\.\d*)?)$")
+_UNITS = re.compile(r"^(?P<sign>[+-]?)(?:(?P<h>\d+(?:\.\d*)?)h)?(?:(?P<m>\d+(?:\.\d*)?)m(?!s))?"
+                    r"(?:(?P<s>\d+(?:\.\d*)?)s)?(?:(?P<ms>\d+(?:\.\d*)?)ms)?$")
+
+
+def seconds(text: str) -> float:
+    """An offset as the user writes it: ``-17``, ``12433.25``, ``+3:27:13.25``, ``3h27m13.25s``, ``-250ms``.
+    Raises ValueError for anything else."""
+    t = text.strip()
+    try:
+        return float(t)
+    except ValueError:
+        pass
+    m = _CLOCK.match(t) or _UNITS.match(t)
+    if m is None or not any(m.groupdict().get(k) for k in ("h", "m", "s", "ms")):
+        raise ValueError(f"not an offset: {text!r} (give seconds, H:MM:SS.fff or 3h27m13.25s)")
+    parts = m.groupdict()
+    total = (float(parts.get("h") or 0) * 3600 + float(parts.get("m") or 0) * 60 + float(parts.get("s") or 0)
+             + float(parts.get("ms") or 0) / 1000)
+    return -total if m["sign"] == "-" else total
+
+
+def add_arguments(c: argparse.ArgumentParser) -> None:
+    from .main import _ports, _tz, _year
+    c.add_argument("files", nargs="*", metavar="FILE",
+                   help="the capture, then the logs of its peers (with --log-only: the logs alone)")
+    c.add_argument("--log", action="append", default=[], metavar="ADDR=FILE",
+                   help="a log that speaks for the capture endpoint ADDR (instead of finding out from its addresses)")
+    c.add_argument("--offset", action="append", default=[], metavar="[FILE=]OFFSET",
+                   help="a log's clock minus the capture's (seconds, H:MM:SS.fff or 3h27m13s), instead of "
+                        "the estimate; without FILE= for every log")
+    c.add_argument("--log-only", action="store_true",
+                   help="no capture: the explained timeline and the findings of the logs alone")
+    c.add_argument("--json", action="store_true",
+                   help="JSON Lines: one object per packet (as dissect --json, plus log and explanation), "
+                        "then a summary object (see README)")
+    c.add_argument("--year", type=_year, metavar="YYYY", help="the year of log stamps that have none")
+    c.add_argument("--tz", type=_tz, metavar="ZONE", help="the time zone of log stamps that have none (UTC, CET, +02:00)")
+    c.add_argument("--no-config", action="store_true", help="do not show the implied configuration")
+    c.add_argument("--ports", type=_ports, default=frozenset({500, 4500}),
+                   metavar="P[,P...]", help="UDP ports carrying IKE (default 500,4500)")
+
+
+def run_correlate(args: argparse.Namespace) -> int:
+    payloads.SHOW_SECRETS[0] = False
+    tz = args.tz
+    files = list(args.files)
+    capture = None if args.log_only else (files.pop(0) if files else None)
+    if capture is None and not args.log_only:
+        print("ikescope: correlate needs a capture and at least one log (or --log-only LOG...)", file=sys.stderr)
+        return EXIT_UNUSABLE
+    addresses: dict[str, str] = {}
+    for spec in args.log:
+        addr, sep, path = spec.partition("=")
+        if not sep or not addr or not path:
+            print(f"ikescope: --log {spec!r}: give ADDR=FILE", file=sys.stderr)
+            return EXIT_UNUSABLE
+        files.append(path)
+        addresses[addr.strip().lower()] = path
+    if not files:
+        print("ikescope: no log given (give the logs after the capture, or --log ADDR=FILE)", file=sys.stderr)
+        return EXIT_UNUSABLE
+    offsets: dict[str, float] = {}
+    for spec in args.offset:
+        name, sep, value = spec.rpartition("=")
+        try:
+            offset = seconds(value)
+        except ValueError as e:
+            print(f"ikescope: --offset: {e}", file=sys.stderr)
+            return EXIT_UNUSABLE
+        for path in ([name] if sep else files):
+            offsets[path] = offset
+    logs, problems = [], []
+    for path in dict.fromkeys(files):
+        try:
+            logs.append(parse_log(path, args.year, tz, keep_records=True))
+        except LogError as e:
+            print(f"ikescope: {e}", file=sys.stderr)
+            return EXIT_UNUSABLE
+    problems += [p for log in logs for p in log.problems]
+    unknown = [n for n in offsets if n not in {log.name for log in logs}]
+    if unknown:
+        print(f"ikescope: --offset names no log given: {', '.join(unknown)}", file=sys.stderr)
+        return EXIT_UNUSABLE
+    from correlate import timeline as T
+    if args.log_only:
+        result = T.build_log_only(logs)
+        (_json_log_only if args.json else _print_log_only)(result, not args.no_config)
+        for p in problems:
+            print(f"ikescope: {p}", file=sys.stderr)
+        return EXIT_PARTIAL if problems else EXIT_OK
+    km = key_material(args)
+    print_key_messages(km)
+    dis = Dissector(capture, ike_ports=args.ports, keys=km.entries, psk_candidates=km.candidates,
+                    esp_sas=km.esp_sas)
+    try:
+        result = T.build(dis, logs, addresses or None, offsets or None)
+    except CaptureError as e:
+        print(f"ikescope: {e}", file=sys.stderr)
+        return EXIT_UNUSABLE
+    (_json_timeline if args.json else _print_timeline)(result, not args.no_config)
+    for p in problems + result.alignment.notes:
+        print(f"ikescope: {p}", file=sys.stderr)
+    stats = result.stats
+    key_problems = (dis.decryptor.key_problems() if dis.decryptor else []) + (dis.esp.problems if dis.esp else [])
+    partial = stats.truncated or stats.undecodable or stats.malformed or km.problems or key_problems or problems
+    return EXIT_PARTIAL if partial else EXIT_OK
+
+
+# --------------------------------------------------------------------------- text
+
+def _record_line(r) -> str:
+    """A log record as the timeline shows it: its stamp as written and its joined text (key dumps never)."""
+    return f"{r.time_text} {r.text}".strip() if r.time_text else r.text
+
+
+def _records(attached) -> list[tuple[str, object]]:
+    """(log name, record) of the events placed on a packet, each record once, in order."""
+    seen: dict[tuple[str, int], tuple[str, object]] = {}
+    for a in attached:
+        r = a.event.record
+        seen.setdefault((a.log, r.line), (a.log, r))
+    return list(seen.values())
+
+
+def _offset_text(offset: float | None, uncertainty: float | None) -> str:
+    if offset is None:
+        return "not placed"
+    sign = "-" if offset <= -0.0005 else "+"
+    x = abs(offset)
+    h, rest = divmod(x, 3600)
+    m, s = divmod(rest, 60)
+    clock = f"{int(h)}:{int(m):02d}:{s:06.3f}" if h else (f"{int(m)}:{s:06.3f}" if m else f"{s:.3f} s")
+    plus = f" ± {uncertainty * 1000:.1f} ms" if uncertainty is not None else ""
+    return f"{sign}{clock}{plus}"
+
+
+def _writer():
+    """(console, plain, out): ``out(text, style)`` prints a line, with rich's colours on a terminal and as
+    plain text to a file or pipe."""
+    from . import render
+    console = render.make_console()
+    use_glyphs_for(sys.stdout)
+    plain = not console.is_terminal
+    out = (lambda text, style=None: sys.stdout.write(text + "\n")) if plain else \
+        (lambda text, style=None: console.print(text, style=style, markup=False, highlight=False))
+    return console, plain, out
+
+
+def _print_explanation(out, exp, config: bool) -> None:
+    out(f"    {GLYPHS['arrow']} {exp.headline}", "bold")
+    for line in exp.lines:
+        out(f"        {line}")
+    if config and exp.config is not None:
+        out("      implied configuration:", "green")
+        for line in exp.config.lines:
+            out(f"        {line}", "green")
+
+
+def _print_timeline(result, config: bool) -> None:
+    from . import render
+    console, plain, out = _writer()
+    al = result.alignment
+    for clock in al.logs:
+        where = f"speaks for {clock.address}" if clock.address else "endpoint not found"
+        out(f"{clock.name}: {where}; clock {_offset_text(clock.offset, clock.uncertainty)} against the capture"
+            f"{' (given)' if clock.given else ''}; {clock.matched}/{clock.packet_events} packet lines matched",
+            "bold")
+    out("")
+    for entry in result.entries:
+        pkt = entry.packet
+        row = render.row(pkt, 0.0, "ud")
+        if plain:
+            out(row.plain)
+        else:
+            console.print(row)
+        for m in entry.matches:
+            r = m.event.record
+            residual = f" ({m.residual * 1000:+.1f} ms)" if m.residual is not None else ""
+            out(f"        {m.log}:{r.line}  logged {r.time_text or '?'}{residual}", "dim")
+        for log, r in _records(entry.log):
+            span = f"{r.line}" if r.line == r.last_line else f"{r.line}-{r.last_line}"
+            out(f"    {log}:{span}  {_record_line(r)}", "cyan")
+        if entry.explanation is not None:
+            _print_explanation(out, entry.explanation, config)
+        out("")
+    _print_findings(out, result.findings)
+    _print_summary(out, result)
+
+
+def _print_findings(out, findings) -> None:
+    if not findings:
+        out("Findings: none", "bold")
+        return
+    out("Findings:", "bold")
+    for f in findings:
+        style = "bold red" if f.severity == "error" else ("yellow" if f.severity == "warning" else None)
+        out(f"  [{f.severity}] {f.title}", style)
+        for line in f.text_lines():
+            out(f"      {line}")
+
+
+def _print_summary(out, result) -> None:
+    al = result.alignment
+    unmatched = len(al.unmatched_events)
+    out(f"{len(result.entries)} IKE packets, {len(al.matches)} packet lines matched, {unmatched} packet lines "
+        f"without a packet, {len(al.unlogged)} packets no log mentions", "bold")
+    for link in al.spis:
+        if link.counter and link.difference:
+            out(f"  SPI 0x{link.spi:08x} ({link.log}): {link.counter} {link.counted}, capture {link.seen} "
+                f"({link.difference:+d})", "yellow")
+
+
+def _print_log_only(result, config: bool) -> None:
+    _console, _plain, out = _writer()
+    for entry in result.entries:
+        step = entry.step
+        if not step.events:
+            out(f"{step.role or '?':<6} (implied: no line for it in {step.file})", "dim")
+            continue
+        arrow = {"out": GLYPHS["arrow"], "in": "<-"}.get(step.direction or "", " ")
+        peer = f" {arrow} {step.peer}" if step.peer else ""
+        mid = f" M-ID {step.message_id}" if step.message_id else ""
+        out(f"{step.role or '?':<6}{peer}{mid}  [{step.file}:{step.first_line}]", "bold")
+        records = {}
+        for e in step.events:
+            records.setdefault(e.record.line, e.record)
+        for r in records.values():
+            out(f"    {r.line}  {_record_line(r)}", "cyan")
+        _print_explanation(out, entry.explanation, config)
+        out("")
+    _print_findings(out, result.findings)
+
+
+# --------------------------------------------------------------------------- JSON
+
+def _log_refs(attached) -> list[dict]:
+    return [{"file": log, "line": r.line, "last_line": r.last_line, "text": _record_line(r)}
+            for log, r in _records(attached)]
+
+
+def _json_timeline(result, config: bool) -> None:
+    out = sys.stdout
+    for entry in result.entries:
+        d = entry.packet.to_dict()
+        d["log"] = _log_refs(entry.log)
+        d["explanation"] = entry.explanation.to_dict() if entry.explanation is not None else None
+        out.write(json.dumps(d, ensure_ascii=True) + "\n")
+    al = result.alignment
+    summary = {
+        "summary": True,
+        "logs": [{"file": c.name, "address": c.address, "offset": c.offset, "uncertainty": c.uncertainty,
+                  "given": c.given, "resolution": c.resolution, "packet_events": c.packet_events,
+                  "matched": c.matched, "notes": c.notes} for c in al.logs],
+        "packets": len(result.entries),
+        "matched": len(al.matches),
+        "unmatched_events": [{"file": a.log, "line": a.event.record.line, "text": _record_line(a.event.record)}
+                             for a in al.unmatched_events],
+        "unlogged_frames": al.unlogged,
+        "unmatched_packets": al.unmatched_packets,
+        "spis": [{"spi": s.spi, "log": s.log, "direction": s.direction, "packets": s.packets, "counter": s.counter,
+                  "counted": s.counted, "seen": s.seen, "difference": s.difference} for s in al.spis],
+        "findings": [f.to_dict() for f in result.findings],
+    }
+    out.write(json.dumps(summary, ensure_ascii=True) + "\n")
+
+
+def _json_log_only(result, config: bool) -> None:
+    out = sys.stdout
+    for entry in result.entries:
+        d = entry.step.to_dict()
+        d["explanation"] = entry.explanation.to_dict()
+        out.write(json.dumps(d, ensure_ascii=True) + "\n")
+    out.write(json.dumps({"summary": True, "findings": [f.to_dict() for f in result.findings]},
+                         ensure_ascii=True) + "\n")
+
+

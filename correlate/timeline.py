@@ -1,0 +1,111 @@
+"""The timeline of ``ikescope correlate``: each IKE packet of a capture with the debug lines that sent or
+processed it, what it means and the configuration it implies, and the findings of the whole.
+
+:func:`build` runs the stages in their order — the capture's packets (:class:`dissect.pipeline.Dissector`,
+decrypting when it was given keys), lined up with the logs (:func:`correlate.align.align`), explained
+(:class:`correlate.explain.Explainer`, after the whole capture was read, so that each IKE SA's key verdict
+is final), and judged (:mod:`correlate.findings`, from the capture, the logs and what the alignment left
+unmatched).  :func:`build_log_only` does the same from logs alone (:mod:`correlate.logonly`).
+
+Memory: the ISAKMP packets are kept (the timeline shows each); ESP packets are counted per SPI and flow
+(:class:`correlate.spis.EspTable`, inside the alignment) and by the capture rules, never kept.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+
+from dissect.model import Packet, Stats
+
+from . import findings as F
+from . import logonly
+from .align import Alignment, Attached, PacketMatch, align
+from .explain import Explainer, Explanation, explain_events
+from .model import LogResult
+
+__all__ = ["Entry", "Timeline", "build", "LogOnlyEntry", "LogOnly", "build_log_only", "alignment_findings"]
+
+
+@dataclass
+class Entry:
+    """One ISAKMP packet of the timeline: the packet, its explanation, the log events placed on it (each
+    with its log's name and how it was placed, in log order per log) and the packet events matched to it."""
+    packet: Packet
+    explanation: Explanation
+    log: list[Attached] = field(default_factory=list)
+    matches: list[PacketMatch] = field(default_factory=list)
+
+
+@dataclass
+class Timeline:
+    """A capture and its logs, lined up: the entries in capture order, the alignment (offsets, unmatched
+    items, SPIs), the findings (failures first), the dissection's counts, and the logs as parsed."""
+    entries: list[Entry]
+    alignment: Alignment
+    findings: list[F.Finding]
+    stats: Stats
+    logs: list[LogResult]
+
+
+def build(dissector, logs: Sequence[LogResult], addresses: Mapping[str, str] | None = None,
+          offsets: Mapping[str, float] | None = None) -> Timeline:
+    """The timeline of ``dissector``'s capture with ``logs``.
+
+    ``dissector``: a :class:`dissect.pipeline.Dissector`, not yet iterated (with keys, it decrypts);
+    ``addresses``: capture endpoint -> log name, overriding which endpoint a log speaks for; ``offsets``:
+    log name -> its clock offset in seconds (log clock - capture clock), overriding the estimate.  Raises
+    :class:`dissect.capture.CaptureError` when the capture cannot be read at all; anything else odd
+    becomes notes, counts and findings."""
+    kept: list[Packet] = []
+    rules = F.CaptureRules()
+
+    def packets() -> Iterator[Packet]:
+        for pkt in dissector.packets():
+            rules.feed(pkt)
+            if pkt.isakmp is not None:
+                kept.append(pkt)
+            yield pkt
+
+    alignment = align(packets(), logs, addresses, offsets)
+    decryptor = dissector.decryptor
+    explainer = Explainer(decryptor.states if decryptor is not None else None)
+    matches: dict[int, list[PacketMatch]] = {}
+    for m in alignment.matches:
+        matches.setdefault(m.frame, []).append(m)
+    entries = [Entry(p, explainer.explain(p), alignment.attached.get(p.frame, []), matches.get(p.frame, []))
+               for p in kept]
+    found = F.merge(rules.finish(decryptor), *(F.findings_from_log(log.events, log.records) for log in logs),
+                    alignment_findings(alignment))
+    return Timeline(entries, alignment, found, dissector.stats, list(logs))
+
+
+def alignment_findings(alignment: Alignment) -> list[F.Finding]:
+    """What the alignment left unmatched, as findings: packets a log's endpoint sent or received that its
+    log never mentions (they never reached the router, or it did not log them), packet events with no
+    packet (the capture point missed them), and router counters that disagree with the ESP seen."""
+    return F.findings_from_alignment(alignment)
+
+
+@dataclass
+class LogOnlyEntry:
+    """One message of a log-only timeline: the log step (role and events) and its explanation."""
+    step: logonly.Step
+    explanation: Explanation
+
+
+@dataclass
+class LogOnly:
+    """Logs without a capture: per log its analysis (steps, IKE SAs), the explained steps, the findings."""
+    entries: list[LogOnlyEntry]
+    findings: list[F.Finding]
+    logs: list[LogResult]
+    analyses: list[logonly.LogAnalysis]
+
+
+def build_log_only(logs: Sequence[LogResult]) -> LogOnly:
+    """The explained timeline and the findings of ``logs`` alone (``ikescope correlate --log-only``)."""
+    analyses = [logonly.analyse(log, log.records) for log in logs]
+    entries = [LogOnlyEntry(step, explain_events(step.events, step.role or None))
+               for a in analyses for step in a.timeline.steps]
+    found = F.merge(*(a.findings for a in analyses))
+    return LogOnly(entries, found, list(logs), analyses)

@@ -1,0 +1,139 @@
+"""``ikescope correlate`` as a user runs it: the seed scenario's timeline (captures/seed-ios-ipv6, whose
+truth.json says which debug lines sent or received each frame), the lab cases with both charon logs, the
+JSON Lines, log-only mode on the public debug samples, and bad input (one line, documented exit codes)."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from conftest import CAPTURES, REPO
+
+SEED = CAPTURES / "seed-ios-ipv6"
+DATA = REPO / "tests" / "data"
+
+
+def correlate(*args, stdin: bytes | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "cli.main", "correlate", *map(str, args)], cwd=REPO,
+                          capture_output=True, input=stdin, timeout=300)
+
+
+def _jsonl(r: subprocess.CompletedProcess) -> tuple[list[dict], dict]:
+    lines = [json.loads(line) for line in r.stdout.splitlines()]
+    assert lines and lines[-1].get("summary") is True, r.stderr
+    return lines[:-1], lines[-1]
+
+
+def _seed_json(*extra):
+    r = correlate(SEED / "capture.pcap", SEED / "initiator.log", SEED / "responder.log", "--year", "2012",
+                  "--tz", "UTC", "--json", *extra)
+    assert r.returncode == 0, r.stderr
+    return _jsonl(r)
+
+
+def test_seed_debug_blocks_attach_to_their_messages():
+    """Every packet line of the seed's debug (each pasted copy too) sits on the frame truth.json names,
+    and on no other."""
+    truth = json.loads((SEED / "truth.json").read_text())
+    packets, summary = _seed_json("--keys", SEED / "keys.toml")
+    by_frame = {p["frame"]: {(ref["file"].rsplit("/", 1)[-1], ref["line"]) for ref in p["log"]} for p in packets}
+    expected = {row["frame"]: {(log, n) for log, lines in row["log_lines"].items() for n in lines}
+                for row in truth["frame_table"] if row["kind"] == "ISAKMP"}
+    every_packet_line = set().union(*expected.values())
+    for frame, lines in expected.items():
+        assert lines <= by_frame[frame], (frame, lines - by_frame[frame])
+        assert not (by_frame[frame] & every_packet_line) - lines, frame
+    offsets = {c["file"].rsplit("/", 1)[-1]: c["offset"] for c in summary["logs"]}
+    clock = truth["clock"]
+    assert offsets["initiator.log"] == pytest.approx(-clock["capture_minus_initiator_log_s"], abs=0.005)
+    assert offsets["responder.log"] == pytest.approx(-clock["capture_minus_responder_log_s"], abs=0.005)
+
+
+def test_seed_explained_with_its_policy_and_transform_set():
+    packets, summary = _seed_json("--keys", SEED / "keys.toml")
+    roles = [p["explanation"]["role"] for p in packets]
+    assert roles == ["MM1", "MM2", "MM3", "MM4", "MM5", "MM6", "QM1", "QM2", "QM3"]
+    config = [line for p in packets if p["explanation"]["config"] for line in p["explanation"]["config"]["lines"]]
+    for line in ("crypto isakmp policy 10", " encr aes", " hash sha", " authentication pre-share", " group 2",
+                 "crypto isakmp key **** address ipv6 2001:DB8::3/128", " tunnel protection ipsec profile"):
+        assert any(c.startswith(line) for c in config), line
+    assert any("esp-aes esp-sha-hmac" in c for c in config)
+    assert "cisco" not in json.dumps(packets)  # the PSK is never shown
+    assert not [f for f in summary["findings"] if f["severity"] == "error"]
+
+
+def test_seed_timeline_text():
+    r = correlate(SEED / "capture.pcap", SEED / "initiator.log", SEED / "responder.log", "--year", "2012",
+                  "--tz", "UTC", "--keys", SEED / "keys.toml")
+    assert r.returncode == 0, r.stderr
+    out = r.stdout.decode()
+    for text in ("MM1", "MM6", "QM3", "sending packet to 2001: DB8::3", "IPSEC(create_sa)", "crypto isakmp policy",
+                 "esp-aes esp-sha-hmac"):
+        assert text in out, text
+
+
+@pytest.mark.parametrize("sample", sorted(p.name for p in (DATA / "debug-samples").glob("*.txt")))
+def test_every_debug_sample_runs_log_only(sample):
+    r = correlate("--log-only", DATA / "debug-samples" / sample, "--json", "--year", "2026")
+    assert r.returncode in (0, 1) and b"Traceback" not in r.stderr, r.stderr
+    _steps, summary = _jsonl(r)
+    assert isinstance(summary["findings"], list)
+
+
+@pytest.mark.parametrize("sample,code", [
+    ("03-iosxe-mm-qm-initiator-nopsk-then-success-shows.txt", "no-psk"),
+    ("04-asa-ikev1-syslog-qm-crypto-map-policy-not-found.txt", "proxy-id-mismatch"),
+    ("09-ios15-mm-ok-qm-proposal-not-chosen-pfs-console-dots.txt", "proposal-mismatch"),
+    ("13-asa804-syslog-year-mm-wait-msg4-invalid-cookie.txt", "invalid-cookie"),
+])
+def test_failure_samples_named_in_log_only_mode(sample, code):
+    r = correlate("--log-only", DATA / "debug-samples" / sample, "--json", "--year", "2026")
+    _steps, summary = _jsonl(r)
+    assert code in {f["code"] for f in summary["findings"]}
+    text = correlate("--log-only", DATA / "debug-samples" / sample, "--year", "2026").stdout.decode()
+    assert "Findings:" in text
+
+
+def test_psk_mismatch_case_named_from_capture_and_logs():
+    case = CAPTURES / "v6-psk-mismatch"
+    r = correlate(case / "capture.pcap", case / "left.log", case / "right.log", "--json",
+                  "--keys", case / "ikev1_decryption_table")
+    assert r.returncode in (0, 1), r.stderr
+    _packets, summary = _jsonl(r)
+    codes = {f["code"] for f in summary["findings"]}
+    assert "psk-mismatch" in codes
+
+
+def test_bad_input_one_line_and_exit_codes(tmp_path):
+    r = correlate(tmp_path / "missing.pcap", SEED / "initiator.log")
+    assert r.returncode == 2 and r.stderr.count(b"\n") == 1 and b"Traceback" not in r.stderr
+    r = correlate(SEED / "capture.pcap", tmp_path / "missing.log")
+    assert r.returncode == 2 and r.stderr.count(b"\n") == 1
+    r = correlate(SEED / "capture.pcap")
+    assert r.returncode == 2 and r.stderr.count(b"\n") == 1
+    r = correlate(SEED / "capture.pcap", SEED / "initiator.log", "--offset", "soon")
+    assert r.returncode == 2 and r.stderr.count(b"\n") == 1
+    junk = tmp_path / "junk.log"
+    junk.write_bytes(b"\x00\x01binary\x00" * 100)
+    r = correlate(SEED / "capture.pcap", SEED / "initiator.log", junk, "--year", "2012")
+    assert r.returncode == 1 and b"Traceback" not in r.stderr and r.stdout
+
+
+def test_offset_given_is_used():
+    packets, summary = _seed_json("--offset", f"{SEED / 'initiator.log'}=-3h27m13.25s",
+                                  "--offset", f"{SEED / 'responder.log'}=-3:27:13.118")
+    given = {c["file"].rsplit("/", 1)[-1]: (c["offset"], c["given"]) for c in summary["logs"]}
+    assert given["initiator.log"] == (pytest.approx(-12433.25), True)
+    assert given["responder.log"] == (pytest.approx(-12433.118), True)
+
+
+def test_offset_forms():
+    from cli.correlate_cmd import seconds
+    assert seconds("-17") == -17
+    assert seconds("+3:27:13.25") == pytest.approx(12433.25)
+    assert seconds("3h27m13.25s") == pytest.approx(12433.25)
+    assert seconds("-250ms") == pytest.approx(-0.25)
+    with pytest.raises(ValueError):
+        seconds("soon")
