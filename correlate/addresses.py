@@ -9,6 +9,7 @@ follows.
 """
 from __future__ import annotations
 
+import functools
 import ipaddress
 import re
 
@@ -20,6 +21,7 @@ ADDRESS_TEXT = (r"(?:\d{1,3}(?:\.\d{1,3}){3}"
 _STRAY = re.compile(r":\s+(?=[0-9A-Fa-f:])")
 
 
+@functools.lru_cache(maxsize=4096)  # a log names the same few addresses again and again
 def address(text: str) -> str | None:
     """The address in ``text`` (one token, perhaps with the seed's ``2001: DB8::2`` blank), normalised
     (``2001:db8::2``); None when it is not an address."""
