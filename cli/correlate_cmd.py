@@ -198,9 +198,19 @@ def _print_timeline(result, config: bool) -> None:
             r = m.event.record
             residual = f" ({m.residual * 1000:+.1f} ms)" if m.residual is not None else ""
             out(f"        {m.log}:{r.line}  logged {r.time_text or '?'}{residual}", "dim")
+        shown: set[tuple[str, str]] = set()
+        copies: dict[str, list[int]] = {}
         for log, r in _records(entry.log):
+            line = _record_line(r)
+            if (log, line) in shown:  # a pasted copy of a record already shown (the seed repeats blocks)
+                copies.setdefault(log, []).append(r.line)
+                continue
+            shown.add((log, line))
             span = f"{r.line}" if r.line == r.last_line else f"{r.line}-{r.last_line}"
-            out(f"    {log}:{span}  {_record_line(r)}", "cyan")
+            out(f"    {log}:{span}  {line}", "cyan")
+        for log, lines in copies.items():
+            out(f"    {log}: {len(lines)} more records repeat these word for word (pasted copies), from line "
+                f"{lines[0]} to {lines[-1]}", "dim")
         if entry.explanation is not None:
             _print_explanation(out, entry.explanation, config)
         out("")
