@@ -4,6 +4,7 @@ configuration it implies and the findings."""
 from __future__ import annotations
 
 import argparse
+import ipaddress
 import json
 import re
 import sys
@@ -76,7 +77,11 @@ def run_correlate(args: argparse.Namespace) -> int:
             print(f"ikescope: --log {spec!r}: give ADDR=FILE", file=sys.stderr)
             return EXIT_UNUSABLE
         files.append(path)
-        addresses[addr.strip().lower()] = path
+        try:
+            addresses[str(ipaddress.ip_address(addr.strip().strip("[]")))] = path
+        except ValueError:
+            print(f"ikescope: --log {spec!r}: {addr!r} is no IPv4 or IPv6 address", file=sys.stderr)
+            return EXIT_UNUSABLE
     if not files:
         print("ikescope: no log given (give the logs after the capture, or --log ADDR=FILE)", file=sys.stderr)
         return EXIT_UNUSABLE
@@ -119,8 +124,15 @@ def run_correlate(args: argparse.Namespace) -> int:
         print(f"ikescope: {e}", file=sys.stderr)
         return EXIT_UNUSABLE
     (_json_timeline if args.json else _print_timeline)(result, not args.no_config)
-    for p in problems + result.alignment.notes:
+    notes = list(result.alignment.notes)
+    if args.year is None and any(c.offset is not None and abs(c.offset) > 180 * 86400 for c in result.alignment.logs):
+        notes.append("a log's clock is months away from the capture's: its stamps have no year; give --year")
+    for p in problems + notes:
         print(f"ikescope: {p}", file=sys.stderr)
+    if result.stats.truncated:
+        print(f"ikescope: {result.stats.truncated}", file=sys.stderr)
+    for text in _capture_hints(dis):
+        print(f"ikescope: {text}", file=sys.stderr)
     stats = result.stats
     key_problems = (dis.decryptor.key_problems() if dis.decryptor else []) + (dis.esp.problems if dis.esp else [])
     partial = stats.truncated or stats.undecodable or stats.malformed or km.problems or key_problems or problems
@@ -128,6 +140,19 @@ def run_correlate(args: argparse.Namespace) -> int:
 
 
 # --------------------------------------------------------------------------- text
+
+def _capture_hints(dis) -> list[str]:
+    """What ``dissect`` would say about the keys: why an IKE SA could not be decrypted."""
+    if dis.decryptor is None:
+        return []
+    from dissect.decrypt import missing_material
+    out = []
+    for st in dis.decryptor.states.values():
+        why = missing_material(st)
+        if why:
+            out.append(why)
+    return list(dict.fromkeys(out))
+
 
 def _record_line(r) -> str:
     """A log record as the timeline shows it: its stamp as written and its joined text (key dumps never)."""
@@ -198,24 +223,49 @@ def _print_timeline(result, config: bool) -> None:
             r = m.event.record
             residual = f" ({m.residual * 1000:+.1f} ms)" if m.residual is not None else ""
             out(f"        {m.log}:{r.line}  logged {r.time_text or '?'}{residual}", "dim")
-        shown: set[tuple[str, str]] = set()
-        copies: dict[str, list[int]] = {}
-        for log, r in _records(entry.log):
-            line = _record_line(r)
-            if (log, line) in shown:  # a pasted copy of a record already shown (the seed repeats blocks)
-                copies.setdefault(log, []).append(r.line)
-                continue
-            shown.add((log, line))
-            span = f"{r.line}" if r.line == r.last_line else f"{r.line}-{r.last_line}"
-            out(f"    {log}:{span}  {line}", "cyan")
-        for log, lines in copies.items():
-            out(f"    {log}: {len(lines)} more records repeat these word for word (pasted copies), from line "
-                f"{lines[0]} to {lines[-1]}", "dim")
+        _print_records(out, entry.log)
         if entry.explanation is not None:
             _print_explanation(out, entry.explanation, config)
         out("")
     _print_findings(out, result.findings)
     _print_summary(out, result)
+
+
+def _copy_starts(attached) -> dict[str, int]:
+    """Per log, the first line of the pasted copies of a packet's block (a document that quotes one
+    message's debug several times, as the seed does): the first packet line placed as a copy, less the
+    lines the block had before its own packet line."""
+    packet_line: dict[str, int] = {}
+    first: dict[str, int] = {}
+    copy: dict[str, int] = {}
+    for a in attached:
+        line = a.event.record.line
+        first.setdefault(a.log, line)
+        if a.how == "packet":
+            packet_line.setdefault(a.log, line)
+        elif a.how.startswith("copy of line"):
+            copy.setdefault(a.log, line)
+    return {log: line - (packet_line.get(log, first[log]) - first[log]) for log, line in copy.items()}
+
+
+def _print_records(out, attached) -> None:
+    """The log records placed on a packet, each once; in the pasted copies of its block, a record that says
+    word for word what one shown before says is counted, not shown again."""
+    starts = _copy_starts(attached)
+    shown: set[tuple[str, str]] = set()
+    copies: dict[str, list[int]] = {}
+    for log, r in _records(attached):
+        line = _record_line(r)
+        same = (log, " ".join(line.split()))
+        if same in shown and r.line >= starts.get(log, r.line + 1):
+            copies.setdefault(log, []).append(r.line)
+            continue
+        shown.add(same)
+        span = f"{r.line}" if r.line == r.last_line else f"{r.line}-{r.last_line}"
+        out(f"    {log}:{span}  {line}", "cyan")
+    for log, lines in copies.items():
+        out(f"    {log}: {len(lines)} more records of pasted copies of this block repeat these (lines {lines[0]} to "
+            f"{lines[-1]})", "dim")
 
 
 def _print_findings(out, findings) -> None:
@@ -238,7 +288,7 @@ def _print_summary(out, result) -> None:
     for link in al.spis:
         if link.counter and link.difference:
             out(f"  SPI 0x{link.spi:08x} ({link.log}): {link.counter} {link.counted}, capture {link.seen} "
-                f"({link.difference:+d})", "yellow")
+                f"({link.difference:+d})" + (f": {link.note}" if link.note else ""), "yellow" if link.timed else None)
 
 
 def _print_log_only(result, config: bool) -> None:
@@ -251,7 +301,14 @@ def _print_log_only(result, config: bool) -> None:
         arrow = {"out": GLYPHS["arrow"], "in": "<-"}.get(step.direction or "", " ")
         peer = f" {arrow} {step.peer}" if step.peer else ""
         mid = f" M-ID {step.message_id}" if step.message_id else ""
-        out(f"{step.role or '?':<6}{peer}{mid}  [{step.file}:{step.first_line}]", "bold")
+        if entry.copy_of is not None:  # a pasted copy of an earlier message's lines (the seed repeats blocks)
+            first = entry.copy_of
+            where = f" of {first.file}:{first.first_line}" if first.events else ""
+            out(f"{step.role or '?':<6}{peer}{mid}  [{step.file}:{step.first_line}]  pasted copy{where}: the same "
+                "lines again, not another message", "dim")
+            continue
+        again = "  (retransmission)" if step.retransmission else ""
+        out(f"{step.role or '?':<6}{peer}{mid}  [{step.file}:{step.first_line}]{again}", "bold")
         records = {}
         for e in step.events:
             records.setdefault(e.record.line, e.record)

@@ -843,7 +843,8 @@ def _log_sa_created(exp: Explanation, e: Event) -> None:
     life = ""
     if "lifetime_kb" in d:
         life = f", lifetime {d['lifetime_kb']} KB / {d.get('lifetime_sec')} s"
-    exp.lines.append(f"IPsec SA created: SPI 0x{e.spi:08X} toward {d.get('dest', e.peer)}"
+    toward = d.get("dest") or e.peer or "a peer the line does not name"
+    exp.lines.append(f"IPsec SA created: SPI 0x{e.spi:08X} toward {toward}"
                      + (f", {d['transform']}" if d.get("transform") else "") + life)
     exp.facts.setdefault("ipsec_sas", []).append({"spi": e.spi, "dest": d.get("dest", e.peer),
                                                   "transform": d.get("transform")})

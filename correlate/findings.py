@@ -52,7 +52,7 @@ _DETAIL_LABELS = (
     ("resent", "resent"), ("r_u_there_sent", "R-U-THERE sent"), ("r_u_there_received", "R-U-THERE received"),
     ("r_u_there", "R-U-THERE"), ("acks", "R-U-THERE-ACK"), ("quick_modes", "Quick Modes"),
     ("ike_sas", "IKE SAs with one peer"), ("port_floating", "port floating 500 -> 4500"), ("reasons", "reasons"),
-    ("logs", "logs"),
+    ("missing", "not in the log"), ("logs", "logs"),
 )
 
 #: evidence kept per finding (the count of all of it is kept too)
@@ -166,8 +166,9 @@ CATALOG: dict[str, Kind] = {
         "than one side's configuration says.")),
     "not-logged": Kind(WARNING, "Packets the router never logged", (
         "IKE packets to or from the log's endpoint are in the capture but not in its log, within the span the "
-        "log covers: they never reached the router (dropped on the path, by an ACL, a firewall or a NAT before "
-        "it), or it did not log them (a debug condition that excludes them).")),
+        "log covers. One sent to the router never reached it (dropped on the path, by an ACL, a firewall or a "
+        "NAT before it), or the router did not log it (a debug condition that excludes it, an excerpt that "
+        "leaves it out); one the router itself sent is simply missing from the log (an incomplete excerpt).")),
     "not-captured": Kind(WARNING, "Logged packets missing from the capture", (
         "The log sent or received IKE packets that the capture does not hold, within the span the capture "
         "covers: the capture point does not see them (another interface or path, a NAT in between, a capture "
@@ -1206,13 +1207,16 @@ def findings_from_alignment(alignment) -> list[Finding]:
         first, last = min(seen), max(seen)
         inside = [f for f in frames if first < f < last and f not in alignment.retransmissions]
         if inside:
-            c.add("not-logged", frames=inside, logs=[log])
+            c.add("not-logged", frames=inside, logs=[log],
+                  missing=[f"{log}: frame{'s' if len(inside) > 1 else ''} {', '.join(map(str, inside))}"])
     for a in alignment.unmatched_events:
         lines = lines_of.get(a.log)
         if lines and min(lines) < a.event.record.line < max(lines):
             c.add("not-captured", [a.event.record], logs=[a.log])
     for link in alignment.spis:
-        if link.difference:
+        # a counter shown at an unknown moment (show output has no stamp) may well be below the packets the
+        # whole capture holds: only a counter above them, or one whose moment is known, is evidence
+        if link.difference and (link.timed or link.difference > 0):
             c.add("counter-mismatch", [e.record for e in link.events[-1:]],
                   counters=[f"SPI 0x{link.spi:08x} ({link.log}): {link.counter} {link.counted}, "
                             f"{link.seen} in the capture"])

@@ -98,6 +98,8 @@ class SpiLink:
     ``seen``        packets the capture saw up to the moment of the counter (None for bytes)
     ``difference``  counted - seen for a packet counter, else None
     ``note``        a one-line remark (shared counters, no flow)
+    ``timed``       the moment of the counter is known (its output had a stamp and the log an offset): else
+                    ``seen`` counts every packet of the capture, and a counter below it proves nothing
     """
     spi: int
     log: str
@@ -110,6 +112,7 @@ class SpiLink:
     seen: int | None = None
     difference: int | None = None
     note: str = ""
+    timed: bool = False
 
 
 def spi_facts(e: Event, endpoint: str | None) -> list[tuple[int, str | None]]:
@@ -192,6 +195,7 @@ def _counter(ln: SpiLink, capture_time: Callable[[Event], float | None],
                     t = capture_time(e)
                     ln.seen = sum(f.seen_until(t) for f in ln.flows)
                     ln.difference = ln.counted - ln.seen
+                    ln.timed = t is not None
                     notes = []
                     if t is None:
                         notes.append("the output has no time stamp (or the log no offset): compared with every "

@@ -88,9 +88,11 @@ def alignment_findings(alignment: Alignment) -> list[F.Finding]:
 
 @dataclass
 class LogOnlyEntry:
-    """One message of a log-only timeline: the log step (role and events) and its explanation."""
+    """One message of a log-only timeline: the log step (role and events), its explanation, and the step
+    whose lines it repeats word for word when it is a pasted copy (``step.duplicate_of``)."""
     step: logonly.Step
     explanation: Explanation
+    copy_of: logonly.Step | None = None
 
 
 @dataclass
@@ -105,7 +107,11 @@ class LogOnly:
 def build_log_only(logs: Sequence[LogResult]) -> LogOnly:
     """The explained timeline and the findings of ``logs`` alone (``ikescope correlate --log-only``)."""
     analyses = [logonly.analyse(log, log.records) for log in logs]
-    entries = [LogOnlyEntry(step, explain_events(step.events, step.role or None))
-               for a in analyses for step in a.timeline.steps]
+    entries = []
+    for a in analyses:
+        steps = a.timeline.steps
+        for step in steps:
+            copy_of = steps[step.duplicate_of] if step.duplicate_of is not None else None
+            entries.append(LogOnlyEntry(step, explain_events(step.events, step.role or None), copy_of))
     found = F.merge(*(a.findings for a in analyses))
     return LogOnly(entries, found, list(logs), analyses)
