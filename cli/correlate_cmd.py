@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import ipaddress
 import json
+import math
 import re
 import sys
 
@@ -29,13 +30,19 @@ def seconds(text: str) -> float:
     Raises ValueError for anything else."""
     t = text.strip()
     try:
-        return float(t)
+        value = float(t)
     except ValueError:
         pass
+    else:
+        if not math.isfinite(value) or abs(value) > 100 * 365 * 86400:
+            raise ValueError(f"not an offset: {text!r} (more than a century, or not a number)")
+        return value
     m = _CLOCK.match(t) or _UNITS.match(t)
     if m is None or not any(m.groupdict().get(k) for k in ("h", "m", "s", "ms")):
         raise ValueError(f"not an offset: {text!r} (give seconds, H:MM:SS.fff or 3h27m13.25s)")
     parts = m.groupdict()
+    if m.re is _CLOCK and (float(parts["s"]) >= 60 or (parts["h"] is not None and int(parts["m"]) >= 60)):
+        raise ValueError(f"not an offset: {text!r} (minutes and seconds run to 59)")
     total = (float(parts.get("h") or 0) * 3600 + float(parts.get("m") or 0) * 60 + float(parts.get("s") or 0)
              + float(parts.get("ms") or 0) / 1000)
     return -total if m["sign"] == "-" else total
@@ -86,6 +93,7 @@ def run_correlate(args: argparse.Namespace) -> int:
         print("ikescope: no log given (give the logs after the capture, or --log ADDR=FILE)", file=sys.stderr)
         return EXIT_UNUSABLE
     offsets: dict[str, float] = {}
+    every: float | None = None
     for spec in args.offset:
         name, sep, value = spec.rpartition("=")
         try:
@@ -93,8 +101,20 @@ def run_correlate(args: argparse.Namespace) -> int:
         except ValueError as e:
             print(f"ikescope: --offset: {e}", file=sys.stderr)
             return EXIT_UNUSABLE
-        for path in ([name] if sep else files):
-            offsets[path] = offset
+        if not sep:
+            if every is not None:
+                print("ikescope: --offset without FILE= given twice", file=sys.stderr)
+                return EXIT_UNUSABLE
+            every = offset
+            continue
+        name = "standard input" if name == "-" else name
+        if name in offsets:
+            print(f"ikescope: --offset for {name} given twice", file=sys.stderr)
+            return EXIT_UNUSABLE
+        offsets[name] = offset
+    if every is not None:  # for every log that has no offset of its own
+        for path in files:
+            offsets.setdefault("standard input" if path == "-" else path, every)
     logs, problems = [], []
     for path in dict.fromkeys(files):
         try:
@@ -125,16 +145,21 @@ def run_correlate(args: argparse.Namespace) -> int:
         return EXIT_UNUSABLE
     (_json_timeline if args.json else _print_timeline)(result, not args.no_config)
     notes = list(result.alignment.notes)
-    if args.year is None and any(c.offset is not None and abs(c.offset) > 180 * 86400 for c in result.alignment.logs):
+    if args.year is None and any(c.offset is not None and abs(c.offset) > 180 * 86400 and c.clock == "wall"
+                                 and not c.given for c in result.alignment.logs):
         notes.append("a log's clock is months away from the capture's: its stamps have no year; give --year")
     for p in problems + notes:
         print(f"ikescope: {p}", file=sys.stderr)
     if result.stats.truncated:
         print(f"ikescope: {result.stats.truncated}", file=sys.stderr)
+    key_problems = (dis.decryptor.key_problems() if dis.decryptor else []) + (dis.esp.problems if dis.esp else [])
+    for text in key_problems:
+        print(f"ikescope: {text}", file=sys.stderr)
+    if result.stats.malformed:
+        print(f"ikescope: {result.stats.malformed} ISAKMP message(s) malformed (marked in their rows)", file=sys.stderr)
     for text in _capture_hints(dis):
         print(f"ikescope: {text}", file=sys.stderr)
     stats = result.stats
-    key_problems = (dis.decryptor.key_problems() if dis.decryptor else []) + (dis.esp.problems if dis.esp else [])
     partial = stats.truncated or stats.undecodable or stats.malformed or km.problems or key_problems or problems
     return EXIT_PARTIAL if partial else EXIT_OK
 
@@ -172,7 +197,7 @@ def _offset_text(offset: float | None, uncertainty: float | None) -> str:
     if offset is None:
         return "not placed"
     sign = "-" if offset <= -0.0005 else "+"
-    x = abs(offset)
+    x = round(abs(offset), 3)
     h, rest = divmod(x, 3600)
     m, s = divmod(rest, 60)
     clock = f"{int(h)}:{int(m):02d}:{s:06.3f}" if h else (f"{int(m)}:{s:06.3f}" if m else f"{s:.3f} s")
@@ -326,12 +351,21 @@ def _log_refs(attached) -> list[dict]:
             for log, r in _records(attached)]
 
 
+def _explanation_dict(exp, config: bool) -> dict | None:
+    if exp is None:
+        return None
+    d = exp.to_dict()
+    if not config:
+        d["config"] = None
+    return d
+
+
 def _json_timeline(result, config: bool) -> None:
     out = sys.stdout
     for entry in result.entries:
         d = entry.packet.to_dict()
         d["log"] = _log_refs(entry.log)
-        d["explanation"] = entry.explanation.to_dict() if entry.explanation is not None else None
+        d["explanation"] = _explanation_dict(entry.explanation, config)
         out.write(json.dumps(d, ensure_ascii=True) + "\n")
     al = result.alignment
     summary = {
@@ -356,7 +390,7 @@ def _json_log_only(result, config: bool) -> None:
     out = sys.stdout
     for entry in result.entries:
         d = entry.step.to_dict()
-        d["explanation"] = entry.explanation.to_dict()
+        d["explanation"] = _explanation_dict(entry.explanation, config)
         out.write(json.dumps(d, ensure_ascii=True) + "\n")
     out.write(json.dumps({"summary": True, "findings": [f.to_dict() for f in result.findings]},
                          ensure_ascii=True) + "\n")

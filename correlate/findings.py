@@ -93,6 +93,11 @@ CATALOG: dict[str, Kind] = {
         "initiator resends MM5 until it gives up. Make `crypto isakmp key` (IOS), the tunnel-group "
         "`ikev1 pre-shared-key` (ASA) or the `secrets` (strongSwan) identical on both sides, for the address or "
         "identity each side actually uses.")),
+    "keys-given-wrong": Kind(WARNING, "The key material given is not this IKE SA's", (
+        "The messages do not decrypt or verify with the pre-shared key or DH secret given, but the peers agree "
+        "with each other: the responder answered MM5 with MM6 (or the exchange went on to Quick Mode), which it "
+        "does only when HASH_I verified with its own key. So it is the key given to ikescope that is wrong, not "
+        "the peers' configuration: check the PSK (and that the DH secret belongs to this capture).")),
     "no-psk": Kind(ERROR, "No pre-shared key for the peer", (
         "No pre-shared key is configured for this peer's address or identity, so IKE cannot even start "
         "(IOS: `No pre-shared key with ...`, `Can not start Main mode`). Add `crypto isakmp key KEY address PEER` "
@@ -1041,8 +1046,11 @@ def _capture_sa(c: _Collector, st: _CapSa, decryptor) -> None:
     state = decryptor.states.get(sa.icookie) if decryptor is not None and sa.version == 1 else None
     if state is not None and state.verdict == MISMATCH:
         evidence = [f for r in ("MM5", "MM6", "AM3", "INFO") for f in frames_of.get(r, [])]
-        c.add("psk-mismatch", frames=evidence, more=f"With the keys given: {state.detail}.",
-              verdict=state.verdict)
+        # the peers went on (MM6 answers MM5 only when HASH_I verified with the responder's own key; a Quick
+        # Mode needs phase 1 done): the key that does not verify is the one given, not one of theirs
+        went_on = "MM6" in roles or "AM3" in roles or roles & {"QM1", "QM2", "QM3"}
+        c.add("keys-given-wrong" if went_on else "psk-mismatch", frames=evidence,
+              more=f"With the keys given: {state.detail}.", verdict=state.verdict)
     elif sa.retransmitted.get("MM5") and "MM6" not in roles and (state is None or state.verdict is None):
         # (no verdict: the keys, when given, could check nothing)
         c.add("psk-mismatch", frames=frames_of.get("MM5", []), more=_MM5_AGAIN + " Give the keys to check the hashes.")

@@ -79,6 +79,8 @@ def _parse_stream(f: BinaryIO, name: str, year: int | None, tz: dt.tzinfo | None
         if not more:
             break
         first += more
+    if b"\r" in first and b"\n" not in first:  # old Mac line ends (CR only): read at once, as lines
+        first, f = (first + f.read()).replace(b"\r", b"\n"), io.BytesIO()
     utf16 = _utf16(first)
     if utf16 is not None:  # (Windows: PowerShell's ">" writes UTF-16) read at once, as text
         text = (first + f.read()).decode(utf16, "replace").removeprefix("\ufeff")

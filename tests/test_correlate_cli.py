@@ -137,3 +137,32 @@ def test_offset_forms():
     assert seconds("-250ms") == pytest.approx(-0.25)
     with pytest.raises(ValueError):
         seconds("soon")
+
+
+def test_offsets_that_are_no_numbers_are_refused():
+    for bad in ("nan", "inf", "1e400", "3:99:99"):
+        r = correlate(SEED / "capture.pcap", SEED / "initiator.log", f"--offset={bad}")
+        assert r.returncode == 2 and r.stderr.count(b"\n") == 1 and b"Traceback" not in r.stderr, bad
+    r = correlate(SEED / "capture.pcap", SEED / "initiator.log", "--offset=1", "--offset=2")
+    assert r.returncode == 2
+
+
+def test_no_config_also_in_json():
+    packets, _summary = _seed_json("--no-config")
+    assert packets and all(p["explanation"]["config"] is None for p in packets)
+
+
+def test_a_file_offset_wins_over_the_offset_for_every_log():
+    _packets, summary = _seed_json(f"--offset={SEED / 'responder.log'}=-12433.118", "--offset=-12433.25")
+    given = {c["file"].rsplit("/", 1)[-1]: c["offset"] for c in summary["logs"]}
+    assert given == {"initiator.log": pytest.approx(-12433.25), "responder.log": pytest.approx(-12433.118)}
+
+
+def test_a_wrong_key_given_for_a_working_tunnel_blames_the_key_not_the_peers():
+    case = CAPTURES / "v6-aes128-sha1-modp1024"
+    truth = json.loads((case / "truth.json").read_text())
+    r = correlate(case / "capture.pcap", case / "left.log", case / "right.log", "--json", "--psk", "not-the-key",
+                  "--dh-shared", truth["g_xy"])
+    _packets, summary = _jsonl(r)
+    codes = {f["code"] for f in summary["findings"]}
+    assert "keys-given-wrong" in codes and "psk-mismatch" not in codes

@@ -146,3 +146,11 @@ def test_table_brackets_ipv6_endpoints_and_keeps_the_stamps_resolution():
     if asa.exists():  # ASA stamps have whole seconds: no ".000"
         rows = log(asa).stdout.decode().splitlines()
         assert any("Jun 10 17:36:05 " in row for row in rows) and not any("17:36:05.000" in row for row in rows)
+
+
+def test_cr_only_line_ends_read_as_lines():
+    """A log saved with old Mac line ends (CR only): the same events as with LF."""
+    text = (CAPTURES / "v6-aggressive" / "right.log").read_bytes()
+    plain = log("-", "--json", stdin=text)
+    r = log("-", "--json", stdin=text.replace(b"\n", b"\r"))
+    assert r.returncode == plain.returncode == 0 and r.stdout == plain.stdout
