@@ -70,6 +70,9 @@ _CHARON_DUMP = re.compile(r"(?:\d{1,3}\[[A-Z]{2,4}\d?\]\s+(?:<[^>]*>\s+)?)?\s*(?
 #: a charon dump's header ("SKEYID_d => 20 bytes @ 0x7f50..."), however cut after its size: what follows
 #: it in the record (the rows, cut apart) is key bytes, never text
 _DUMP_HEADER = re.compile(r"=> \d+(?: |$)")
+#: a stamp that has the form of a month-first date but is none ("*Sep 41 08:33:43.433:")
+_BAD_STAMP = re.compile(r"[*.]?[A-Z][a-z]{2}\s+\d{1,2}(?:\s+\d{4})?\s+\d{1,2}:\d{2}:\d{2}(?:[.,:]\d+)?"
+                        r"(?:\s+[A-Z]{2,5})?:?\s")
 #: A console prompt: host name, then # or >, then perhaps a typed command
 #: (or a shell prompt alone on its line with a blank before the #, as libreswan's test consoles print "road #")
 _PROMPT = re.compile(r"^[A-Za-z][\w.\-]{0,62}(?:(?:\([\w\-]+\))?[#>]\s*(?P<cmd>.*)| [#>](?P<bare>\s*))$")
@@ -118,19 +121,26 @@ def split_records(lines: Iterable[str], name: str, year: int | None = None, tz: 
     # With it: its stamp's (length, time, text, whether it is charon's), and the year its time took.
     last, lane, lane_year = "", (0, None, "", False), None
     more: list[str] = []  # the text the lines after current's first add to it (see _join)
+    # A log without years that runs over New Year: a stamp months before the last one is in the next year
+    # (``roll`` years are added to the year the stamps take; a stamp with a year of its own resets it).
+    roll, last_time = 0, None
     for number, raw in enumerate(lines, 1):
         line = raw.rstrip("\r\n")
         # fast lane: an IOS stamp with its colon, or a charon filelog line (stamp, then "14[IKE] "); the
         # general path reads these lines the same way (QUICK_STAMP says why), only slower
-        if last and line.startswith(last) and (seen_year or year or this_year()) == lane_year:
+        if last and line.startswith(last) and (seen_year or year or this_year()) + roll == lane_year:
             end, time, text, charon = lane
         else:
             end = 0
             m = quick(line)
             if m is not None:
-                stamp_year = seen_year or year or this_year()
+                stamp_year = (seen_year or year or this_year()) + roll
                 try:
                     time = month_time(m, stamp_year, tz)
+                    if _rolled_over(time, last_time):
+                        roll += 1
+                        stamp_year += 1
+                        time = month_time(m, stamp_year, tz)
                 except ValueError:  # no date (Feb 30): the general path says so in problems
                     m = None
             if m is not None:
@@ -141,6 +151,7 @@ def split_records(lines: Iterable[str], name: str, year: int | None = None, tz: 
                     last, lane, lane_year = line[:head_end] if charon else stamp, (end, time, text, charon), stamp_year
         if end:
             show = False
+            last_time = time
             body = line[end:]
             if charon:
                 family = "strongswan"
@@ -174,11 +185,25 @@ def split_records(lines: Iterable[str], name: str, year: int | None = None, tz: 
         fields = None
         if first not in " \t":
             try:
-                fields = stamp_fields(line, seen_year or year, tz)
+                fields = stamp_fields(line, (seen_year or year or this_year()) + roll if roll else seen_year or year,
+                                      tz)
+                if fields is not None and not fields[7] and _rolled_over(fields[0], last_time):
+                    roll += 1
+                    fields = stamp_fields(line, (seen_year or year or this_year()) + roll, tz)
             except ValueError as e:
                 if problems is not None:
                     problems.append(f"{name}:{number}: the time stamp does not read ({e}); the line is kept "
                                     "without it")
+                bad = _BAD_STAMP.match(line)
+                if bad is not None:  # a record of its own, without a time: what follows the stamp still counts
+                    body = line[bad.end():]
+                    if current is not None:
+                        if more:
+                            _join(current, more)
+                        yield current
+                    current, fenced, show = Record(name, number, number, body.strip(), [line], None, "", None,
+                                                   family_of(body)), False, False
+                    continue
         if fields is None:
             # a line without a stamp: a prompt, show output, a continuation, or a record of its own
             show, new, fenced = _unstamped(current, more, fenced, show, line, first, name, number, fold)
@@ -192,7 +217,9 @@ def split_records(lines: Iterable[str], name: str, year: int | None = None, tz: 
         show = False
         time, text, body, uptime, host, seq, tag, year_given = fields
         if year_given:
-            seen_year = time.year
+            seen_year, roll = time.year, 0
+        if time is not None:
+            last_time = time
         if host and not body.startswith(("%", "<")):
             inner = _device_stamp(body, year, tz)  # a syslog server's header around a device's stamp
             if inner is not None:
@@ -222,6 +249,18 @@ def split_records(lines: Iterable[str], name: str, year: int | None = None, tz: 
         if more:
             _join(current, more)
         yield current
+
+
+#: how far a stamp without a year may fall before the last one and still be in the same year
+_ROLL_BACK = dt.timedelta(days=180)
+
+
+def _rolled_over(time: dt.datetime | None, last: dt.datetime | None) -> bool:
+    """Whether a stamp without a year (read in the last stamp's year) lies months before the last one: a
+    log that ran over New Year (Dec 31 23:59 then Jan 1 00:00)."""
+    if time is None or last is None or (time.tzinfo is None) != (last.tzinfo is None):
+        return False
+    return time < last - _ROLL_BACK
 
 
 def _unstamped(current: Record | None, more: list[str], fenced: bool, show: bool, line: str, first: str,

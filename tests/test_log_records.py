@@ -164,3 +164,29 @@ def test_folded_mid_word_logs_keep_their_packets(path, width):
     folded = parse_log_text(_fold(text, width), path.name, 2026)
     assert _packets(folded) == _packets(whole)
     assert [e.spi for e in folded.events if e.spi] == [e.spi for e in whole.events if e.spi]
+
+
+def test_a_log_over_new_year_takes_the_next_year():
+    """Stamps without a year that fall months before the last one went over New Year (charon, IOS, ASA)."""
+    text = ("Dec 31 23:59:59.100 14[NET] <lab|1> sending packet: from 192.0.2.2[500] to 192.0.2.3[500] (184 bytes)\n"
+            "Jan  1 00:00:00.200 14[NET] <lab|1> received packet: from 192.0.2.3[500] to 192.0.2.2[500] (164 bytes)\n"
+            "*Jan  1 00:00:01.300: ISAKMP (0): received packet from 192.0.2.3 dport 500 sport 500 Global (I) "
+            "MM_SA_SETUP\n"
+            "Jan 1 00:00:02 [IKEv1]: IP = 192.0.2.3, IKE_DECODE RECEIVED Message (msgid=0) with payloads : HDR + "
+            "KE (4) + NONCE (10) total length : 256\n")
+    records = list(split_records(text.splitlines(), "x", 2026))
+    assert [r.time for r in records] == [dt.datetime(2026, 12, 31, 23, 59, 59, 100000),
+                                         dt.datetime(2027, 1, 1, 0, 0, 0, 200000),
+                                         dt.datetime(2027, 1, 1, 0, 0, 1, 300000), dt.datetime(2027, 1, 1, 0, 0, 2)]
+
+
+def test_a_stamp_that_is_no_date_keeps_its_record_and_events():
+    """`*Sep 41 ...`: said once, and the record after the stamp still gives its packet event."""
+    path = CAPTURES / "seed-ios-ipv6" / "initiator.log"
+    text = path.read_text()
+    broken = text.replace("*Sep 21 08:33:43.273: ISAKMP (0): received", "*Sep 41 08:33:43.273: ISAKMP (0): received", 1)
+    whole, bad = parse_log_bytes(text.encode(), "x", 2012), parse_log_bytes(broken.encode(), "x", 2012)
+    packets = [(e.record.line, e.direction, e.peer) for e in whole.events if e.kind == "packet"]
+    assert [(e.record.line, e.direction, e.peer) for e in bad.events if e.kind == "packet"] == packets
+    assert len(bad.problems) == 1 and bad.problems[0].startswith("x:1: the time stamp does not read")
+    assert bad.records[0].time is None and (bad.records[0].line, bad.records[0].last_line) == (1, 2)
