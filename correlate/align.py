@@ -47,6 +47,10 @@ MIN_DELAY = 0.05
 COPY_SLACK = 0.002
 #: endpoints tried for a log whose peers leave several possible
 MAX_CANDIDATES = 4
+#: a clock drift beyond this (s per s: 1000 ppm) means the pairs are wrong, not the clock
+MAX_DRIFT = 1e-3
+#: message IDs at least this large are random (IKEv1); smaller ones are counters (IKEv2) and prove nothing
+RANDOM_MID = 256
 
 
 @dataclass
@@ -262,6 +266,11 @@ def _one_log(log: LogResult, name: str, index: match.PacketIndex, talks, address
         if best is None or key > best[0]:
             best = (key, endpoint, est, chosen, notes)
     _key, endpoint, est, chosen, notes = best
+    why = _foreign(anchors, chosen, index, endpoint, est, delay) if given is None else None
+    if why is not None:
+        clock.address = endpoint
+        clock.notes.append(f"{name}: the log does not belong to this capture ({why}): no packet line matched")
+        return clock, [], anchors
     clock.address = endpoint
     clock.notes.extend(f"{name}: {n}" for n in notes)
     clock.matched = len(chosen)
@@ -274,6 +283,29 @@ def _one_log(log: LogResult, name: str, index: match.PacketIndex, talks, address
     if kind == "none":
         clock.notes.append(f"{name}: no time stamps; packet lines were matched by their order alone")
     return clock, chosen, anchors
+
+
+def _foreign(anchors, chosen, index: match.PacketIndex, endpoint: str, est, delay: float) -> str | None:
+    """Why the matched pairs show that the log speaks of other exchanges than the capture's, or None.
+
+    * the pairs need a clock drift beyond :data:`MAX_DRIFT` (no real clock runs that far off);
+    * the log states random (IKEv1) message IDs for its packets, the capture shows such message IDs to or
+      from the log's endpoint while the log runs, and not one of them is the log's."""
+    if est is not None and abs(est.drift) > MAX_DRIFT:
+        return f"its clock would drift {est.drift * 1e6:+.0f} ppm against the capture's"
+    if est is None or not chosen:
+        return None
+    said = {a.mid & 0xFFFFFFFF for a in anchors if a.mid is not None and (a.mid & 0xFFFFFFFF) >= RANDOM_MID}
+    times = [a.time - est.at(a.time - est.offset) for a in anchors if a.time is not None]
+    if not said or not times:
+        return None
+    lo, hi = min(times) - delay, max(times) + delay
+    seen = {w.message_id for w in index.wire if endpoint in (w.src, w.dst) and lo <= w.time <= hi
+            and w.message_id >= RANDOM_MID}
+    if seen and not said & seen:
+        return (f"none of the {len(said)} message IDs it states is among the {len(seen)} the capture shows "
+                "meanwhile")
+    return None
 
 
 def _pairs(chosen: Sequence[match.Edge], anchors: Sequence[blocks.Anchor], index: match.PacketIndex):

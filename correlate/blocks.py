@@ -18,10 +18,17 @@ the message, for matching with the wire:
   next packet line; a sent packet's from the last line that built it (IOS
   ``beginning Quick Mode exchange, M-ID of N``, ``constructing``): *derived*,
   soft facts (a dropped line can make them name a neighbour's message);
+* the roles (``MM1``..``MM6``, ``QM1``..``QM3``, as :attr:`dissect.model.Packet.role` names them) an
+  IOS packet line may be: its state's phase (an ``MM_`` state Main Mode, ``QM_IDLE`` no Main Mode
+  message before MM6), narrowed to one role by the next ``New State`` of its conn-id before the next
+  packet line (``IKE_I_MM4``, ``IKE_QM_I_QM1``, ``IKE_QM_PHASE2_COMPLETE``...) when that role fits the
+  direction and the state's window (``MM_SA_SETUP`` is MM2..MM4): hard facts;
 * an IOS ``retransmitting phase 1 MM_KEY_EXCH...`` line followed by its
   ``sending packet`` line is one packet, not two: the marker joins that anchor;
-* a packet line with the same stamp, text and message ID as an earlier one
-  is marked as its possible copy (a document quoting a block twice).
+* a packet line with the same stamp, text, message ID and IOS roles as an
+  earlier one is marked as its possible copy (a document quoting a block
+  twice); without stamps, only a line that repeats the packet line just
+  before it.
 
 :func:`attach` gives each other event the anchor it belongs to:
 
@@ -49,6 +56,7 @@ from __future__ import annotations
 
 import bisect
 import datetime as dt
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -56,7 +64,7 @@ from dissect import registry
 
 from .model import Event
 
-__all__ = ["Anchor", "anchors", "attach", "exchange_types", "canonical_payloads", "HORIZON"]
+__all__ = ["Anchor", "anchors", "attach", "exchange_types", "canonical_payloads", "HORIZON", "ROLES"]
 
 #: seconds beyond which an event never joins an anchor
 HORIZON = 5.0
@@ -150,6 +158,7 @@ class Anchor:
     ``derived_mid``, ``derived_exchanges``, ``derived_payloads``, ``request``   derived facts
     ``markers``     positions of events merged into it (an IOS retransmission line)
     ``source``      position of the event the derived facts come from, or None
+    ``roles``       the wire roles (``MM1``..``QM3``) an IOS packet line may be (hard), or None when not said
     ``copy_of``     the position in the anchors of an earlier packet line with the same stamp, text and
                     message ID (direct and derived), or None: a document that quotes a debug block twice (the
                     seed does) repeats the line, and a capture with one packet for both shows it
@@ -168,6 +177,7 @@ class Anchor:
     markers: list[int] = field(default_factory=list)
     source: int | None = None
     copy_of: int | None = None
+    roles: frozenset[str] | None = None
     time: float | None = None
     res: float = 1.0
 
@@ -229,11 +239,19 @@ def anchors(events: Sequence[Event]) -> list[Anchor]:
     first: dict[tuple, int] = {}
     for k, a in enumerate(found):
         r = a.event.record
+        key = (r.time_text, r.text, a.message_id, a.derived_mid, a.roles)
         if r.time_text:
-            a.copy_of = first.setdefault((r.time_text, r.text, a.message_id, a.derived_mid), k)
+            a.copy_of = first.setdefault(key, k)
             if a.copy_of == k:
                 a.copy_of = None
+        elif k and not a.markers and _key(found[k - 1]) == key:   # no stamp: a repeat of the line before
+            a.copy_of = found[k - 1].copy_of if found[k - 1].copy_of is not None else k - 1
     return found
+
+
+def _key(a: Anchor) -> tuple:
+    r = a.event.record
+    return (r.time_text, r.text, a.message_id, a.derived_mid, a.roles)
 
 
 def _near(a: Event, b: Event, seconds: float) -> bool:
@@ -277,13 +295,77 @@ def _derive(events: Sequence[Event], found: list[Anchor]) -> None:
                 a.derived_payloads = _event_payloads(s)
             if a.request is None and isinstance(s.detail.get("request"), bool):
                 a.request = s.detail["request"]
-        for k in ks:   # IOS: the packet line's state says the phase
+        for pos, k in enumerate(ks):   # IOS: the packet line's state says the phase, its transition the role
             a = found[k]
+            nxt = found[ks[pos + 1]].index if pos + 1 < len(ks) else n
+            a.roles = _ios_roles(events, a, nxt)
             if a.derived_exchanges is None and a.exchanges is None and a.event.state:
                 for prefix, ex in _STATE_EXCHANGES:
                     if a.event.state.startswith(prefix):
                         a.derived_exchanges = ex
                         break
+
+
+#: IOS Main Mode states on a packet line -> the Main Mode messages sent or received in that state
+_STATE_ROLES = {"MM_NO_STATE": frozenset({"MM1", "MM2"}), "MM_SA_SETUP": frozenset({"MM2", "MM3", "MM4"}),
+                "MM_KEY_EXCH": frozenset({"MM4", "MM5", "MM6"})}
+#: every role a Main Mode or Quick Mode packet may have on the wire
+ROLES = frozenset({f"MM{i}" for i in range(1, 7)} | {f"QM{i}" for i in range(1, 4)})
+_MAIN_MODE = frozenset(f"MM{i}" for i in range(1, 7))
+_NEW_STATE = re.compile(r"^IKE_(?P<side>[IR])_MM(?P<n>[1-6])$")
+#: IOS Quick Mode states entered after a packet -> (sent, the role of that packet); None: either direction
+_QM_STATES = {"IKE_QM_I_QM1": (True, "QM1"), "IKE_QM_R_QM2": (True, "QM2"), "IKE_QM_PHASE2_COMPLETE": (None, "QM3"),
+              "IKE_QM_READY": (False, "QM1"), "IKE_QM_SPI_STARVE": (False, "QM1")}
+
+
+def _transition_role(state: str, out: bool, side: str | None) -> str | None:
+    """The role of the packet a packet line sent or received, from the first IOS ``New State`` after it
+    (``IKE_I_MM4`` after receiving: MM4), or None when that state does not say it or contradicts the line
+    (direction, initiator or responder)."""
+    m = _NEW_STATE.match(state)
+    if m is not None:
+        initiator = m["side"] == "I"
+        by_initiator = int(m["n"]) % 2 == 1
+        if (side is None or side == m["side"]) and by_initiator == (out == initiator):
+            return f"MM{m['n']}"
+        return None
+    qm = _QM_STATES.get(state)
+    if qm is not None and (qm[0] is None or qm[0] == out):
+        return qm[1]
+    return None
+
+
+def _ios_roles(events: Sequence[Event], a: Anchor, stop: int) -> frozenset[str] | None:
+    """The wire roles an IOS packet line may be (module doc), or None when its state says nothing."""
+    state = (a.event.state or "").strip()
+    if a.event.record.family != "ios":
+        return None
+    if not state:
+        window = None
+    elif state.startswith("QM_"):
+        window = ROLES - {f"MM{i}" for i in range(1, 6)}
+    else:
+        window = _STATE_ROLES.get(state)
+        if window is None:
+            return None
+    side = a.event.detail.get("role")
+    conn = _conn(a.event)
+    for j in range(a.index + 1, min(stop, a.index + _LOOK)):
+        e = events[j]
+        if e.kind != "state" or not e.state:
+            continue
+        c = _conn(e)
+        if conn is not None and c is not None and c != conn:
+            continue
+        role = _transition_role(e.state.strip(), a.out, side)
+        if role is None:
+            continue
+        if window is None or role in window:
+            return frozenset({role})
+        break
+    if window is not None and not state.startswith("QM_"):   # the state alone fixes the phase only
+        return _MAIN_MODE
+    return window
 
 
 def _informs(e: Event, strand: int | None, conn: int | None, building: bool) -> bool:

@@ -14,13 +14,17 @@ An anchor and a packet can be paired (an *edge*) only when the hard facts agree:
   ``total length``), equals the ISAKMP length;
 * the message ID and the exchange, where the line itself says them (decimal
   or signed in the log, uint32 here; hex on the wire is the same number);
+* the message ID the line that processed or built the packet names (charon's
+  ``parsed QUICK_MODE request 2027784112``, IOS ``message ID = -1234``): a
+  match never contradicts a message ID the log states;
+* the role (MM1..QM3) an IOS packet line's state and transition allow;
 * the time: the packet lies in the window the offset allows (a sent packet
   after its stamp, a received one before it, by at most ``delay`` seconds,
   widened by the offset's uncertainty and the stamp's resolution).  An anchor
   without a stamp takes the window between its stamped neighbours.
 
-Soft facts only weigh: the message ID, exchange and payloads of the line that
-processed or built the packet, an IOS state's phase, an IKEv2 request flag.
+Soft facts only weigh: the exchange and payloads of the line that processed or
+built the packet, an IOS state's phase, an IKEv2 request flag.
 
 Edges form small connected components (a retransmitted message and its copies,
 a few messages of the same size at once).  Each component is solved exactly
@@ -43,7 +47,7 @@ import random
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from .blocks import Anchor, canonical_payloads
+from .blocks import ROLES, Anchor, canonical_payloads
 
 __all__ = ["WirePacket", "wire_packet", "PacketIndex", "Edge", "edges", "solve", "proposals", "EXACT"]
 
@@ -175,7 +179,10 @@ def _hard(a: Anchor, w: WirePacket, ports: tuple[int | None, int | None]) -> boo
         return False
     if e.bytes is not None and e.bytes != w.length and e.bytes != w.size:
         return False
-    if a.message_id is not None and a.message_id != w.message_id:
+    if a.roles is not None and w.role in ROLES and w.role not in a.roles:
+        return False
+    mid = a.mid
+    if mid is not None and (mid & 0xFFFFFFFF) != w.message_id:
         return False
     if a.exchanges is not None and w.exchange not in a.exchanges:
         return False
@@ -184,8 +191,6 @@ def _hard(a: Anchor, w: WirePacket, ports: tuple[int | None, int | None]) -> boo
 
 def _soft(a: Anchor, w: WirePacket) -> float:
     s = 0.0
-    if a.message_id is None and a.derived_mid is not None:
-        s += 2 if a.derived_mid == w.message_id else -2
     if a.exchanges is None and a.derived_exchanges is not None:
         s += 1 if w.exchange in a.derived_exchanges else -1
     names = a.payloads if a.payloads is not None else a.derived_payloads
@@ -235,7 +240,7 @@ def edges(anchors: Sequence[Anchor], index: PacketIndex, endpoint: str, offset_a
 def proposals(anchors: Sequence[Anchor], index: PacketIndex, endpoint: str, limit: int,
               sample: int = 20000) -> list[tuple[float, int]]:
     """(d = log time - packet time, anchor position) for the offset vote: every packet with the anchor's
-    hard facts and derived message ID, for the stamped anchors (at most ``sample`` of them, drawn at
+    hard facts, for the stamped anchors (at most ``sample`` of them, drawn at
     random with a fixed seed) that have at most ``limit`` such packets."""
     timed = [k for k, a in enumerate(anchors) if a.time is not None]
     if len(timed) > sample:   # a seeded random sample: an even stride could fall in step with the exchanges
@@ -244,14 +249,13 @@ def proposals(anchors: Sequence[Anchor], index: PacketIndex, endpoint: str, limi
     for k in timed:
         a = anchors[k]
         e = a.event
-        mid = a.mid
+        mid = None if a.mid is None else a.mid & 0xFFFFFFFF
         cands: list[int] = []
         for src, dst in index.pairs_for(a, endpoint):
             ports = index.ports_for(a, src, dst)
             for j in index.keyed(src, dst, (e.bytes, mid)):
                 w = index.wire[j]
-                if _hard(a, w, ports) and (a.derived_mid is None or a.message_id is not None
-                                            or w.message_id == a.derived_mid):
+                if _hard(a, w, ports):
                     cands.append(j)
                     if len(cands) > limit:
                         break

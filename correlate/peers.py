@@ -12,7 +12,8 @@ addresses; the log names addresses too:
   peers.  That also finds the log's endpoint behind a NAT: the capture shows its
   public address, the log only its private one.
 
-A mapping ADDR -> log name (``--log ADDR=FILE``) overrides both.  When the
+A mapping ADDR -> log name (``--log ADDR=FILE``) overrides both (an ADDR that is
+no IKE endpoint of the capture is said in the note).  When the
 peers leave more than one endpoint possible (a hub talking to many spokes
 captured at the hub, and a spoke's log naming only the hub), every candidate is
 returned, most IKE packets first, for the caller to try.
@@ -74,7 +75,10 @@ def assign(name: str, events: Iterable[Event], talks: Mapping[str, Counter],
     peer_list = [p for p, _ in peers.most_common()]
     mine = [a for a, n in (given or {}).items() if n == name]
     if mine:
-        return Assignment(name, mine[0], mine, peer_list, "given")
+        stray = [a for a in mine if a not in talks]
+        note = (f"{name}: {', '.join(stray)}, given as its address, is not an IKE endpoint in the capture"
+                if stray else "")
+        return Assignment(name, mine[0], mine, peer_list, "given", note)
     own = [a for a, _ in locals_.most_common() if a in talks]
     if own:
         return Assignment(name, own[0], own, peer_list, "local address")

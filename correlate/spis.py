@@ -18,7 +18,8 @@ destination) with their times, without keeping the packets.  :func:`link`
 gives, per SPI a log names, the flow it links to, the packets seen, and for a
 packet counter the difference between the router's count and the packets the
 capture saw up to the moment the counter was shown (all of them when the
-moment is unknown).  A difference means packets the capture point did not see
+moment is unknown); an SPI with no flow, or a log that speaks for no endpoint
+of the capture, is not compared.  A difference means packets the capture point did not see
 (positive) or packets that never reached the router (negative).
 
 Pure functions; nothing raises on odd input.
@@ -158,7 +159,7 @@ def link(log: str, events: Sequence[Event], endpoint: str | None, table: EspTabl
             if not ln.events or ln.events[-1] is not e:
                 ln.events.append(e)
     for ln in links.values():
-        flows = table.by_spi.get(ln.spi, [])
+        flows = table.by_spi.get(ln.spi, []) if endpoint else []
         if endpoint and ln.direction:
             own = [f for f in flows if (f.dst if ln.direction == "in" else f.src) == endpoint]
             flows = own or flows
@@ -169,7 +170,9 @@ def link(log: str, events: Sequence[Event], endpoint: str | None, table: EspTabl
                 ln.direction = "in" if flows[0].dst == endpoint else "out"
         ln.flows = flows
         ln.packets = sum(f.packets for f in flows)
-        if not flows:
+        if not endpoint:
+            ln.note = "the log speaks for no endpoint of the capture: not compared"
+        elif not flows:
             ln.note = "no ESP packet with this SPI in the capture"
     shared: dict[tuple[int, str | None], set[int]] = {}
     for ln in links.values():
@@ -183,7 +186,8 @@ def link(log: str, events: Sequence[Event], endpoint: str | None, table: EspTabl
 
 def _counter(ln: SpiLink, capture_time: Callable[[Event], float | None],
              shared: dict[tuple[int, str | None], set[int]]) -> None:
-    """The last counter shown for the SPI, and the packets seen up to that moment."""
+    """The last counter shown for the SPI, and the packets seen up to that moment; for an SPI with no flow
+    in the capture (the capture cannot speak of it) the counter only, nothing compared."""
     if ln.direction is None:
         return
     for e in reversed(ln.events):
@@ -192,6 +196,8 @@ def _counter(ln: SpiLink, capture_time: Callable[[Event], float | None],
             for name in _PACKET_COUNTERS[ln.direction]:
                 if isinstance(counters.get(name), int):
                     ln.counter, ln.counted = name, counters[name]
+                    if not ln.flows:
+                        return
                     t = capture_time(e)
                     ln.seen = sum(f.seen_until(t) for f in ln.flows)
                     ln.difference = ln.counted - ln.seen

@@ -378,7 +378,9 @@ def ios_translation(case: str, side: str, shift: dt.timedelta, year: int,
         for k in span:
             s = _CHARON_MESSAGE.search(lines[k])
             t = _THREAD.match(lines[k])
-            if s and t and t["thread"] == thread:
+            if t and t["thread"] == thread and _CHARON_PACKET.search(lines[k]) and "bytes" in lines[k]:
+                break   # the thread's next packet: a message it could not parse (IOS stays in its MM state)
+            if s and t and t["thread"] == thread and (s["what"] == "parsed") == (m["dir"] == "received"):
                 exchange_of[n] = s["exch"]
                 break
     out, origin = [], []
@@ -476,13 +478,14 @@ def test_ios_uptime_stamps(tmp_path):
 @pytest.mark.skipif(not (SAMPLES.parent / "seed").exists(), reason="../shared/seed is not there")
 def test_show_counters_without_their_packets():
     """The seed's `show crypto ipsec sa` (4 packets encapsulated, 4 decapsulated) against a capture
-    without those ESP packets: each SPI's counter, and a difference of all of them."""
+    without those ESP packets: each SPI's counter, and no difference (item 4: an SPI the capture does
+    not hold, for a log that speaks for no endpoint of it, is not compared)."""
     seed = next((SAMPLES.parent / "seed").glob("*.txt"))
     log = parse_log(str(seed), year=2026, keep_records=False)
     al = align([], [log])
     got = {(ln.spi, ln.direction, ln.counter, ln.counted, ln.seen, ln.difference) for ln in al.spis
            if ln.counter}
-    assert got == {(0x45F16A9A, "in", "decaps", 4, 0, 4), (0x221A7153, "out", "encaps", 4, 0, 4)}
+    assert got == {(0x45F16A9A, "in", "decaps", 4, None, None), (0x221A7153, "out", "encaps", 4, None, None)}
 
 
 @pytest.mark.skipif(not SAMPLES.exists(), reason="../shared/debug-samples is not there")
@@ -545,3 +548,100 @@ def test_seed_capture_packet_lines():
                "responder.log": -truth["clock"]["capture_minus_responder_log_s"]}
     for clock in al.logs:
         assert abs(clock.offset - offsets[Path(clock.name).name]) <= clock.uncertainty + 0.001
+
+
+def _seed_logs(tmp_path, form: str) -> list:
+    """The seed's two IOS logs rewritten in tmp_path: ``secs`` strips the milliseconds from every stamp,
+    ``none`` strips the stamps; the line numbers stay those of the originals (truth's log_lines)."""
+    case = CAPTURES / "seed-ios-ipv6"
+    out = []
+    for name in ("initiator.log", "responder.log"):
+        text = (case / name).read_text()
+        if form == "secs":
+            text = re.sub(r"(?m)^(\*[A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d)\.\d{3}:", r"\1:", text)
+        else:
+            text = re.sub(r"(?m)^\*[A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d(?:\.\d+)?: ", "", text)
+        assert text.count("\n") == (case / name).read_text().count("\n")
+        (tmp_path / name).write_text(text)
+        out.append(parse_log(str(tmp_path / name), year=2012, keep_records=False))
+    return out
+
+
+@pytest.mark.parametrize("form", ["secs", "none"])
+def test_ios_states_fix_the_roles_without_milliseconds(form, tmp_path):
+    """Item 2: with seconds-only stamps or none, the IOS state on each packet line and the `New State`
+    after it (IKE_I_MM4, IKE_QM_PHASE2_COMPLETE...) still put every packet line on truth's frame, repeated
+    quotes as copies."""
+    case = CAPTURES / "seed-ios-ipv6"
+    truth = json.loads((case / "truth.json").read_text())
+    if "log_lines" not in truth["frame_table"][0]:
+        pytest.skip("seed-ios-ipv6/truth.json has no log_lines per frame")
+    logs = _seed_logs(tmp_path, form)
+    al = align(Dissector(str(case / "capture.pcap")).packets(), logs)
+    want: dict[tuple[int, str], set[int]] = {}
+    for r in truth["frame_table"]:
+        for name, ls in (r.get("log_lines") or {}).items():
+            if ls:
+                want.setdefault((r["frame"], name), set()).update(ls)
+    got: dict[tuple[int, str], set[int]] = {}
+    for frame, placed in al.attached.items():
+        for a in placed:
+            if a.event.kind == "packet":
+                got.setdefault((frame, Path(a.log).name), set()).add(a.event.record.line)
+    assert got == want
+    assert not al.unmatched_events
+
+
+def test_a_log_of_another_session_is_not_matched():
+    """Item 1: the 3DES case's charon logs against the AES case's capture (same addresses, same Main Mode
+    sizes, another session): their Quick Mode message IDs are not the capture's, so nothing matches and
+    a note says the log does not belong; with the right capture the stated message IDs all hold."""
+    logs = [parse_log(str(CAPTURES / "v4-esp-3des-md5" / f"{s}.log"), year=2012, keep_records=False)
+            for s in SIDES]
+    al = align(Dissector(str(CAPTURES / "v4-aes128-sha1-modp1024" / "capture.pcap")).packets(), logs)
+    assert not al.matches
+    assert all(c.matched == 0 and c.offset is None for c in al.logs)
+    assert sum("does not belong to this capture" in n for n in al.notes) == 2
+    al = align(Dissector(str(CAPTURES / "v4-esp-3des-md5" / "capture.pcap")).packets(), logs)
+    wire = {m.frame: None for m in al.matches}
+    mids = {p.datagram.frame: p.isakmp.header.message_id
+            for p in Dissector(str(CAPTURES / "v4-esp-3des-md5" / "capture.pcap")).packets()
+            if p.isakmp is not None and p.isakmp.header is not None and p.datagram.frame in wire}
+    stated = 0
+    for log in logs:
+        by_event = {id(a.event): a for a in blocks.anchors(log.events)}
+        for m in al.matches:
+            a = by_event.get(id(m.event))
+            if a is not None and a.mid is not None:
+                stated += 1
+                assert a.mid & 0xFFFFFFFF == mids[m.frame]
+    assert stated >= 10
+
+
+def test_logs_of_another_capture_with_absurd_drift_are_refused():
+    """Item 1: the lab's IPv6 charon logs against the seed's IOS capture (same addresses): the pairs
+    would need a clock running hundreds of thousands of ppm off, or message IDs the capture lacks."""
+    logs = [parse_log(str(CAPTURES / "v6-aes128-sha1-modp1024" / f"{s}.log"), year=2012, keep_records=False)
+            for s in SIDES]
+    al = align(Dissector(str(CAPTURES / "seed-ios-ipv6" / "capture.pcap")).packets(), logs)
+    assert not al.matches
+    assert sum("does not belong to this capture" in n for n in al.notes) == 2
+
+
+def test_spis_of_a_log_for_no_endpoint_are_not_compared():
+    """Item 4: the seed's IOS logs (IPv6 addresses) against an IPv4 lab capture: the log speaks for no
+    endpoint, so its SPIs link to no flow and no counter is compared."""
+    case = CAPTURES / "seed-ios-ipv6"
+    logs = [parse_log(str(case / n), year=2012, keep_records=False) for n in ("initiator.log", "responder.log")]
+    al = align(Dissector(str(CAPTURES / "v4-esp-3des-md5" / "capture.pcap")).packets(), logs)
+    assert al.spis
+    assert all(not ln.flows and ln.difference is None and ln.seen is None for ln in al.spis)
+
+
+def test_a_given_address_outside_the_capture_is_said():
+    """Item 5: `--log 10.9.9.9=FILE` where 10.9.9.9 is no endpoint of the capture: a note says so."""
+    log = parse_log(str(CAPTURES / "v4-esp-3des-md5" / "left.log"), year=2012, keep_records=False)
+    al = align(Dissector(str(CAPTURES / "v4-esp-3des-md5" / "capture.pcap")).packets(), [log],
+               addresses={"10.9.9.9": log.name})
+    assert any("10.9.9.9" in n and "not an IKE endpoint in the capture" in n for n in al.notes)
+    assert not al.matches
