@@ -23,7 +23,18 @@ How a log is cut into steps:
   decrypt) joins the oldest received message of its IKE_SA not parsed yet: a worker thread may log
   the next packet before the summary of this one;
 * pasted ``show`` output becomes a step of its own (role: the command);
-* events before the first step of a file form a step without a message (role "").
+* events before the first step of a file form a step without a message (role "");
+* lines that build the next message this device sends go to that message's step
+  (:func:`_move_builders`): after a received message's processing, or in the preamble, IOS logs
+  ``Send initial contact``, ``SA is doing ... authentication``, its own ID payload and ``beginning
+  Quick Mode exchange, M-ID of X``, ASA ``constructing ... payload``, strongSwan ``sending ... vendor
+  ID`` and ``initiating ...`` before the packet (or ``generating``) line of the message they build;
+  the next step of the same context gets them when it is sent (of message ID X, when named);
+* a step without a packet line that holds a failed attempt and then a new one (IOS: "No pre-shared
+  key", then ``set new node 0`` minutes later) is cut: the failed attempt is a step of its own, role
+  "" and :attr:`Step.note` "an attempt that sent nothing";
+* a pasted tcpdump line's step is "out" or "in" when its source or destination is the log's own
+  address (the ``local`` address of the file's other events), else its direction is None.
 
 How a step gets its role, strongest evidence first:
 
@@ -129,6 +140,8 @@ class Step:
     retransmission  the message repeats an earlier step of the same IKE SA
     duplicate_of  index of the step whose lines this one repeats to the millisecond (a pasted copy)
     sa            index of its :class:`LogSa` in :attr:`Timeline.sas`, or None (show output, preamble)
+    note          what the log says about a step without a message: "an attempt that sent nothing" for
+                  an exchange the device gave up before its first packet (IOS "No pre-shared key"), else ""
     """
     role: str = ""
     direction: str | None = None
@@ -143,6 +156,7 @@ class Step:
     retransmission: bool = False
     duplicate_of: int | None = None
     sa: int | None = None
+    note: str = ""
     # how the step came about, for the grouping (not part of the result's meaning)
     family: str = ""
     side: str = ""               # IOS's I/R letter of the packet line
@@ -166,7 +180,7 @@ class Step:
         return {"role": self.role, "direction": self.direction, "file": self.file, "peer": self.peer,
                 "conn_id": self.conn_id, "message_id": self.message_id, "exchange": self.exchange or None,
                 "logged": self.logged, "implied": self.implied, "retransmission": self.retransmission,
-                "duplicate_of": self.duplicate_of, "sa": self.sa,
+                "duplicate_of": self.duplicate_of, "sa": self.sa, "note": self.note or None,
                 "log": [{"file": f, "line": a, "last_line": b} for f, a, b in self.lines]}
 
 
@@ -373,8 +387,9 @@ class _Cutter:
         step = self.last.get(e.record.file)
         if step is None or not step.awaiting_packet:
             step = self.by_conn.get((e.record.file, e.conn_id)) if e.conn_id is not None else None
-        if step is not None and step.awaiting_packet and step.conn_id in (e.conn_id, None):
-            return step
+        if step is not None and step.awaiting_packet and (
+                step.conn_id in (e.conn_id, None) or any(x.conn_id == e.conn_id for x in step.events)):
+            return step  # a re-authentication's MM1: the old IKE_SA logs both lines, the step has the new one
         return None
 
     def _remember(self, step: Step, e: Event) -> None:
@@ -398,6 +413,161 @@ class _Cutter:
             if step is not None:
                 return step
         return self.last_msg.get(file)
+
+
+# --------------------------------------------------------------------------- lines that build the next message
+
+#: a failure before the first packet of an attempt: the attempt sent nothing
+_NOTHING_SENT = "an attempt that sent nothing"
+
+
+def _starts_attempt(e: Event) -> bool:
+    """An event that opens a new negotiation: IOS's ``set new node 0 to QM_IDLE`` (a new phase 1 SA),
+    strongSwan's and libreswan's ``initiating ...``."""
+    if e.kind == "state" and e.record.family == "ios":
+        return e.detail.get("node") == 0 and e.old_state is None
+    return e.detail.get("initiating") is True
+
+
+def _split_attempts(steps: list[Step]) -> list[Step]:
+    """A step without a packet line that holds an attempt which failed before it sent anything (errors,
+    then a new attempt: sample 03's "No pre-shared key", then the MM1 three minutes later) is cut
+    before the new attempt; the failed part becomes a step of its own, role "" and :data:`_NOTHING_SENT`."""
+    out: list[Step] = []
+    for step in steps:
+        if step.logged or step.family == "show" or step.direction is not None:
+            out.append(step)
+            continue
+        start, failed = 0, False
+        events = step.events
+        for i, e in enumerate(events):
+            if i > start and failed and _starts_attempt(e):
+                out.append(Step(file=step.file, peer=step.peer, conn_id=step.conn_id, family=step.family,
+                                events=events[start:i], note=_NOTHING_SENT))
+                start, failed = i, False
+            failed = failed or e.kind == "error"
+        if start:
+            step.events = events[start:]
+        out.append(step)
+    return out
+
+
+def _builds(e: Event, before: Event | None) -> bool:
+    """An event that constructs or announces a message this device is about to send (``before``: the
+    event before it in its step): ASA ``constructing ... payload`` and ``Send ... VID``, IOS ``Send
+    initial contact``, ``SA is doing ... authentication``, ``beginning ... Mode exchange`` and its own
+    ID payload (one not right after ``processing ID payload``), strongSwan ``sending ... vendor ID``,
+    ``sending DELETE``, ``sending DPD request``, ``initiating ...``, IOS IKEv2 ``Sending DELETE INFO``."""
+    text = e.message.lower()
+    if e.kind == "payload":
+        if text.startswith("construct"):
+            return True
+        if e.detail.get("payload") == "ID" and e.record.family == "ios":
+            return not (before is not None and before.kind == "payload"
+                        and before.detail.get("action") == "processing")
+        return False
+    if e.kind == "notify":
+        return e.direction == "out"
+    if e.kind == "info":
+        if e.detail.get("id_type") and e.detail.get("authentication"):
+            return True  # IOS "SA is doing pre-shared key authentication using id type ..."
+        if text.startswith("beginning ") or e.detail.get("dpd") == "request":
+            return True
+        if e.detail.get("vendor_id") and text.startswith("send"):
+            return True
+        if e.record.family == "asa" and e.detail.get("role") == "initiator" and e.detail.get("phase") == 1:
+            return True  # ASA "IKE Initiator: New Phase 1"
+        return e.detail.get("initiating") is True
+    if e.kind == "sa_deleted":
+        return e.detail.get("delete") is True or text.startswith(("delete sent", "sending delete"))
+    if e.kind == "state":
+        return e.detail.get("initiating") is True
+    return False
+
+
+def _receipt(e: Event) -> bool:
+    """An event about a message that was received, or a packet line: what comes before the building of
+    the next message."""
+    if e.kind == "packet":
+        return True
+    if e.kind in ("payload", "notify") and (e.direction == "in" or e.detail.get("action") == "processing"):
+        return True
+    t = _transition_role(e)
+    return t is not None and t[1] == "in"
+
+
+def _generating(e: Event) -> bool:
+    """strongSwan's ``generating EXCHANGE request|response MID [ ... ]``: the line of a sent message."""
+    return e.kind == "payload" and bool(e.exchange) and e.direction == "out" and e.record.family == "strongswan"
+
+
+def _build_start(step: Step) -> int | None:
+    """Where the lines that build the next outgoing message start in a step: the first building event
+    after the last line about the step's own message; None when there is none."""
+    events = step.events
+    last = max((i for i, e in enumerate(events) if _receipt(e) or _generating(e)), default=-1)
+    if last < 0 and (step.direction == "out" or step.awaiting_packet):
+        return None  # lines before a sent message's own line are its own
+    for i in range(last + 1, len(events)):
+        if _builds(events[i], events[i - 1] if i else None):
+            return i
+    return None
+
+
+def _same_context(a: Step, b: Step, marker: Event) -> bool:
+    """Two steps of one file that a building line may pass between: the same family, no other conn-id
+    (IOS conn-id 0 is the phase 1 before MM4), no other peer."""
+    if a.file != b.file or a.family != b.family:
+        return False
+    conns = {c for c in [b.conn_id] + [e.conn_id for e in b.events] if c not in (None, 0)}
+    mine = {c for c in (a.conn_id, marker.conn_id) if c not in (None, 0)}
+    if conns and mine and not conns & mine:
+        return False
+    return a.peer is None or b.peer is None or a.peer == b.peer
+
+
+def _move_builders(steps: list[Step]) -> list[Step]:
+    """The lines that build a message go to the step of that message (rule of the module doc): after a
+    received message's processing, IOS logs the construction of its answer (``Send initial contact``,
+    its own ID payload) and ASA its ``constructing ...`` lines before the packet line of the answer.
+    The next step of the same context gets them when it is a message this device sends (and, when the
+    first building line names a message ID, ``beginning Quick Mode exchange, M-ID of X``, one of that
+    ID); a step left empty (a preamble that only prepared MM1) is dropped."""
+    for i, step in enumerate(steps):
+        if step.family == "show" or not step.events:
+            continue
+        cut = _build_start(step)
+        if cut is None:
+            continue
+        marker = step.events[cut]
+        target = None
+        for nxt in steps[i + 1:]:
+            if nxt.file != step.file or nxt.family == "show" or not _same_context(step, nxt, marker):
+                continue
+            if nxt.direction == "out" or nxt.awaiting_packet:
+                mid = marker.message_id
+                if mid in (None, 0) or _first_mid(nxt.events) in (None, mid):
+                    target = nxt
+            break
+        if target is not None:
+            target.events[:0] = step.events[cut:]
+            del step.events[cut:]
+    return [s for s in steps if s.events or s.implied or s.family == "show"]
+
+
+def _tcpdump_directions(steps: list[Step]) -> None:
+    """A pasted tcpdump line's step: "out" when its source is the log's own address (the ``local`` of
+    the file's other events), "in" when its destination is; None when the log does not say whose it is."""
+    own: dict[str, set[str]] = {}
+    for step in steps:
+        if step.family not in ("tcpdump", "show"):
+            own.setdefault(step.file, set()).update(e.local for e in step.events if e.local)
+    for step in steps:
+        if step.family != "tcpdump" or not step.events:
+            continue
+        d = step.events[0].detail
+        mine = own.get(step.file, set())
+        step.direction = "out" if d.get("src") in mine else "in" if d.get("dst") in mine else None
 
 
 # --------------------------------------------------------------------------- IOS transitions
@@ -513,7 +683,7 @@ def _summary(step: Step) -> tuple[str, bool | None, list[str]]:
 
 def _libreswan_role(step: Step) -> str:
     """libreswan's ``sent Main Mode I2`` (the initiator's second message: MM3), ``R1`` (MM2)..."""
-    e = step.events[0]
+    e = next((x for x in step.events if x.kind == "packet"), step.events[0])
     m = re.fullmatch(r"([IR])(\d)", str(e.detail.get("message") or ""))
     kind = _EXCHANGES.get(e.exchange or "", "")
     if m is None or kind not in ("MM", "AM", "QM"):
@@ -662,7 +832,7 @@ def _from_payloads(step: Step, st: _SaState | None, payloads: list[str]) -> str:
     """ASA's payload lists and tcpdump lines: the role from the payloads, the message ID and who
     started phase 1 (or this Quick Mode)."""
     names = {p.upper() for p in payloads}
-    ev = step.events[0]
+    ev = next((x for x in step.events if x.kind == "packet"), step.events[0])
     if step.family == "tcpdump":
         exchange = ev.exchange or ""
         from_initiator = ev.detail.get("role") == "I"
@@ -870,7 +1040,9 @@ def timeline(events: Iterable[Event]) -> Timeline:
     cutter = _Cutter()
     for e in events:
         cutter.add(e)
-    steps = _split_ios(cutter.steps)
+    steps = _move_builders(_split_attempts(cutter.steps))
+    _tcpdump_directions(steps)
+    steps = _split_ios(steps)
     sas = _group(steps)
     steps = _merge_unlogged(steps)
     _number(steps, sas)

@@ -88,6 +88,41 @@ ROLE_MEANINGS: dict[str, RoleMeaning] = {
         "extended authentication (XAUTH user name and password, status) or mode-config attributes "
         "(an internal address, DNS, split tunnel)",
         ""),
+    # IKEv2 (RFC 7296 §1.2-1.4): the roles of correlate.logonly for IKEv2 logs
+    "IKE_SA_INIT request": RoleMeaning(
+        "the initiator opens the IKE SA (IKEv2)",
+        "SAi1 (the initiator's IKE proposals), KEi, Ni and NAT detection notifies, in the clear",
+        "the responder must find an acceptable IKE proposal and accept the DH group of KEi"),
+    "IKE_SA_INIT response": RoleMeaning(
+        "the responder chooses the IKE proposal (IKEv2)",
+        "SAr1 (the chosen proposal), KEr, Nr and NAT detection notifies, or a notify (INVALID_KE_PAYLOAD, "
+        "NO_PROPOSAL_CHOSEN, COOKIE)",
+        "the IKE SA's algorithms; both peers then derive SKEYSEED and the SK_ keys"),
+    "IKE_AUTH request": RoleMeaning(
+        "the initiator authenticates itself and asks for the first Child SA (IKEv2)",
+        "IDi, AUTH (and certificates), SAi2 (the IPsec proposals) and the traffic selectors TSi/TSr, encrypted",
+        "the responder checks AUTH and looks for an IPsec proposal and traffic selectors it accepts"),
+    "IKE_AUTH response": RoleMeaning(
+        "the responder authenticates itself and creates the first Child SA (IKEv2)",
+        "IDr, AUTH, SAr2 and TSi/TSr, encrypted, or a notify (AUTHENTICATION_FAILED, NO_PROPOSAL_CHOSEN, "
+        "TS_UNACCEPTABLE)",
+        "the IKE SA is up once the initiator checks AUTH; a notify here refuses the Child SA or the peer"),
+    "CREATE_CHILD_SA request": RoleMeaning(
+        "a new or rekeyed Child SA (or an IKE SA rekey) (IKEv2)",
+        "SA, Ni, optionally KEi (PFS) and TSi/TSr, encrypted",
+        "the responder must accept a proposal and the traffic selectors"),
+    "CREATE_CHILD_SA response": RoleMeaning(
+        "the Child SA is created or refused (IKEv2)",
+        "SA, Nr, optionally KEr and TSi/TSr, or a notify (NO_PROPOSAL_CHOSEN, TS_UNACCEPTABLE), encrypted",
+        "the new SAs' algorithms and SPIs"),
+    "INFORMATIONAL request": RoleMeaning(
+        "an IKEv2 Informational exchange: the request",
+        "deletes, notifies or nothing (a liveness check), encrypted",
+        ""),
+    "INFORMATIONAL response": RoleMeaning(
+        "an IKEv2 Informational exchange: the answer",
+        "the matching deletes, or nothing (the answer to a liveness check), encrypted",
+        ""),
 }
 
 

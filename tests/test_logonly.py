@@ -160,14 +160,20 @@ def test_ios_responder_with_nat_t():
 
 
 def test_ios_initiator_after_a_failed_start():
-    """03: no PSK at first (no packet), then a complete initiator exchange; the failed start's lines are
-    kept (in the step of the MM1 that follows), not dropped."""
+    """03: no PSK at first (no packet), then a complete initiator exchange three minutes later; the failed
+    start is a step of its own (no message, no IKE SA), not part of the MM1 that follows."""
     path = SAMPLES / "03-iosxe-mm-qm-initiator-nopsk-then-success-shows.txt"
     tl = tl_of(path)
     sa = sa_with(tl, role="initiator")
     assert tl.roles(sa.index) == ["MM1", "MM2", "MM3", "MM4", "MM5", "MM6", "QM1", "QM2", "QM3"]
     no_psk = line_of(path, r"No pre-shared key with")
-    assert any(first == no_psk for s in tl.steps for _f, first, _l in s.lines)
+    (failed,) = [s for s in tl.steps if any(a <= no_psk <= b for _f, a, b in s.lines)]
+    assert (failed.role, failed.sa, failed.logged, failed.note) == ("", None, False, "an attempt that sent nothing")
+    assert failed.first_line == line_of(path, r"set new node 0 to QM_IDLE", 0)
+    mm1 = next(s for s in steps_of(tl, sa) if s.role == "MM1")
+    assert mm1.first_line == line_of(path, r"set new node 0 to QM_IDLE", 1)
+    assert line_of(path, r"sending packet to 203.0.113.1 .* MM_NO_STATE") in [a for _f, a, _b in mm1.lines]
+    assert all(first > no_psk for _f, first, _l in mm1.lines)
     assert [s.role for s in tl.steps if s.family == "show"] == ["show crypto isakmp sa"]
 
 
@@ -247,3 +253,82 @@ def test_events_out_of_order_or_cut_short(path):
             tl = timeline(variant)
             assert sorted(id(e) for s in tl.steps for e in s.events) == sorted(id(e) for e in variant)
             findings_from_log(variant, (), tl)
+
+
+def step_at(tl, line):
+    """The step whose records hold a line."""
+    (step,) = [s for s in tl.steps if any(a <= line <= b for _f, a, b in s.lines)]
+    return step
+
+
+def test_building_lines_belong_to_the_message_they_build():
+    """After a received message's processing, IOS, ASA and strongSwan log the construction of the next
+    message they send, before its packet line: those lines are that message's, not the received one's."""
+    # the seed's initiator: "Send initial contact", "SA is doing pre-shared key authentication" and its own ID
+    # payload come after MM4's processing and before MM5's packet line
+    log = CAPTURES / "seed-ios-ipv6" / "initiator.log"
+    tl = tl_of(log)
+    mm5 = step_at(tl, line_of(log, r"sending packet to 2001: DB8::3 my_port"))
+    for pattern in (r"Send initial contact", r"SA is doing pre-shared key", r"ID payload\s*$"):
+        assert step_at(tl, line_of(log, pattern)) is mm5, pattern
+    assert (mm5.role, mm5.direction) == ("MM5", "out")
+    mm4 = step_at(tl, line_of(log, r"Old State = IKE_I_MM3"))
+    assert mm4.role == "MM4" and mm4.lines[-1][1] == line_of(log, r"Old State = IKE_I_MM4 New State =")
+    # 13, an ASA initiator: the payloads it constructs are MM1's and MM3's, not MM2's
+    path = SAMPLES / "13-asa804-syslog-year-mm-wait-msg4-invalid-cookie.txt"
+    tl = tl_of(path)
+    assert step_at(tl, line_of(path, r"constructing ISAKMP SA payload")).role == "MM1"
+    assert step_at(tl, line_of(path, r"IKE Initiator: New Phase 1")).role == "MM1"
+    mm3 = step_at(tl, line_of(path, r"constructing ke payload"))
+    assert (mm3.role, mm3.direction) == ("MM3", "out")
+    assert step_at(tl, line_of(path, r"Send Altiga")) is mm3
+    assert step_at(tl, line_of(path, r"Received Fragmentation VID")).role == "MM2"
+    # 01, an IOS responder: its own ID payload (after "SA is doing") is MM6's, the peer's (processed) MM5's
+    path = SAMPLES / "01-iosxe-natt-mm-qm-responder-console-interleaved.txt"
+    tl = tl_of(path)
+    own_id = line_of(path, r"pre-shared key authentication using id type") + 1
+    assert step_at(tl, own_id).role == "MM6" and step_at(tl, own_id).direction == "out"
+    assert step_at(tl, line_of(path, r"processing ID payload") + 1).role == "MM5"
+    # 09: "beginning Quick Mode exchange, M-ID of X" is the Quick Mode's, not the Informational's before it
+    path = SAMPLES / "09-ios15-mm-ok-qm-proposal-not-chosen-pfs-console-dots.txt"
+    tl = tl_of(path)
+    line = line_of(path, r"beginning Quick Mode exchange, M-ID of")
+    mid = int(re.search(r"M-ID of (-?\d+)", path.read_text(encoding="utf-8"))[1]) & 0xFFFFFFFF
+    step = step_at(tl, line)
+    assert (step.role, step.direction, step.message_id) == ("QM1", "out", mid)
+    assert step_at(tl, line_of(path, r"processing NOTIFY RESPONDER_LIFETIME")).role == "INFO"
+    # strongSwan: the vendor IDs sent and "initiating Main Mode" are MM1's, not a step without a role
+    log = CAPTURES / "v6-psk-mismatch" / "left.log"
+    tl = tl_of(log)
+    for pattern in (r"sending XAuth vendor ID", r"initiating Main Mode IKE_SA"):
+        assert step_at(tl, line_of(log, pattern)).role == "MM1", pattern
+    assert tl.steps[0].role == "MM1"
+
+
+def test_ikev2_steps_are_explained_as_ikev2():
+    """05: the IKEv2 steps carry IKEv2 roles, and the explanation names them, not Main Mode messages."""
+    from correlate.explain import explain_events
+
+    path = SAMPLES / "05-iosxe16-ikev2-ipv6-initiator-auth-no-proposal-chosen.txt"
+    tl = tl_of(path)
+    (sa,) = tl.sas
+    for step in steps_of(tl, sa):
+        assert step.role.split(" ")[0] in ("IKE_SA_INIT", "IKE_AUTH", "INFORMATIONAL"), step.role
+        headline = explain_events(step.events, step.role).headline
+        assert headline.startswith(step.role + ": ") and "MM" not in headline, headline
+    init = step_at(tl, line_of(path, r"IKE_SA_INIT Exchange REQUEST"))
+    assert (init.role, init.direction) == ("IKE_SA_INIT request", "out")
+
+
+def test_pasted_tcpdump_lines_have_no_direction_the_log_does_not_give():
+    """14: the tcpdump lines pasted under whack output name both ends; the log does not say which one is
+    its own, so no step is sent or received, the R packets (from 198.51.100.23) included."""
+    path = SAMPLES / "14-libreswan-ikev1-mm-qm-whack-plus-tcpdump-same-session.txt"
+    tl = tl_of(path)
+    from_responder = [n for n, line in enumerate(path.read_text(encoding="utf-8").split("\n"), 1)
+                      if re.match(r"IP \S+ > \S+: isakmp: phase \d\S* R ", line)]
+    assert len(from_responder) == 4  # MM2, MM4, MM6, QM2
+    for line in from_responder:
+        step = step_at(tl, line)
+        assert step.role in ("MM2", "MM4", "MM6", "QM2") and step.direction is None, (line, step.role)
+    assert {s.direction for s in tl.steps if s.family == "tcpdump"} == {None}
