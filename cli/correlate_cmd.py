@@ -333,6 +333,8 @@ def _print_log_only(result, config: bool) -> None:
                 "lines again, not another message", "dim")
             continue
         again = "  (retransmission)" if step.retransmission else ""
+        if step.note:
+            again += f"  ({step.note})"
         out(f"{step.role or '?':<6}{peer}{mid}  [{step.file}:{step.first_line}]{again}", "bold")
         records = {}
         for e in step.events:

@@ -742,6 +742,10 @@ def _where(e: Event) -> str:
 def _log_packet(exp: Explanation, e: Event) -> None:
     if e.detail.get("retransmission"):
         exp.lines.append("retransmission: no answer came in time")
+    elif e.direction is None and e.detail.get("src") and e.detail.get("dst"):  # a pasted tcpdump line
+        size = f" ({e.bytes} bytes)" if e.bytes else ""
+        exp.lines.append(f"from {e.detail['src']} to {e.detail['dst']}{size}"
+                         + (f", payloads {' '.join(e.payloads)}" if e.payloads else ""))
     elif e.peer:
         verb = "received from" if e.direction == "in" else "sent to"
         port = f":{e.peer_port}" if e.peer_port else ""

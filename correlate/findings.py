@@ -282,6 +282,14 @@ _NEEDLES = re.compile("|".join(re.escape(n) for n in sorted({row[1] for row in T
 _LOG_FAMILIES = frozenset({"ios", "asa", "strongswan", "libreswan", "show"})
 
 
+def _packet_line(step: Step) -> list[Event]:
+    """The events that name a step's message: its packet line and charon's summary line (``generating
+    ID_PROT request 0 [ ID HASH N(INITIAL_CONTACT) ]``), else its first line (a sent step may begin with
+    the lines that built the message)."""
+    named = [e for e in step.events if e.kind == "packet" or (e.kind == "payload" and e.exchange)]
+    return named[:2] or step.events[:1]
+
+
 def _phrases(text: str, rows) -> list:
     """The rows of :data:`TEXT_RULES` (or rows like them) whose phrase is in a text."""
     low = text.lower()
@@ -743,7 +751,7 @@ def _sa_rules(c: _Collector, steps: list[Step]) -> None:
         c.add("psk-mismatch", [e.record for e in bad], more=f"Here {s.role} could not be decrypted with this side's keys.")
     mm5 = [s for s in real if s.role == "MM5"]
     if len(mm5) > 1 and "MM6" not in roles and not phase1_done:
-        c.add("psk-mismatch", [e.record for s in mm5 for e in s.events[:1]],
+        c.add("psk-mismatch", [e.record for s in mm5 for e in _packet_line(s)],
               more=_MM5_AGAIN_SHORT if undecrypted else _MM5_AGAIN)
     _invalid_cookie(c, real)
     _retransmissions(c, real)
@@ -773,7 +781,7 @@ def _retransmissions(c: _Collector, steps: list[Step]) -> None:
     if not resent and not notes:
         return
     counts = Counter(s.role for s in resent if s.role)
-    records = [e.record for s in resent for e in s.events[:1]] + [e.record for e in notes]
+    records = [e.record for s in resent for e in _packet_line(s)] + [e.record for e in notes]
     c.add("retransmissions", records, sums={"resent": dict(counts)})
     answered = {s.role for s in steps if s.direction == "in" and not s.implied}
     first = {"MM1": "MM2", "AM1": "AM2", "IKE_SA_INIT request": "IKE_SA_INIT response"}
