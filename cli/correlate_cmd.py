@@ -123,12 +123,27 @@ def run_correlate(args: argparse.Namespace) -> int:
             print(f"ikescope: {e}", file=sys.stderr)
             return EXIT_UNUSABLE
     problems += [p for log in logs for p in log.problems]
+    seen_texts: dict[tuple, str] = {}
+    for log in logs:  # the same log under two names would speak twice for one endpoint
+        same = tuple((r.line, r.text) for r in log.records)
+        if same and same in seen_texts:
+            problems.append(f"{log.name} is the same log as {seen_texts[same]}: it is used once")
+            logs = [x for x in logs if x is not log]
+        else:
+            seen_texts.setdefault(same, log.name)
     unknown = [n for n in offsets if n not in {log.name for log in logs}]
     if unknown:
         print(f"ikescope: --offset names no log given: {', '.join(unknown)}", file=sys.stderr)
         return EXIT_UNUSABLE
     from correlate import timeline as T
     if args.log_only:
+        ignored = [opt for opt, given in (("--offset", args.offset), ("--keys", args.keys),
+                                          ("--psk", args.psk), ("--psk-hex", args.psk_hex),
+                                          ("--dh-private", args.dh_private), ("--dh-shared", args.dh_shared),
+                                          ("--psk-candidates", args.psk_candidates)) if given]
+        if ignored:
+            print(f"ikescope: note: {', '.join(ignored)} mean nothing without a capture (--log-only): ignored",
+                  file=sys.stderr)
         result = T.build_log_only(logs)
         (_json_log_only if args.json else _print_log_only)(result, not args.no_config)
         for p in problems:

@@ -166,3 +166,17 @@ def test_a_wrong_key_given_for_a_working_tunnel_blames_the_key_not_the_peers():
     _packets, summary = _jsonl(r)
     codes = {f["code"] for f in summary["findings"]}
     assert "keys-given-wrong" in codes and "psk-mismatch" not in codes
+
+
+def test_the_same_log_twice_is_used_once(tmp_path):
+    copy = tmp_path / "copy.log"
+    copy.write_bytes((SEED / "initiator.log").read_bytes())
+    r = correlate(SEED / "capture.pcap", SEED / "initiator.log", copy, "--year", "2012", "--tz", "UTC", "--json")
+    assert r.returncode == 1 and b"is the same log as" in r.stderr
+    _packets, summary = _jsonl(r)
+    assert len(summary["logs"]) == 1
+
+
+def test_log_only_says_what_it_ignores():
+    r = correlate("--log-only", SEED / "initiator.log", "--psk", "x", "--offset=3", "--year", "2012")
+    assert r.returncode == 0 and b"mean nothing without a capture" in r.stderr and b"Traceback" not in r.stderr
