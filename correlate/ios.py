@@ -372,6 +372,11 @@ def _id_block(m: re.Match, c: _Ctx) -> list[Event]:
     return [c.ev("payload", f"ID payload: {what}", detail)]
 
 
+def _sa_request(m: re.Match, c: _Ctx) -> list[Event]:
+    # the first line of an initiator's attempt (IOS-XE): a new negotiation begins here
+    return [c.ev("info", f"SA request, profile {m['profile']}", {"initiating": True, "profile": m["profile"]})]
+
+
 def _psk_found(m: re.Match, c: _Ctx) -> list[Event]:
     peer = address(m["peer"])
     return [c.ev("info", f"pre-shared key found for {peer}", {"authentication": "pre-share"}, peer=peer)]
@@ -484,6 +489,7 @@ ISAKMP_ROWS: tuple[tuple[tuple[str, ...], re.Pattern, Handler], ...] = (
     (("ignoring",), re.compile(r"ignoring request to send delete notify"), _ignoring_delete),
     (("sending",), re.compile(r"Sending an IKE IPv(?P<v>[46]) Packet"), _ip_send),
     (("found",), re.compile(r"found peer pre-shared key matching\s+" + _A_PEER), _psk_found),
+    (("sa",), re.compile(r"SA request profile is\s+(?P<profile>\S+)"), _sa_request),
     (("sa",), re.compile(r"SA is doing pre-shared key authentication(?:\s+using id type\s+(?P<id>\w+))?"), _psk_auth),
     (("vendor",), re.compile(r"vendor ID is\s+(?P<v>\S.*?)\s*$"), _vendor),
     (("send",), re.compile(r"Send initial contact"), _initial_contact),
@@ -832,13 +838,16 @@ def _rows(index, body: str, c: _Ctx) -> list[Event] | None:
 
 
 def _fallback_error(c: _Ctx, body: str, tagged: bool) -> list[Event]:
-    """An error no row explained: a -ERROR tag, a known error phrase (:data:`ERROR_PHRASES`), or a
-    "failed"."""
+    """An error no row explained (a -ERROR tag, a known error phrase (:data:`ERROR_PHRASES`), or a
+    "failed"), else an ``info`` event with the line's text."""
     low = body.lower()
     if tagged or any(needle in low for needle in _ERROR_NEEDLES):
         m = _PEER_IN_TEXT.search(body)
         return [c.ev("error", body.strip() or "(empty error message)", peer=address(m["peer"]) if m else None)]
-    return []
+    text = body.strip(" :.")
+    # any other ISAKMP line ("SA authentication status: authenticated", "QM Responder gets spi"): an info
+    # event, so that correlation can place it under the packet it is about
+    return [c.ev("info", text)] if text else []
 
 
 #: text -> the fields of its events: a debug log says the same record text again and again (the same
