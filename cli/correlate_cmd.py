@@ -249,7 +249,8 @@ def _print_timeline(result, config: bool) -> None:
     for clock in al.logs:
         where = f"speaks for {clock.address}" if clock.address else "endpoint not found"
         out(f"{clock.name}: {where}; clock {_offset_text(clock.offset, clock.uncertainty)} against the capture"
-            f"{' (given)' if clock.given else ''}; {clock.matched}/{clock.packet_events} packet lines matched",
+            f"{' (given)' if clock.given else ''}; {clock.matched}/{clock.packet_events - clock.copies} packet lines "
+            "matched" + (f" (and {clock.copies} pasted copies of them)" if clock.copies else ""),
             "bold")
     out("")
     for entry in result.entries:
@@ -389,7 +390,7 @@ def _json_timeline(result, config: bool) -> None:
         "summary": True,
         "logs": [{"file": c.name, "address": c.address, "offset": c.offset, "uncertainty": c.uncertainty,
                   "given": c.given, "resolution": c.resolution, "packet_events": c.packet_events,
-                  "matched": c.matched, "notes": c.notes} for c in al.logs],
+                  "matched": c.matched, "copies": c.copies, "notes": c.notes} for c in al.logs],
         "packets": len(result.entries),
         "matched": len(al.matches),
         "unmatched_events": [{"file": a.log, "line": a.event.record.line, "text": _record_line(a.event.record)}
