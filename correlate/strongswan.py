@@ -369,7 +369,9 @@ RULES: list[tuple[tuple[str, ...], str, "re.Pattern[str]", _Handler]] = [
         r"(?P<peer>\S+) is initiating an? (?:(?P<mode>Main|Aggressive) Mode )?IKE_SA"), _peer_initiating),
     (("selected", "received", "configured"), "proposal", re.compile(
         r"(?P<role>selected|received|configured) proposals?: (?P<list>.*)"), _proposal),
-    (("no",), "no acceptable proposal", re.compile(r"no acceptable proposal found"), _no_proposal),
+    # charon 5.x says "no acceptable proposal found", newer releases "no IKE proposal found" / "no proposal found"
+    (("no",), "proposal", re.compile(r"no (?:acceptable |IKE |CHILD )?proposals? (?:found|chosen)"), _no_proposal),
+    (("calculated",), "HASH", re.compile(r"calculated HASH does not match HASH payload"), _failure("hash mismatch")),
     (("received",), " notify", re.compile(
         r"received (?P<notify>[A-Z][A-Z0-9_]+(?:\(\d+\))?) (?:error notify|notify error)"), _error_notify),
     (("received", "sending"), " notify", re.compile(

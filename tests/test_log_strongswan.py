@@ -564,3 +564,18 @@ def test_never_raises():
         for e in evs:
             assert e.message_id is None or 0 <= e.message_id <= 0xFFFFFFFF
             json.dumps(e.to_dict())
+
+
+def test_failures_newer_charon_words():
+    """charon's words for a proposal that fits none (5.x "no acceptable proposal found", later "no IKE
+    proposal found" / "no proposal found") and for a wrong PSK in Main Mode ("calculated HASH does not
+    match HASH payload", ike_main_mode.c / phase1.c): error events."""
+    from correlate.logparse import parse_log_text
+    text = ("Nov 29 13:45:20.190 09[IKE] <1> calculated HASH does not match HASH payload\n"
+            "Nov 29 13:45:20.191 09[CFG] <1> no IKE proposal found\n"
+            "Nov 29 13:45:20.192 09[CFG] <1> no acceptable proposal found\n"
+            "Nov 29 13:45:20.193 09[CFG] <1> no proposal found\n")
+    events = parse_log_text(text, "charon.log", 2026).events
+    assert [(e.kind, e.detail["error"], e.record.line) for e in events] == [
+        ("error", "hash mismatch", 1), ("error", "no acceptable proposal", 2),
+        ("error", "no acceptable proposal", 3), ("error", "no acceptable proposal", 4)]
