@@ -107,7 +107,7 @@ CATALOG: dict[str, Kind] = {
         "The responder found none of the initiator's proposals acceptable (NO_PROPOSAL_CHOSEN, `atts are not "
         "acceptable`): encryption, hash, authentication, DH group or lifetime type differ (phase 1: `crypto "
         "isakmp policy`), or the transform set, mode or PFS group differ (phase 2: `crypto ipsec transform-set`, "
-        "`set pfs`). Compare both sides' proposals below.")),
+        "`set pfs`). Compare both sides' proposals (listed below when the logs or the capture show them).")),
     "pfs-mismatch": Kind(ERROR, "PFS mismatch in phase 2", (
         "Phase 1 is up but Quick Mode is refused with PROPOSAL_NOT_CHOSEN: one side asks for perfect forward "
         "secrecy (a KE payload and a DH group in its proposal, `set pfs groupN`) and the other does not, or the "
