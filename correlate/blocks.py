@@ -62,6 +62,7 @@ from dataclasses import dataclass, field
 
 from dissect import registry
 
+from . import offset
 from .model import Event
 
 __all__ = ["Anchor", "anchors", "attach", "exchange_types", "canonical_payloads", "HORIZON", "ROLES"]
@@ -159,9 +160,14 @@ class Anchor:
     ``markers``     positions of events merged into it (an IOS retransmission line)
     ``source``      position of the event the derived facts come from, or None
     ``roles``       the wire roles (``MM1``..``QM3``) an IOS packet line may be (hard), or None when not said
+    ``mids``        the message IDs a charon packet line may carry when its thread's lines are out of
+                    stamp order and lines near its stamp name several, else None: then the message ID
+                    is one of them, not ``mid`` alone (hard); ``mid`` may name any one of them
     ``copy_of``     the position in the anchors of an earlier packet line with the same stamp, text and
                     message ID (direct and derived), or None: a document that quotes a debug block twice (the
-                    seed does) repeats the line, and a capture with one packet for both shows it
+                    seed does) repeats the line, and a capture with one packet for both shows it; a line
+                    repeated right after itself with its size is a copy even when only one of the two got
+                    a message ID from its neighbours
     """
     index: int
     event: Event
@@ -178,6 +184,7 @@ class Anchor:
     source: int | None = None
     copy_of: int | None = None
     roles: frozenset[str] | None = None
+    mids: frozenset[int] | None = None
     time: float | None = None
     res: float = 1.0
 
@@ -236,22 +243,78 @@ def anchors(events: Sequence[Event]) -> list[Anchor]:
     if pending_marker is not None:
         found.append(Anchor(pending_marker[0], events[pending_marker[0]], True, pending_marker[1]))
     _derive(events, found)
-    first: dict[tuple, int] = {}
+    _unordered_mids(events, found)
+    first: dict[tuple, list[int]] = {}
     for k, a in enumerate(found):
         r = a.event.record
-        key = (r.time_text, r.text, a.message_id, a.derived_mid, a.roles)
         if r.time_text:
-            a.copy_of = first.setdefault(key, k)
-            if a.copy_of == k:
-                a.copy_of = None
-        elif k and not a.markers and _key(found[k - 1]) == key:   # no stamp: a repeat of the line before
+            earlier = first.setdefault((r.time_text, r.text), [])
+            a.copy_of = next((j for j in earlier if _alike(found[j], a)), None)
+            if a.copy_of is None:
+                earlier.append(k)
+        elif k and not a.markers and (found[k - 1].event.record.time_text, found[k - 1].event.record.text) == (
+                r.time_text, r.text) and _alike(found[k - 1], a):   # no stamp: a repeat of the line before
             a.copy_of = found[k - 1].copy_of if found[k - 1].copy_of is not None else k - 1
     return found
 
 
-def _key(a: Anchor) -> tuple:
-    r = a.event.record
-    return (r.time_text, r.text, a.message_id, a.derived_mid, a.roles)
+def _alike(a: Anchor, b: Anchor) -> bool:
+    """Whether packet line ``b`` (later, same stamp and text) may be line ``a`` written twice: the same
+    message ID (direct and derived) and roles; or, when ``b`` is the very next line and states the
+    message's size, one of the two without a message ID (IOS lines, without a size, of two messages
+    received in one millisecond can read alike; charon links a sent packet to the ``generating`` line before it once, and a
+    received one to the ``parsed`` line before the next packet line, which is then the copy)."""
+    if a.roles != b.roles:
+        return False
+    if (a.message_id, a.derived_mid) == (b.message_id, b.derived_mid):
+        return True
+    return (b.index == a.index + 1 and b.event.bytes is not None and (a.mid is None or b.mid is None))
+
+
+def _unordered_mids(events: Sequence[Event], found: list[Anchor]) -> None:
+    """charon's packet lines name no message ID: a sent one takes it from the ``generating`` line before
+    it in its thread, a received one from the ``parsed`` line after it.  In a thread whose stamps go
+    backwards somewhere (lines shuffled, or a log sorted or merged badly) that order proves nothing, so
+    such a packet line may carry the message ID of any line of its thread and direction that built or
+    parsed a message within one unit of its stamp (its resolution) either way: ``mids`` holds them
+    all, and the exchanges widen to theirs.  So does a packet line whose message ID comes from a line
+    more than one unit from its stamp (lines of one stamp shuffled leave the stamps in order, and the
+    line found may be a later message's).  Other packet lines keep the one message ID."""
+    last: dict[int | None, dt.datetime] = {}
+    shuffled: set[int | None] = set()
+    said: dict[tuple, list[tuple[dt.datetime, Event]]] = {}
+    for e in events:
+        t = e.record.time
+        if e.record.family != "strongswan" or t is None:
+            continue
+        s = _strand(e)
+        if s in last and t < last[s]:
+            shuffled.add(s)
+        else:
+            last[s] = t
+        if e.message_id is not None and (e.kind == "payload" or e.detail.get("retransmit")) and e.direction in (
+                "in", "out"):
+            said.setdefault((s, e.direction), []).append((t, e))
+    for a in found:
+        e = a.event
+        t = e.record.time
+        if e.record.family != "strongswan" or t is None or a.mid is None:
+            continue
+        unit = dt.timedelta(seconds=offset.resolution(e.record))
+        ts = events[a.source].record.time if a.source is not None else None
+        if a.strand not in shuffled and (ts is None or abs(ts - t) <= unit):
+            continue
+        others = [o for to, o in said.get((a.strand, "out" if a.out else "in"), ()) if abs(to - t) <= unit]
+        mids = {a.mid} | {o.message_id for o in others}
+        if len(mids) < 2:
+            continue
+        a.mids = frozenset(mids)
+        known = [exchange_types(o.exchange) for o in others] + [a.exchanges or a.derived_exchanges]
+        wide = None if any(x is None for x in known) else frozenset().union(*known)
+        if a.exchanges is not None:
+            a.exchanges = wide
+        else:
+            a.derived_exchanges = wide
 
 
 def _near(a: Event, b: Event, seconds: float) -> bool:

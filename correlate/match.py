@@ -16,7 +16,9 @@ An anchor and a packet can be paired (an *edge*) only when the hard facts agree:
   or signed in the log, uint32 here; hex on the wire is the same number);
 * the message ID the line that processed or built the packet names (charon's
   ``parsed QUICK_MODE request 2027784112``, IOS ``message ID = -1234``): a
-  match never contradicts a message ID the log states;
+  match never contradicts a message ID the log states; where lines of the
+  packet line's stamp and thread name several (:attr:`Anchor.mids`), any of
+  them;
 * the role (MM1..QM3) an IOS packet line's state and transition allow;
 * the time: the packet lies in the window the offset allows (a sent packet
   after its stamp, a received one before it, by at most ``delay`` seconds,
@@ -181,8 +183,10 @@ def _hard(a: Anchor, w: WirePacket, ports: tuple[int | None, int | None]) -> boo
         return False
     if a.roles is not None and w.role in ROLES and w.role not in a.roles:
         return False
-    mid = a.mid
-    if mid is not None and (mid & 0xFFFFFFFF) != w.message_id:
+    if a.mids is not None:
+        if not any((m & 0xFFFFFFFF) == w.message_id for m in a.mids):
+            return False
+    elif a.mid is not None and (a.mid & 0xFFFFFFFF) != w.message_id:
         return False
     if a.exchanges is not None and w.exchange not in a.exchanges:
         return False
@@ -249,7 +253,7 @@ def proposals(anchors: Sequence[Anchor], index: PacketIndex, endpoint: str, limi
     for k in timed:
         a = anchors[k]
         e = a.event
-        mid = None if a.mid is None else a.mid & 0xFFFFFFFF
+        mid = None if a.mid is None or a.mids is not None else a.mid & 0xFFFFFFFF
         cands: list[int] = []
         for src, dst in index.pairs_for(a, endpoint):
             ports = index.ports_for(a, src, dst)

@@ -645,3 +645,71 @@ def test_a_given_address_outside_the_capture_is_said():
                addresses={"10.9.9.9": log.name})
     assert any("10.9.9.9" in n and "not an IKE endpoint in the capture" in n for n in al.notes)
     assert not al.matches
+
+
+def _shuffled_within_seconds(src: Path, seed: int) -> tuple[str, list[int]]:
+    """A charon log whose lines are shuffled (seeded) among the lines of the same second, as a log merged
+    or sorted by coarse stamps keeps them; returns the text and each new line's original number."""
+    rnd = random.Random(seed)
+    buckets: dict[str, list[tuple[int, str]]] = {}
+    for n, line in enumerate(src.read_text().split("\n")[:-1], 1):
+        m = _STAMP.match(line)
+        buckets.setdefault(m["hms"] if m else "", []).append((n, line))
+    out: list[tuple[int, str]] = []
+    for key in sorted(buckets):
+        group = buckets[key]
+        rnd.shuffle(group)
+        out.extend(group)
+    return "\n".join(line for _n, line in out) + "\n", [n for n, _line in out]
+
+
+@pytest.mark.parametrize("seed", range(4, 12))
+def test_lines_shuffled_within_their_second(seed, tmp_path):
+    """charon's sent packet lines take their message ID from the `generating` line before them in their
+    thread; with the lines of a second shuffled, that line may be another message's.  Every packet line
+    still goes to its own frame, and none is said missing from the capture."""
+    case = "v4-aes128-sha1-modp1024"
+    year = _year(_truth(case))
+    text, origin = _shuffled_within_seconds(CAPTURES / case / "left.log", seed)
+    (tmp_path / "left.log").write_text(text)
+    log = parse_log(str(tmp_path / "left.log"), year=year, keep_records=False)
+    al = align(Dissector(str(CAPTURES / case / "capture.pcap")).packets(), [log])
+    clock = al.logs[0]
+    assert not al.unmatched_events
+    assert clock.matched == clock.packet_events == len(packet_lines(case, "left"))
+    assert {m.frame: origin[m.event.record.line - 1] for m in al.matches} == packet_lines(case, "left")
+    assert abs(clock.offset) < 0.005
+
+
+def test_unshuffled_threads_keep_their_one_message_id():
+    """A log in stamp order gives each charon packet line the one message ID its thread's order names
+    (the xauth case has two 76-byte messages of one millisecond that only it tells apart)."""
+    case = "v4-xauth-modecfg"
+    log = parse_log(str(CAPTURES / case / "left.log"), year=_year(_truth(case)), keep_records=False)
+    assert all(a.mids is None for a in blocks.anchors(log.events))
+
+
+def test_packet_lines_written_twice_are_copies(tmp_path):
+    """Each packet line of a charon log repeated right after itself (same stamp): the first of a sent
+    pair got the `generating` line's message ID and the second of a received pair the `parsed` line's,
+    yet each repeat is a copy of the line before it on the same frame, and no packet line is missing."""
+    case = "v4-aes128-sha1-modp1024"
+    doubled: list[str] = []
+    origin: list[int] = []
+    for n, line in enumerate((CAPTURES / case / "left.log").read_text().split("\n")[:-1], 1):
+        for _ in range(2 if _PACKET.match(line) else 1):
+            doubled.append(line)
+            origin.append(n)
+    (tmp_path / "left.log").write_text("\n".join(doubled) + "\n")
+    log = parse_log(str(tmp_path / "left.log"), year=_year(_truth(case)), keep_records=False)
+    al = align(Dissector(str(CAPTURES / case / "capture.pcap")).packets(), [log])
+    clock = al.logs[0]
+    frames = packet_lines(case, "left")
+    assert not al.unmatched_events
+    assert (clock.matched, clock.copies, clock.packet_events) == (len(frames), len(frames), 2 * len(frames))
+    assert {m.frame: origin[m.event.record.line - 1] for m in al.matches} == frames
+    for m in al.matches:
+        line = m.event.record.line
+        packets = [(a.event.record.line, a.how) for a in al.attached[m.frame]
+                   if a.event.kind == "packet" and a.how != "socket"]
+        assert packets == [(line, "packet"), (line + 1, f"copy of line {line}")], m.frame
