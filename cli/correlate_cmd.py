@@ -305,8 +305,10 @@ def _print_records(out, attached) -> None:
         span = f"{r.line}" if r.line == r.last_line else f"{r.line}-{r.last_line}"
         out(f"    {log}:{span}  {line}", "cyan")
     for log, lines in copies.items():
-        out(f"    {log}: {len(lines)} more records of pasted copies of this block repeat these (lines {lines[0]} to "
-            f"{lines[-1]})", "dim")
+        where = f"lines {', '.join(map(str, lines))}" if len(lines) <= 6 else f"from line {lines[0]} to " \
+            f"{lines[-1]}"
+        out(f"    {log}: {len(lines)} more records repeat these word for word (pasted copies of this block; {where})",
+            "dim")
 
 
 def _print_findings(out, findings) -> None:
