@@ -167,7 +167,7 @@ def run_correlate(args: argparse.Namespace) -> int:
         print(f"ikescope: {p}", file=sys.stderr)
     if result.stats.truncated:
         print(f"ikescope: {result.stats.truncated}", file=sys.stderr)
-    key_problems = (dis.decryptor.key_problems() if dis.decryptor else []) + (dis.esp.problems if dis.esp else [])
+    key_problems = dis.key_problems()
     for text in key_problems:
         print(f"ikescope: {text}", file=sys.stderr)
     if result.stats.malformed:

@@ -181,7 +181,7 @@ def _report(args: argparse.Namespace, dis: Dissector, writer: InnerPcapWriter | 
     for text, style in lines:
         console.print(text, style=style or None, markup=False)
     failed = any(st.icv_failed or st.garbled or st.truncated or st.decrypted < st.packets for st in stats)
-    key_problems = (dis.decryptor.key_problems() if dis.decryptor else []) + (esp.problems if esp else [])
+    key_problems = dis.key_problems()
     unknown = esp.unknown_spis if esp is not None else {}
     partial = (failed or unknown or not stats or not dis.stats.esp or problems or key_problems
                or dis.stats.truncated or dis.stats.undecodable)

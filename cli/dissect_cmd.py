@@ -71,7 +71,7 @@ def run_dissect(args: argparse.Namespace) -> int:
         console = render.make_console()
         for text, style in lines:
             console.print(text, style=style or None, markup=False)
-    key_problems = (dis.decryptor.key_problems() if dis.decryptor else []) + (dis.esp.problems if dis.esp else [])
+    key_problems = dis.key_problems()
     partial = stats.truncated or stats.undecodable or stats.malformed or problems or key_problems
     return EXIT_PARTIAL if partial else EXIT_OK
 

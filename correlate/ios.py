@@ -837,7 +837,7 @@ def _rows(index, body: str, c: _Ctx) -> list[Event] | None:
     return None
 
 
-def _fallback_error(c: _Ctx, body: str, tagged: bool) -> list[Event]:
+def _fallback(c: _Ctx, body: str, tagged: bool) -> list[Event]:
     """An error no row explained (a -ERROR tag, a known error phrase (:data:`ERROR_PHRASES`), or a
     "failed"), else an ``info`` event with the line's text."""
     low = body.lower()
@@ -845,8 +845,8 @@ def _fallback_error(c: _Ctx, body: str, tagged: bool) -> list[Event]:
         m = _PEER_IN_TEXT.search(body)
         return [c.ev("error", body.strip() or "(empty error message)", peer=address(m["peer"]) if m else None)]
     text = body.strip(" :.")
-    # any other ISAKMP line ("SA authentication status: authenticated", "QM Responder gets spi"): an info
-    # event, so that correlation can place it under the packet it is about
+    # any other ISAKMP/IKEv2/IPSEC/KMI line ("SA authentication status: authenticated", "QM Responder gets
+    # spi"): an info event, so that correlation can place it under the packet it is about
     return [c.ev("info", text)] if text else []
 
 
@@ -887,7 +887,7 @@ def _isakmp(record: Record, text: str) -> list[Event]:
     c = _Ctx(record, "ISAKMP", int(conn) if conn else None, tag or "")
     body = text[m.end():]
     found = _rows(_ISAKMP_INDEX, body, c)
-    return found if found is not None else _fallback_error(c, body, tag == "ERROR")
+    return found if found is not None else _fallback(c, body, tag == "ERROR")
 
 
 def _ikev2(record: Record, text: str) -> list[Event]:
@@ -898,7 +898,7 @@ def _ikev2(record: Record, text: str) -> list[Event]:
     c = _Ctx(record, "IKEv2", int(sa) if sa else None, tag or "", {"session_id": int(session)} if session else None)
     body = text[m.end():]
     found = _rows(_IKEV2_INDEX, body, c)
-    return found if found is not None else _fallback_error(c, body, tag == "ERROR")
+    return found if found is not None else _fallback(c, body, tag == "ERROR")
 
 
 def _ipsec_record(record: Record, text: str) -> list[Event]:
@@ -907,7 +907,7 @@ def _ipsec_record(record: Record, text: str) -> list[Event]:
         return []
     c = _Ctx(record, "IPSEC", None)
     body = text[m.end():]
-    return _ipsec(c, m[1] or "", body) or _fallback_error(c, body, False)
+    return _ipsec(c, m[1] or "", body) or _fallback(c, body, False)
 
 
 def _syslog_record(record: Record, text: str) -> list[Event]:
@@ -923,7 +923,7 @@ def _other(record: Record, text: str) -> list[Event]:
     if m is None:
         return []
     c = _Ctx(record, "CRYPTO_PKI" if m[1] == "CRYPTO_PKI" else "KMI", None)
-    return _fallback_error(c, text[m.end():], False)
+    return _fallback(c, text[m.end():], False)
 
 
 #: the reader of a record by the first two characters of its text

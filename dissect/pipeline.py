@@ -96,6 +96,13 @@ class Dissector:
         if stats.prefiltered:
             stats.skipped["not IKE/ESP"] += stats.prefiltered
 
+    def key_problems(self) -> list[str]:
+        """One line each: key material that could not be used, for IKE
+        (:meth:`dissect.decrypt.Decryptor.key_problems`) and for ESP
+        (:attr:`dissect.espdecrypt.EspDecryptor.problems`); empty without keys.  Meant for after
+        :meth:`packets` was consumed."""
+        return (self.decryptor.key_problems() if self.decryptor else []) + (self.esp.problems if self.esp else [])
+
     def _decrypt_esp(self, pkt: Packet) -> None:
         """ESP decryption (dissect.espdecrypt), with the SAs Quick Modes gave so far."""
         made = self.decryptor.esp_sas if self.decryptor is not None else ()

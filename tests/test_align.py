@@ -532,22 +532,32 @@ def test_seed_capture_packet_lines():
     names = {"initiator.log": "initiator", "responder.log": "responder"}
     logs = [parse_log(str(case / n), year=truth["clock"]["year"], keep_records=False) for n in names]
     al = align(Dissector(str(case / "capture.pcap")).packets(), logs)
-    want: dict[tuple[int, str], set[int]] = {}
-    for r in truth["frame_table"]:
-        for name, ls in r.get("log_lines", {}).items():
-            if ls:
-                want.setdefault((r["frame"], name), set()).update(ls)
-    got: dict[tuple[int, str], set[int]] = {}
-    for frame, placed in al.attached.items():
-        for a in placed:
-            if a.event.kind == "packet":
-                got.setdefault((frame, Path(a.log).name), set()).add(a.event.record.line)
-    assert got == want
+    assert _packet_lines_placed(al) == _packet_lines_of_truth(truth)
     assert not al.unmatched_events
     offsets = {"initiator.log": -truth["clock"]["capture_minus_initiator_log_s"],
                "responder.log": -truth["clock"]["capture_minus_responder_log_s"]}
     for clock in al.logs:
         assert abs(clock.offset - offsets[Path(clock.name).name]) <= clock.uncertainty + 0.001
+
+
+def _packet_lines_of_truth(truth: dict) -> dict[tuple[int, str], set[int]]:
+    """(frame, log file name) -> the packet lines truth.json's frame table gives it."""
+    want: dict[tuple[int, str], set[int]] = {}
+    for r in truth["frame_table"]:
+        for name, ls in (r.get("log_lines") or {}).items():
+            if ls:
+                want.setdefault((r["frame"], name), set()).update(ls)
+    return want
+
+
+def _packet_lines_placed(al) -> dict[tuple[int, str], set[int]]:
+    """(frame, log file name) -> the packet lines the alignment placed on it."""
+    got: dict[tuple[int, str], set[int]] = {}
+    for frame, placed in al.attached.items():
+        for a in placed:
+            if a.event.kind == "packet":
+                got.setdefault((frame, Path(a.log).name), set()).add(a.event.record.line)
+    return got
 
 
 def _seed_logs(tmp_path, form: str) -> list:
@@ -578,17 +588,7 @@ def test_ios_states_fix_the_roles_without_milliseconds(form, tmp_path):
         pytest.skip("seed-ios-ipv6/truth.json has no log_lines per frame")
     logs = _seed_logs(tmp_path, form)
     al = align(Dissector(str(case / "capture.pcap")).packets(), logs)
-    want: dict[tuple[int, str], set[int]] = {}
-    for r in truth["frame_table"]:
-        for name, ls in (r.get("log_lines") or {}).items():
-            if ls:
-                want.setdefault((r["frame"], name), set()).update(ls)
-    got: dict[tuple[int, str], set[int]] = {}
-    for frame, placed in al.attached.items():
-        for a in placed:
-            if a.event.kind == "packet":
-                got.setdefault((frame, Path(a.log).name), set()).add(a.event.record.line)
-    assert got == want
+    assert _packet_lines_placed(al) == _packet_lines_of_truth(truth)
     assert not al.unmatched_events
 
 
