@@ -4,6 +4,7 @@ configuration it implies and the findings."""
 from __future__ import annotations
 
 import argparse
+import hashlib
 import ipaddress
 import json
 import math
@@ -71,7 +72,6 @@ def add_arguments(c: argparse.ArgumentParser) -> None:
 
 def run_correlate(args: argparse.Namespace) -> int:
     payloads.SHOW_SECRETS[0] = False
-    tz = args.tz
     files = list(args.files)
     capture = None if args.log_only else (files.pop(0) if files else None)
     if capture is None and not args.log_only:
@@ -118,17 +118,20 @@ def run_correlate(args: argparse.Namespace) -> int:
     logs, problems = [], []
     for path in dict.fromkeys(files):
         try:
-            logs.append(parse_log(path, args.year, tz, keep_records=True))
+            logs.append(parse_log(path, args.year, args.tz, keep_records=True))
         except LogError as e:
             print(f"ikescope: {e}", file=sys.stderr)
             return EXIT_UNUSABLE
     problems += [p for log in logs for p in log.problems]
-    seen_texts: dict[tuple, str] = {}
-    for log in logs:  # the same log under two names would speak twice for one endpoint
-        same = tuple((r.line, r.text) for r in log.records)
-        if same and same in seen_texts:
+    seen_texts: dict[bytes, str] = {}
+    for log in list(logs):  # the same log under two names would speak twice for one endpoint
+        digest = hashlib.sha256()
+        for r in log.records:
+            digest.update(f"{r.line}\0{r.text}\n".encode("utf-8", "surrogatepass"))
+        same = digest.digest()
+        if log.records and same in seen_texts:
             problems.append(f"{log.name} is the same log as {seen_texts[same]}: it is used once")
-            logs = [x for x in logs if x is not log]
+            logs.remove(log)
         else:
             seen_texts.setdefault(same, log.name)
     unknown = [n for n in offsets if n not in {log.name for log in logs}]
