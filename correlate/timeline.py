@@ -23,7 +23,7 @@ from .align import Alignment, Attached, PacketMatch, align
 from .explain import Explainer, Explanation, explain_events
 from .model import LogResult
 
-__all__ = ["Entry", "Timeline", "build", "LogOnlyEntry", "LogOnly", "build_log_only", "alignment_findings"]
+__all__ = ["Entry", "Timeline", "build", "LogOnlyEntry", "LogOnly", "build_log_only"]
 
 
 @dataclass
@@ -75,15 +75,8 @@ def build(dissector, logs: Sequence[LogResult], addresses: Mapping[str, str] | N
     entries = [Entry(p, explainer.explain(p), alignment.attached.get(p.frame, []), matches.get(p.frame, []))
                for p in kept]
     found = F.merge(rules.finish(decryptor), *(F.findings_from_log(log.events, log.records) for log in logs),
-                    alignment_findings(alignment))
+                    F.findings_from_alignment(alignment))
     return Timeline(entries, alignment, found, dissector.stats, list(logs))
-
-
-def alignment_findings(alignment: Alignment) -> list[F.Finding]:
-    """What the alignment left unmatched, as findings: packets a log's endpoint sent or received that its
-    log never mentions (they never reached the router, or it did not log them), packet events with no
-    packet (the capture point missed them), and router counters that disagree with the ESP seen."""
-    return F.findings_from_alignment(alignment)
 
 
 @dataclass
