@@ -55,7 +55,8 @@ def build(dissector, logs: Sequence[LogResult], addresses: Mapping[str, str] | N
     ``addresses``: capture endpoint -> log name, overriding which endpoint a log speaks for; ``offsets``:
     log name -> its clock offset in seconds (log clock - capture clock), overriding the estimate.  Raises
     :class:`dissect.capture.CaptureError` when the capture cannot be read at all; anything else odd
-    becomes notes, counts and findings."""
+    becomes notes, counts and findings.  The findings of a log that speaks for no endpoint of the capture
+    are left out (a note says so)."""
     kept: list[Packet] = []
     rules = F.CaptureRules()
 
@@ -74,7 +75,16 @@ def build(dissector, logs: Sequence[LogResult], addresses: Mapping[str, str] | N
         matches.setdefault(m.frame, []).append(m)
     entries = [Entry(p, explainer.explain(p), alignment.attached.get(p.frame, []), matches.get(p.frame, []))
                for p in kept]
-    found = F.merge(rules.finish(decryptor), *(F.findings_from_log(log.events, log.records) for log in logs),
+    # a log that speaks for no endpoint of the capture is about another tunnel: its findings are not this
+    # capture's (``--log-only`` gives them)
+    placed = []
+    for log, clock in zip(logs, alignment.logs):  # (one LogClock per log, in the order given)
+        if clock.address is not None:
+            placed.append(log)
+        else:
+            alignment.notes.append(f"{clock.name}: speaks for no endpoint of the capture, so its findings are "
+                                   "left out (correlate --log-only gives them)")
+    found = F.merge(rules.finish(decryptor), *(F.findings_from_log(log.events, log.records) for log in placed),
                     F.findings_from_alignment(alignment))
     return Timeline(entries, alignment, found, dissector.stats, list(logs))
 

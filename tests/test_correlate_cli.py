@@ -180,3 +180,15 @@ def test_the_same_log_twice_is_used_once(tmp_path):
 def test_log_only_says_what_it_ignores():
     r = correlate("--log-only", SEED / "initiator.log", "--psk", "x", "--offset=3", "--year", "2012")
     assert r.returncode == 0 and b"mean nothing without a capture" in r.stderr and b"Traceback" not in r.stderr
+
+
+def test_findings_of_a_log_for_another_tunnel_are_left_out():
+    """Sample 09 (a PROPOSAL_NOT_CHOSEN between other peers) with the seed capture: its log speaks for no
+    endpoint, so its findings are not the capture's; a note says so (log-only mode still gives them)."""
+    sample = DATA / "debug-samples" / "09-ios15-mm-ok-qm-proposal-not-chosen-pfs-console-dots.txt"
+    r = correlate(SEED / "capture.pcap", sample, "--json", "--year", "2012")
+    _packets, summary = _jsonl(r)
+    assert "proposal-mismatch" not in {f["code"] for f in summary["findings"]}
+    assert b"speaks for no endpoint of the capture, so its findings are left out" in r.stderr
+    alone = correlate("--log-only", sample, "--json", "--year", "2012")
+    assert "proposal-mismatch" in {f["code"] for f in _jsonl(alone)[1]["findings"]}
