@@ -69,7 +69,22 @@ Events (``Event.kind``, and what is set besides facility, conn_id and the record
   the fallback above; message = the text (without the prefix);
 * ``info``: ``beginning Main|Aggressive|Quick Mode exchange`` (exchange, message_id from ``M-ID
   of``), port floating (peer_port), KMI queue events, other syslog messages (``detail`` severity,
-  mnemonic; interface and state of UPDOWN messages).
+  mnemonic; interface and state of UPDOWN messages); NAT discovery (RFC 3947 section 3.2):
+  ``NAT found, both nodes inside NAT``, ``No NAT Found for self or peer``, IKEv2 ``NAT not found``
+  (``detail`` nat_detected, nat = "local"/"remote"/"both", local_behind_nat, remote_behind_nat) and
+  the NAT-D comparisons ``His hash no match - this node outside NAT`` / ``My hash no match - this node
+  inside NAT`` (nat_d "his"/"mine", hash_match False, local_behind_nat; IOS also says the first with no
+  NAT at all, so it says nothing of the peer); ``Process initial contact, bring down existing phase 1
+  and 2 SA's with local A remote B remote port P`` (direction "in", local, peer, peer_port,
+  initial_contact); ``peer matches *none* of the profiles`` / ``peer matches X profile``
+  (profile_match, profile); ``SA authentication status: S`` (authentication_status); ``Started
+  lifetime timer: N`` (phase 1, lifetime_sec); ``Created a peer struct for A, peer port P`` (peer,
+  peer_port); ``local port L, remote port R`` (local_port, peer_port); ``Crypto mapdb : proxy_match``
+  blocks (facility CRYPTO, ``detail`` proxy_match, src, dst, protocol, src_port, dst_port); the fields
+  of an ID payload block that IOS-XE logs as records of their own (``address : A``, ``protocol : 17``
+  ...: ``detail["id_fields"]``, which :func:`join_id_fields` adds to the ``ID payload`` event before).
+* ``payload`` also: ``received payload type 20`` (payloads ["NAT-D"], ``detail`` payload_type; a type
+  that is no NAT-T payload gives an ``info`` event with payload_type).
 """
 from __future__ import annotations
 
@@ -81,9 +96,10 @@ from collections.abc import Callable
 from . import addresses
 from .addresses import ADDRESS_TEXT
 from .model import Event, Record
+from dissect import registry
 from dissect.model import endpoint_text
 
-__all__ = ["events", "message_id", "vpi_value", "ISAKMP_ROWS", "IKEV2_ROWS", "IPSEC_FUNCTIONS", "ERROR_NOTIFIES",
+__all__ = ["events", "message_id", "vpi_value", "join_id_fields", "promote_ip_sends", "ISAKMP_ROWS", "IKEV2_ROWS", "IPSEC_FUNCTIONS", "ERROR_NOTIFIES",
            "ERROR_MNEMONICS", "ERROR_PHRASES"]
 
 #: addresses repeat in a log: normalised once each
@@ -361,15 +377,59 @@ _ID_FIELD = re.compile(r"(?P<k>next-payload|type|address|protocol|port|length)\s
 def _id_block(m: re.Match, c: _Ctx) -> list[Event]:
     """The ID payload IOS prints field by field (``ID payload`` / ``next-payload : 8`` / ``type : 5`` /
     ``address : 2001: DB8::2`` / ``protocol : 17`` / ``port : 500`` / ``length : 24``)."""
-    detail: dict = {"payload": "ID"}
-    for f in _ID_FIELD.finditer(c.record.text, m.end()):
-        key, value = f["k"], f["v"]
-        if key == "address":
-            detail["address"] = address(value)
-        elif value.isdigit():
-            detail[{"type": "id_type", "next-payload": "next_payload"}.get(key, key)] = int(value)
+    detail: dict = {"payload": "ID", **_id_fields_of(c.record.text, m.end())}
     what = " ".join(f"{k} {detail[k]}" for k in ("id_type", "address", "protocol", "port") if k in detail)
     return [c.ev("payload", f"ID payload: {what}", detail)]
+
+
+def _id_value(key: str, value: str):
+    """One field of an IOS ID payload block as a value: the address normalised, a number as an int (console
+    ping dots stripped: ``protocol     : 17.``), else None."""
+    if key == "address":
+        return address(value)
+    value = value.rstrip(".!")
+    return int(value) if value.isdigit() else None
+
+
+_ID_KEYS = {"type": "id_type", "next-payload": "next_payload"}
+
+
+def _id_fields_of(text: str, start: int) -> dict:
+    found: dict = {}
+    for f in _ID_FIELD.finditer(text, start):
+        value = _id_value(f["k"], f["v"])
+        if value is not None:
+            found[_ID_KEYS.get(f["k"], f["k"])] = value
+    return found
+
+
+def _id_fields(m: re.Match, c: _Ctx) -> list[Event]:
+    """Fields of an ID payload block that IOS-XE logs as records of their own (``ISAKMP: (1003): address      :
+    100.64.1.2``, ``ISAKMP: (1003): protocol     : 17`` + ``port : 0`` + ``length : 12``); see
+    :func:`join_id_fields`."""
+    fields = _id_fields_of(m.string, m.start())
+    if not fields:
+        return []
+    what = " ".join(f"{k} {v}" for k, v in fields.items())
+    return [c.ev("info", f"ID payload fields: {what}", {"id_fields": fields})]
+
+
+def join_id_fields(events: list[Event]) -> None:
+    """IOS-XE splits an ID payload block into records (``ID payload`` with ``next-payload``/``type``, then
+    ``address``, then ``protocol``/``port``/``length``, each with its own ``ISAKMP: (N):`` prefix): the fields
+    of the records right after an ``ID payload`` event of the same file and conn-id are added to its
+    ``detail`` (a field it already has is kept) and message.  The field events stay (``info``)."""
+    target: Event | None = None
+    for e in events:
+        fields = e.detail.get("id_fields") if e.kind == "info" else None
+        if fields and target is not None and (e.record.file, e.conn_id) == (target.record.file, target.conn_id):
+            for k, v in fields.items():
+                target.detail.setdefault(k, v)
+            what = " ".join(f"{k} {target.detail[k]}" for k in ("id_type", "address", "protocol", "port")
+                            if k in target.detail)
+            target.message = f"ID payload: {what}"
+            continue
+        target = e if e.kind == "payload" and e.detail.get("payload") == "ID" else None
 
 
 def _sa_request(m: re.Match, c: _Ctx) -> list[Event]:
@@ -387,6 +447,110 @@ def _psk_auth(m: re.Match, c: _Ctx) -> list[Event]:
     if m["id"]:
         detail["id_type"] = m["id"]
     return [c.ev("info", "pre-shared key authentication" + (f" with {m['id']}" if m["id"] else ""), detail)]
+
+
+# NAT discovery (RFC 3947 section 3.2; IOS compares the NAT-D hashes it receives with its own and the
+# peer's address and port): ``local_behind_nat``/``remote_behind_nat`` say what a line says of each end,
+# ``nat`` ("local", "remote", "both") which end is behind NAT once one is found, ``nat_detected`` the verdict
+
+def _nat_found(m: re.Match, c: _Ctx) -> list[Event]:
+    """``NAT found, both nodes inside NAT``; ``NAT found, the node inside|outside NAT`` (this node)."""
+    inside = m["side"].lower() == "inside"
+    detail: dict = {"nat_detected": True, "local_behind_nat": inside}
+    if m["who"].lower().startswith("both"):
+        detail["remote_behind_nat"] = True
+        detail["nat"] = "both"
+    elif inside:
+        detail["nat"] = "local"
+    else:   # NAT found and this node is outside it: the peer is behind it
+        detail["remote_behind_nat"] = True
+        detail["nat"] = "remote"
+    return [c.ev("info", f"NAT detected: {_NAT_WHO[detail['nat']]} behind NAT", detail)]
+
+
+_NAT_WHO = {"both": "both peers", "local": "this node", "remote": "the peer"}
+
+
+def _no_nat(m: re.Match, c: _Ctx) -> list[Event]:
+    """``No NAT Found for self or peer`` (IKEv1), ``NAT not found`` (IKEv2)."""
+    return [c.ev("info", "no NAT between the peers (NAT-D hashes match)",
+                 {"nat_detected": False, "local_behind_nat": False, "remote_behind_nat": False})]
+
+
+def _nat_d_hash(m: re.Match, c: _Ctx) -> list[Event]:
+    """``His hash no match - this node outside NAT``, ``My hash no match -  this node inside NAT``: one
+    NAT-D payload compared; the line says where this node is (``His hash`` is also said with no NAT at
+    all, before ``No NAT Found for self or peer``: it says nothing of the peer)."""
+    inside = m["side"].lower() == "inside"
+    whose = m["whose"].lower()
+    detail: dict = {"nat_d": "his" if whose == "his" else "mine", "hash_match": False, "local_behind_nat": inside}
+    if inside:
+        detail["nat_detected"] = True
+        detail["nat"] = "local"
+    return [c.ev("info", f"NAT-D: {whose} hash does not match, this node is {m['side'].lower()} NAT", detail)]
+
+
+def _v2_nat(m: re.Match, c: _Ctx) -> list[Event]:
+    """IKEv2 ``NAT not found``, ``NAT INSIDE found`` (this node behind NAT), ``NAT OUTSIDE found`` (the peer)."""
+    if not m["side"]:
+        return _no_nat(m, c)
+    inside = m["side"].upper() == "INSIDE"
+    nat = "local" if inside else "remote"
+    detail = {"nat_detected": True, "nat": nat, ("local_behind_nat" if inside else "remote_behind_nat"): True}
+    return [c.ev("info", f"NAT detected: {_NAT_WHO[nat]} behind NAT", detail)]
+
+
+def _payload_type(m: re.Match, c: _Ctx) -> list[Event]:
+    """``received payload type 20``: IOS's NAT-T code names a NAT-D (20, draft 130) or NAT-OA payload by
+    number (RFC 3947 section 3); another number stays a number."""
+    t = int(m["t"])
+    short = registry.PAYLOAD_TYPES_V1.get(t, ("", ""))[0]
+    if short.startswith("NAT-"):
+        return [c.ev("payload", f"received {short} payload", {"action": "processing", "payload_type": t},
+                     payloads=[short])]
+    return [c.ev("info", f"received payload type {t}", {"payload_type": t})]
+
+
+def _process_initial_contact(m: re.Match, c: _Ctx) -> list[Event]:
+    """``Process initial contact, bring down existing phase 1 and 2 SA's with local A remote B remote port P``:
+    the peer sent INITIAL-CONTACT, so its older SAs are removed."""
+    peer = address(m["peer"])
+    port = int(m["port"]) if m["port"] else None
+    return [c.ev("info", f"initial contact from {endpoint_text(peer, port)}: its older phase 1 and 2 SAs "
+                         "are removed", {"initial_contact": True, "removes_old_sas": True},
+                 direction="in", local=address(m["local"]), peer=peer, peer_port=port)]
+
+
+def _profile_match(m: re.Match, c: _Ctx) -> list[Event]:
+    """``peer matches *none* of the profiles`` / ``peer matches VPN profile`` (ISAKMP profiles)."""
+    if m["profile"] is None:
+        return [c.ev("info", "the peer matches no ISAKMP profile", {"profile_match": False})]
+    return [c.ev("info", f"the peer matches ISAKMP profile {m['profile']}",
+                 {"profile_match": True, "profile": m["profile"]})]
+
+
+def _auth_status(m: re.Match, c: _Ctx) -> list[Event]:
+    """``SA authentication status: authenticated`` (the status may be on the next physical line)."""
+    status = " ".join(m["status"].split()).rstrip(".")
+    return [c.ev("info", f"SA authentication status: {status}", {"authentication_status": status})]
+
+
+def _lifetime_timer(m: re.Match, c: _Ctx) -> list[Event]:
+    """``Started lifetime timer: 86400.``: the ISAKMP SA's lifetime in force, in seconds."""
+    return [c.ev("info", f"ISAKMP SA lifetime timer {m['v']} s", {"phase": 1, "lifetime_sec": int(m["v"])})]
+
+
+def _peer_struct(m: re.Match, c: _Ctx) -> list[Event]:
+    """``Created a peer struct for A, peer port P``: the peer's address and IKE port."""
+    peer = address(m["peer"])
+    return [c.ev("info", f"peer {endpoint_text(peer, int(m['port']))}", {"peer_struct": True}, peer=peer,
+                 peer_port=int(m["port"]))]
+
+
+def _ports(m: re.Match, c: _Ctx) -> list[Event]:
+    """``local port 500, remote port 500``: the IKE ports of a new negotiation."""
+    return [c.ev("info", f"local port {m['l']}, remote port {m['r']}", {"ports": True},
+                 local_port=int(m["l"]), peer_port=int(m["r"]))]
 
 
 def promote_ip_sends(events: list[Event]) -> None:
@@ -491,10 +655,30 @@ ISAKMP_ROWS: tuple[tuple[tuple[str, ...], re.Pattern, Handler], ...] = (
     (("found",), re.compile(r"found peer pre-shared key matching\s+" + _A_PEER), _psk_found),
     (("sa",), re.compile(r"SA request profile is\s+(?P<profile>\S+)"), _sa_request),
     (("sa",), re.compile(r"SA is doing pre-shared key authentication(?:\s+using id type\s+(?P<id>\w+))?"), _psk_auth),
+    # IOS-XE cuts it after "SA is doing": the rest is a record of its own
+    (("pre-shared",), re.compile(r"pre-shared key authentication using id type\s+(?P<id>\w+)"), _psk_auth),
     (("vendor",), re.compile(r"vendor ID is\s+(?P<v>\S.*?)\s*$"), _vendor),
     (("send",), re.compile(r"Send initial contact"), _initial_contact),
     (("speaking",), re.compile(r"speaking to another IOS box"), _peer_is_ios),
     (("id",), re.compile(r"ID payload\b(?!\.)"), _id_block),
+    (("next-payload", "type", "address", "protocol", "port", "length"),
+     re.compile(r"(?:next-payload|type|address|protocol|port|length)\s*:"), _id_fields),
+    # NAT discovery (RFC 3947)
+    (("received",), re.compile(r"received payload type\s+(?P<t>\d+)"), _payload_type),
+    (("nat",), re.compile(r"NAT found,\s*(?P<who>both nodes|th[ei]s? node)\s+(?P<side>inside|outside)\s+NAT",
+                          re.IGNORECASE), _nat_found),
+    (("no",), re.compile(r"No NAT Found\b", re.IGNORECASE), _no_nat),
+    (("his", "my"), re.compile(r"(?P<whose>His|My) hash no match\s*-\s*this node\s+(?P<side>inside|outside)\s+NAT",
+                               re.IGNORECASE), _nat_d_hash),
+    (("process",), re.compile(r"Process initial contact,?\s*bring down existing phase 1 and 2 SA's with local\s+"
+                              + _addr("local") + r"\s+remote\s+" + _A_PEER + r"(?:\s+remote port\s+(?P<port>\d+))?"),
+     _process_initial_contact),
+    (("peer",), re.compile(r"peer matches (?:\*none\* of the profiles|(?P<profile>\S+) profile)"), _profile_match),
+    (("sa",), re.compile(r"SA authentication status:\s*(?P<status>\S.*?)\s*$"), _auth_status),
+    (("started",), re.compile(r"Started lifetime timer:\s*(?P<v>\d+)"), _lifetime_timer),
+    (("created",), re.compile(r"Created a peer struct for\s+" + _A_PEER + r"\s*,\s*peer port\s+(?P<port>\d+)"),
+     _peer_struct),
+    (("local",), re.compile(r"local port\s+(?P<l>\d+)\s*,\s*remote port\s+(?P<r>\d+)"), _ports),
     # errors and failures
     (("no",), re.compile(r"No pre-shared key with\s+" + _A_PEER), _error()),
     (("encryption", "hash", "diffie-hellman", "preshared", "lifetime", "authentication"),
@@ -622,6 +806,8 @@ IKEV2_ROWS: tuple[tuple[tuple[str, ...], re.Pattern, Handler], ...] = (
      _v2_session),
     (("deleting",), re.compile(r"Deleting SA\b"), _v2_deleting),
     (("verify",), re.compile(r"Verify cert failed"), _error()),
+    (("nat",), re.compile(r"NAT (?:(?P<side>INSIDE|OUTSIDE) found|not found)", re.IGNORECASE), _v2_nat),
+    (("no",), re.compile(r"No NAT found", re.IGNORECASE), _no_nat),
 )
 
 
@@ -926,8 +1112,32 @@ def _other(record: Record, text: str) -> list[Event]:
     return _fallback(c, text[m.end():], False)
 
 
+_MAPDB = re.compile(r"Crypto mapdb\s*:\s*proxy_match\b")
+_MAPDB_FIELD = re.compile(r"(?P<k>src addr|dst addr|protocol|src port|dst port)\s*:\s*(?P<v>" + ADDRESS_TEXT
+                          + r"|\S+)")
+
+
+def _mapdb(record: Record, text: str) -> list[Event]:
+    """``Crypto mapdb : proxy_match`` / ``src addr : A`` / ``dst addr : B`` / ``protocol : P`` / ``src port :
+    N`` / ``dst port : M``: the proxy IDs a phase 2 proposal is checked against the crypto map with (``detail``
+    proxy_match True, src, dst, protocol, src_port, dst_port; IOS writes any protocol as 0 or 256)."""
+    m = _MAPDB.match(text)
+    if m is None:
+        return []
+    detail: dict = {"proxy_match": True}
+    for f in _MAPDB_FIELD.finditer(text, m.end()):
+        key, value = f["k"].replace(" addr", "").replace(" ", "_"), f["v"]
+        if key in ("src", "dst"):
+            detail[key] = address(value)
+        elif value.rstrip(".!").isdigit():
+            detail[key] = int(value.rstrip(".!"))
+    what = f"{detail.get('src', '?')} -> {detail.get('dst', '?')} protocol {detail.get('protocol', '?')}"
+    return [_Ctx(record, "CRYPTO", None).ev("info", f"crypto map proxy match: {what}", detail)]
+
+
 #: the reader of a record by the first two characters of its text
-_BY_HEAD = {"IS": _isakmp, "IK": _ikev2, "IP": _ipsec_record, "%": _syslog_record, "CR": _other, "KM": _other}
+_BY_HEAD = {"IS": _isakmp, "IK": _ikev2, "IP": _ipsec_record, "%": _syslog_record, "CR": _other, "KM": _other,
+            "Cr": _mapdb}
 
 
 def _events(record: Record) -> list[Event]:

@@ -353,6 +353,112 @@ def test_09_failures():
     assert [(e.peer, e.state) for e in deleted_sa] == [("198.51.100.77", "QM_IDLE")] * 2
 
 
+# --------------------------------------------------------------------------- NAT discovery, ID fields, proxy match
+
+def _info(events, key):
+    return [e for e in events if key in e.detail]
+
+
+def test_01_nat_d_lines_peer_ports_and_initial_contact():
+    """01 (responder HQ 203.0.113.1, peer behind PAT): "received payload type 20" (lines 101, 103) and "His hash
+    no match - this node outside NAT" (102, 104); the peer struct and ports of MM1; the initial contact at MM5."""
+    _, events = _parse(_sample("01"))
+    natd = [e for e in events if e.kind == "payload" and e.payloads == ["NAT-D"]]
+    assert [(e.record.line, e.detail["payload_type"], e.conn_id) for e in natd] == [(101, 20, 1003), (103, 20, 1003)]
+    hashes = _info(events, "nat_d")
+    assert [(e.record.line, e.detail) for e in hashes] == [
+        (line, {"nat_d": "his", "hash_match": False, "local_behind_nat": False}) for line in (102, 104)]
+    assert not _info(events, "nat_detected")   # the excerpt has no verdict line
+    struct = _info(events, "peer_struct")
+    assert [(e.record.line, e.peer, e.peer_port) for e in struct] == [(28, "198.51.100.3", 512)]
+    ports = _info(events, "ports")
+    assert [(e.record.line, e.local_port, e.peer_port) for e in ports] == [(31, 500, 512)]
+    contact = _info(events, "initial_contact")   # "Process initial contact," + "bring down existing ..." (137-138)
+    assert [(e.record.line, e.record.last_line, e.local, e.peer, e.peer_port, e.direction) for e in contact] == [
+        (137, 138, "203.0.113.1", "198.51.100.3", 4501, "in")]
+    assert [(e.record.line, e.detail) for e in _info(events, "profile_match")] == [
+        (125, {"profile_match": True, "profile": "VPN"})]
+    assert [(e.record.line, e.detail["lifetime_sec"]) for e in _info(events, "lifetime_sec")] == [(64, 6000)]
+    # "SA authentication status:" with "authenticated" on the next physical line
+    assert [(e.record.line, e.detail) for e in _info(events, "authentication_status")] == [
+        (130, {"authentication_status": "authenticated"}), (135, {"authentication_status": "authenticated"})]
+    # "SA is doing " / "pre-shared key authentication using id type ID_IPV4_ADDR" cut in two records
+    psk = [e for e in events if e.detail.get("authentication") == "pre-share" and e.peer is None]
+    assert [(e.record.line, e.detail.get("id_type")) for e in psk] == [(145, "ID_IPV4_ADDR")]
+
+
+def test_03_no_nat_found():
+    """03 (initiator, no NAT between 203.0.113.10 and .1): one "His hash no match - this node outside NAT"
+    (line 105), then "No NAT Found for self or peer" (107)."""
+    _, events = _parse(_sample("03"))
+    assert [e.record.line for e in events if e.payloads == ["NAT-D"]] == [104, 106]
+    assert [e.record.line for e in _info(events, "nat_d")] == [105]
+    verdict = _info(events, "nat_detected")
+    assert [(e.record.line, e.conn_id, e.detail) for e in verdict] == [
+        (107, 1001, {"nat_detected": False, "local_behind_nat": False, "remote_behind_nat": False})]
+    assert [(e.record.line, e.detail["lifetime_sec"]) for e in _info(events, "lifetime_sec")] == [(78, 86400)]
+    assert [(e.record.line, e.detail) for e in _info(events, "profile_match")] == [(136, {"profile_match": False})]
+
+
+def test_05_ikev2_nat_not_found():
+    _, events = _parse(_sample("05"))
+    verdict = _info(events, "nat_detected")
+    assert [(e.record.line, e.facility, e.conn_id, e.detail["session_id"], e.detail["nat_detected"])
+            for e in verdict] == [(51, "IKEv2", 1, 31, False)]
+
+
+def test_09_id_payload_protocol_followed_by_a_ping_dot():
+    """09 line 76: "protocol     : 17. " (a console ping dot) still reads 17."""
+    _, events = _parse(_sample("09"))
+    ids = [e for e in events if e.detail.get("payload") == "ID"]
+    assert [(e.record.line, e.detail["address"], e.detail["protocol"], e.detail["port"], e.detail["id_type"])
+            for e in ids] == [(72, "203.0.113.122", 17, 500, 1), (86, "198.51.100.77", 17, 0, 1)]
+    assert ids[0].message == "ID payload: id_type 1 address 203.0.113.122 protocol 17 port 500"
+    # "received payload type 17" (line 95) names no NAT-T payload: a number, no payload name
+    other = _info(events, "payload_type")
+    assert [(e.record.line, e.kind, e.detail["payload_type"], e.payloads) for e in other] == [
+        (65, "payload", 20, ["NAT-D"]), (66, "payload", 20, ["NAT-D"]), (95, "info", 17, [])]
+
+
+@pytest.mark.parametrize("prefix, expected", [
+    ("01", [(118, 1, "100.64.1.2", 17, 0), (146, 1, "203.0.113.1", 17, 0)]),
+    ("03", [(114, 1, "203.0.113.10", 17, 500), (129, 1, "203.0.113.1", 17, 500)]),
+])
+def test_split_id_payload_blocks_are_joined(prefix, expected):
+    """IOS-XE logs "address :" and "protocol : / port : / length :" as records of their own (01 lines 121-124)."""
+    _, events = _parse(_sample(prefix))
+    ids = [e for e in events if e.detail.get("payload") == "ID"]
+    assert {"address", "protocol"}.isdisjoint(ids[0].detail)   # before joining: next-payload and type only
+    ios.join_id_fields(events)
+    assert [(e.record.line, e.detail["id_type"], e.detail["address"], e.detail["protocol"], e.detail["port"])
+            for e in ids] == expected
+    fields = _info(events, "id_fields")
+    assert len(fields) == 4 and fields[0].detail["id_fields"] == {"address": expected[0][2]}
+
+
+def test_08_crypto_mapdb_proxy_match():
+    _, events = _parse(_sample("08"))
+    match = _info(events, "proxy_match")
+    assert [(e.record.line, e.record.last_line, e.facility, e.detail["src"], e.detail["dst"], e.detail["protocol"],
+             e.detail["src_port"], e.detail["dst_port"]) for e in match] == [
+        (25, 30, "CRYPTO", "192.168.102.0", "192.168.101.0", 0, 0, 0),
+        (41, 46, "CRYPTO", "192.168.102.0", "192.168.101.0", 256, 0, 0)]
+
+
+def test_nat_found_both_nodes_inside_nat():
+    """The initiator's side of the log that sample 01 comes from (index id 1475816033): the initiator
+    100.64.1.2 is behind NAT."""
+    events = _lines("ISAKMP: (1003):received payload type 20",
+                    "ISAKMP: (1003):NAT found, both nodes inside NAT",
+                    "ISAKMP: (1003):received payload type 20",
+                    "ISAKMP: (1003):My hash no match -  this node inside NAT")
+    assert [e.payloads for e in events[::2]] == [["NAT-D"], ["NAT-D"]]
+    assert [(e.kind, e.conn_id, e.detail) for e in events[1::2]] == [
+        ("info", 1003, {"nat_detected": True, "local_behind_nat": True, "remote_behind_nat": True, "nat": "both"}),
+        ("info", 1003, {"nat_d": "mine", "hash_match": False, "local_behind_nat": True, "nat_detected": True,
+                        "nat": "local"})]
+
+
 # --------------------------------------------------------------------------- forms the samples lack (public text)
 
 def _lines(*lines: str):
