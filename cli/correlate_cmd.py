@@ -239,8 +239,9 @@ def _print_explanation(out, exp, config: bool) -> None:
     out(f"    {GLYPHS['arrow']} {exp.headline}", "bold")
     for line in exp.lines:
         out(f"        {line}")
-    if config and exp.config is not None:
-        out("      implied configuration:", "green")
+    if config and exp.config is not None:  # each router's own when logs speak for both (its first line says whose)
+        out("      implied configuration" + (f" of {len(exp.config.sides)} routers:" if exp.config.sides else ":"),
+            "green")
         for line in exp.config.lines:
             out(f"        {line}", "green")
 

@@ -14,8 +14,16 @@ Then small pure functions write IOS lines: :func:`isakmp_policy_lines` (``crypto
 with encryption, hash, authentication, group, lifetime), :func:`isakmp_key_lines` (``crypto isakmp
 key **** address ...``: the key is always masked), :func:`transform_set_lines` (``crypto ipsec
 transform-set NAME esp-aes esp-sha-hmac`` and its ``mode``), :func:`protection_lines` (a ``crypto
-ipsec profile`` + ``tunnel protection`` for a VTI when the proxy IDs are any/any, else a crypto map
-and its ACL), and :func:`implied_config` puts them together for one message.
+ipsec profile`` + ``tunnel protection`` for a VTI when the proxy IDs are any/any, else a crypto map,
+its ACL and its interface), and :func:`implied_config` puts them together for one router and one
+message; :func:`combine` joins the configurations of both routers of a message.
+
+Whose configuration: ``local``, the router it is written for; its ``crypto isakmp key`` names the
+other peer and its ACL starts with its own side (the responder's mirrors the initiator's).  Names
+(tunnel interface, crypto map and its sequence number, transform set, profiles, ACL) come from the
+router's own log when it gives them (:func:`names_from_log`: ``Interface Tunnel23``, ``Map found
+CMAP, 10``, ``Crypto map tag: outside_map``, ``SA request profile is ...``); otherwise they are
+placeholders (``Tunnel0``, ``IKESCOPE-MAP``, ...), listed in a comment line.
 
 Decisions (documented once, here):
 
@@ -31,7 +39,9 @@ Units: lifetimes in seconds and kilobytes; key lengths in bits; SPIs as ints.
 """
 from __future__ import annotations
 
+import functools
 import ipaddress
+import re
 from dataclasses import asdict, dataclass, field
 from typing import Any, Iterable
 
@@ -41,11 +51,13 @@ from dissect.payloads import IdPayload, Proposal, Transform
 from . import meanings as M
 from .model import Event
 
-__all__ = ["IkePolicy", "IpsecTransform", "ProxyIds", "ImpliedConfig", "policy_of", "ipsec_of", "proxies_of",
+__all__ = ["IkePolicy", "IpsecTransform", "ProxyIds", "ImpliedConfig", "LogNames", "RouterView", "policy_of",
+           "ipsec_of", "proxies_of",
            "policies_from_events", "transforms_from_events", "proxies_from_events", "transform_from_ios_text",
            "transform_keywords",
            "isakmp_policy_lines", "isakmp_key_lines", "transform_set_lines", "transform_set_name",
-           "protection_lines", "implied_config", "implied_config_from_events", "ios_address"]
+           "protection_lines", "implied_config", "implied_config_from_events", "ios_address", "names_from_log",
+           "combine"]
 
 
 # --------------------------------------------------------------------------
@@ -135,12 +147,50 @@ class ProxyIds:
 
 
 @dataclass
+class LogNames:
+    """The names a router's log gives to what the implied configuration needs (None: not named there).
+
+    ``interface`` the tunnel interface of a VTI (``Tunnel23``); ``outside`` the interface a crypto
+    map is applied to (where ``Successfully installed IPSEC SA ... on GigabitEthernet1``);
+    ``crypto_map`` a crypto map's name (never the ``Tunnel23-head-0`` map IOS makes for a VTI) and
+    ``crypto_map_seq`` its entry's sequence number;
+    ``transform_set``, ``isakmp_profile``, ``ipsec_profile``, ``acl`` names; ``sources``: field ->
+    ``file:line`` where it was read.
+    """
+    interface: str | None = None
+    outside: str | None = None
+    crypto_map: str | None = None
+    crypto_map_seq: int | None = None
+    transform_set: str | None = None
+    isakmp_profile: str | None = None
+    ipsec_profile: str | None = None
+    acl: str | None = None
+    sources: dict[str, str] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class RouterView:
+    """A router whose own configuration is shown: its ``address`` (as the capture writes it), a
+    ``label`` (the log that speaks for it, or "") and the :class:`LogNames` its log gives."""
+    address: str
+    label: str = ""
+    names: LogNames = field(default_factory=LogNames)
+
+
+@dataclass
 class ImpliedConfig:
     """The IOS configuration one message implies, on ``local`` toward ``peer``.
 
     ``lines``: the configuration text, comment lines starting with ``!``; the rest is the data it
     was written from (``vti``: True for a VTI, False for a crypto map, None when the proxy IDs are
-    not known); ``notes``: what could not be said in IOS terms.
+    not known); ``notes``: what could not be said in IOS terms; ``label``: whose configuration it
+    is (``responder.log, the responder``); ``names``: the names a log gave, ``placeholders``: the
+    names made up because no log gave them (``Tunnel0``).  When a message implies the configuration
+    of both routers, ``sides`` holds one :class:`ImpliedConfig` per router (initiator first), and
+    ``lines`` and the other fields are theirs joined / the first's (:func:`combine`).
     """
     lines: list[str]
     policies: list[IkePolicy] = field(default_factory=list)
@@ -150,11 +200,17 @@ class ImpliedConfig:
     proxies: ProxyIds | None = None
     vti: bool | None = None
     notes: list[str] = field(default_factory=list)
+    label: str = ""
+    names: LogNames | None = None
+    placeholders: list[str] = field(default_factory=list)
+    sides: list["ImpliedConfig"] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return {"lines": self.lines, "policies": [p.to_dict() for p in self.policies],
                 "transforms": [t.to_dict() for t in self.transforms], "local": self.local, "peer": self.peer,
-                "proxies": self.proxies.to_dict() if self.proxies else None, "vti": self.vti, "notes": self.notes}
+                "proxies": self.proxies.to_dict() if self.proxies else None, "vti": self.vti, "notes": self.notes,
+                "label": self.label, "names": self.names.to_dict() if self.names else None,
+                "placeholders": self.placeholders, "sides": [s.to_dict() for s in self.sides]}
 
 
 def _name(spec, value: int | None) -> str | None:
@@ -495,9 +551,80 @@ def proxies_from_events(events: Iterable[Event]) -> ProxyIds | None:
     return None
 
 
+#: names in a log's text that no parser gives as an event: (field, pattern with group ``v``): IOS
+#: ``IPSEC(crypto_ipsec_create_ipsec_sas): Map found Tunnel23-head-0`` (``Map found CMAP, 10``: with the
+#: entry's sequence number), ``(ipsec_process_proposal)Map Accepted: CMAP, 10``, ``show crypto ipsec sa``'s
+#: ``Crypto map tag: outside_map,``, ``show crypto map`` (``Crypto Map IPv6 "Tunnel23-head-0" 65536``,
+#: ``Transform sets={ TS: {...} }``, ``Profile name: VTI-PROF``, ``ISAKMP Profile: IKE-PROF``,
+#: ``Extended IP access list 101``), ``SA request profile is IKE-PROF`` and any ``TunnelN``
+_NAME_PATTERNS = (
+    ("crypto_map", re.compile(r"\b(?:Map found|Map Accepted:|Crypto map tag:)\s*(?P<v>[^\s,]+)"
+                              r"(?:,\s*(?P<seq>\d+)\b)?")),
+    ("crypto_map", re.compile(r"\bCrypto Map (?:IPv6 )?\"(?P<v>[^\"]+)\"")),
+    ("transform_set", re.compile(r"\bTransform sets=\{\s*(?P<v>[^:\s]+)\s*:")),
+    ("ipsec_profile", re.compile(r"\bProfile name:\s*(?P<v>\S+)")),
+    ("isakmp_profile", re.compile(r"\b(?:ISAKMP Profile:|SA request profile is)\s*(?P<v>\S+)")),
+    ("acl", re.compile(r"\b(?:Extended IP|IPv6) access[- ]list\s+(?P<v>[^\s;,]+)")),
+    ("interface", re.compile(r"(?<![A-Za-z])(?P<v>Tunnel\d+(?:\.\d+)?)(?![\d-])")),
+)
+#: the crypto map IOS makes for a VTI: ``Tunnel23-head-0`` (it names the tunnel, not a configured map)
+_VTI_MAP = re.compile(r"^(?P<ifc>Tunnel\d+(?:\.\d+)?)-head-\d+$", re.IGNORECASE)
+
+
+def _set_name(names: LogNames, seen: dict[str, list[str]], what: str, value: Any, where: str) -> None:
+    if not isinstance(value, str):
+        return
+    value = value.strip().strip('"')
+    if not value or value.upper() in ("(NULL)", "NULL", "(NONE)", "NONE"):
+        return
+    m = _VTI_MAP.match(value) if what == "crypto_map" else None
+    if m:
+        what, value = "interface", m["ifc"]
+    elif what == "interface" and not value.lower().startswith("tunnel"):
+        what = "outside"
+    if value not in seen.setdefault(what, []):
+        seen[what].append(value)
+    if getattr(names, what) is None:
+        setattr(names, what, value)
+        names.sources[what] = where
+
+
+def names_from_log(events: Iterable[Event], records: Iterable = (), peer: str | None = None) -> LogNames:
+    """The names one router's log gives (:class:`LogNames`): from its events' details (``interface``,
+    ``intf``, ``crypto_map``, ``profile`` — an ISAKMP profile) — those of events about ``peer`` first
+    —, then from the text of ``records`` (all the log's records, or, when they were not kept, the
+    events' own) for what no event says (:data:`_NAME_PATTERNS`).  The first name found wins; when
+    a log names several (a router with many tunnels), ``sources`` says so (``... (also Tunnel24)``)."""
+    events = list(events)
+    names = LogNames()
+    seen: dict[str, list[str]] = {}
+    fields = (("interface", "interface"), ("intf", "interface"), ("crypto_map", "crypto_map"),
+              ("profile", "isakmp_profile"))
+    ordered = [e for e in events if peer and e.peer == peer] + [e for e in events if not (peer and e.peer == peer)]
+    for e in ordered:
+        for key, what in fields:
+            if key in e.detail:
+                _set_name(names, seen, what, e.detail[key], _source(e))
+    texts = records or list({id(e.record): e.record for e in events}.values())
+    for r in texts:
+        text = r.text
+        if not ("unnel" in text or "Map" in text or "rofile" in text or "ransform" in text or "ccess" in text):
+            continue  # (the words of _NAME_PATTERNS: a cheap test first, for logs of a million lines)
+        for what, pattern in _NAME_PATTERNS:
+            for m in pattern.finditer(text):
+                _set_name(names, seen, what, m["v"], f"{r.file}:{r.line}")
+                if m.groupdict().get("seq") and names.crypto_map == m["v"] and names.crypto_map_seq is None:
+                    names.crypto_map_seq = int(m["seq"])
+    for what, values in seen.items():
+        if len(values) > 1:
+            names.sources[what] += f" (also {', '.join(values[1:4])}{', ...' if len(values) > 4 else ''})"
+    return names
+
+
 # --------------------------------------------------------------------------
 # IOS lines
 
+@functools.lru_cache(maxsize=4096)
 def ios_address(addr: str) -> str:
     """An address as IOS shows it: IPv6 upper case (``2001:DB8::3``); text that is no address unchanged."""
     try:
@@ -659,13 +786,35 @@ def _acl_address(text: str, v6: bool) -> str:
     return f"{net.network_address} {net.hostmask}"
 
 
-def protection_lines(t: IpsecTransform, proxies: ProxyIds | None, peer: str | None, local: str | None = None,
-                     ts_name: str | None = None) -> tuple[list[str], bool | None]:
-    """How the transform set is applied, and whether that is a VTI.
+#: the names written when no log gives one (each is said to be a placeholder)
+PLACEHOLDERS = {"interface": "Tunnel0", "outside": "<outside interface>", "crypto_map": "IKESCOPE-MAP",
+                "ipsec_profile": "IKESCOPE-PROFILE", "acl": "IKESCOPE-ACL"}
 
-    Proxy IDs any/any (``0.0.0.0/0`` or ``::/0``): a ``crypto ipsec profile`` and an ``interface
-    Tunnel0`` with ``tunnel protection ipsec profile``; other proxy IDs: an ACL that mirrors them
-    and a ``crypto map`` entry; no proxy IDs known: only the ``set`` lines, as a comment."""
+
+def _pick(names: LogNames | None, what: str, placeholders: list[str], default: str | None = None) -> str:
+    """The name a log gave for ``what``, else the placeholder (``default`` or :data:`PLACEHOLDERS`),
+    which is added to ``placeholders``."""
+    given = getattr(names, what) if names is not None else None
+    if given:
+        return given
+    value = default or PLACEHOLDERS[what]
+    if value not in placeholders:
+        placeholders.append(value)
+    return value
+
+
+def protection_lines(t: IpsecTransform, proxies: ProxyIds | None, peer: str | None, local: str | None = None,
+                     ts_name: str | None = None, names: LogNames | None = None,
+                     placeholders: list[str] | None = None) -> tuple[list[str], bool | None]:
+    """How the transform set is applied on ``local`` toward ``peer``, and whether that is a VTI.
+
+    ``proxies`` as ``local`` sends them (its own side first: the responder's are the initiator's
+    swapped).  Any/any (``0.0.0.0/0`` or ``::/0``): a ``crypto ipsec profile`` and an ``interface
+    TunnelN`` with ``tunnel protection ipsec profile``; other proxy IDs: an ACL that mirrors them
+    (``permit ip <local> <remote>``), a ``crypto map`` entry and the interface it is applied to; no
+    proxy IDs known: only the ``set`` lines, as a comment.  Names come from ``names`` (what the
+    router's log called them), else are placeholders, appended to ``placeholders`` when given."""
+    placeholders = placeholders if placeholders is not None else []
     ts_name = ts_name or transform_set_name(t)
     v6 = _is_v6(peer) or _is_v6(local) or (proxies is not None and ":" in proxies.local)
     options = _sa_options(t)
@@ -673,24 +822,30 @@ def protection_lines(t: IpsecTransform, proxies: ProxyIds | None, peer: str | No
         return ([f"! how {ts_name} is applied (VTI or crypto map) needs the proxy IDs of Quick Mode"]
                 + [f"!{line}" for line in [f" set transform-set {ts_name}"] + options]), None
     if proxies.any_to_any:
+        profile = _pick(names, "ipsec_profile", placeholders)
+        tunnel = _pick(names, "interface", placeholders)
         lines = ["! proxy IDs any/any: a virtual tunnel interface (VTI)",
-                 "crypto ipsec profile IKESCOPE-PROFILE", f" set transform-set {ts_name}"] + options
-        lines += ["!", "interface Tunnel0"]
+                 f"crypto ipsec profile {profile}", f" set transform-set {ts_name}"] + options
+        lines += ["!", f"interface {tunnel}"]
         if local:
             lines.append(f" tunnel source {ios_address(local)}")
         lines.append(f" tunnel mode ipsec {'ipv6' if v6 else 'ipv4'}")
         if peer:
             lines.append(f" tunnel destination {ios_address(peer)}")
-        lines.append(" tunnel protection ipsec profile IKESCOPE-PROFILE")
+        lines.append(f" tunnel protection ipsec profile {profile}")
         return lines, True
-    acl = "ipv6 access-list IKESCOPE-ACL" if v6 else "ip access-list extended IKESCOPE-ACL"
-    lines = [f"! proxy IDs {proxies.local} -> {proxies.remote}: a crypto map whose ACL mirrors them", acl,
-             _acl_entry(proxies, v6), "!", f"crypto map {'ipv6 ' if v6 else ''}IKESCOPE-MAP 10 ipsec-isakmp"]
+    acl_name = _pick(names, "acl", placeholders)
+    map_name = _pick(names, "crypto_map", placeholders)
+    outside = _pick(names, "outside", placeholders)
+    acl = f"ipv6 access-list {acl_name}" if v6 else f"ip access-list extended {acl_name}"
+    lines = [f"! proxy IDs {proxies.local} -> {proxies.remote} (this router's side first): a crypto map whose "
+             "ACL permits them", acl, _acl_entry(proxies, v6), "!",
+             f"crypto map {'ipv6 ' if v6 else ''}{map_name} {(names and names.crypto_map_seq) or 10} ipsec-isakmp"]
     if peer:
         lines.append(f" set peer {ios_address(peer)}")
-    lines += [f" set transform-set {ts_name}"] + options + [" match address IKESCOPE-ACL",
-                                                             "! applied with: interface <outside> / crypto map "
-                                                             + ("ipv6 " if v6 else "") + "IKESCOPE-MAP"]
+    lines += [f" set transform-set {ts_name}"] + options + [f" match address {acl_name}", "!",
+                                                             f"interface {outside}",
+                                                             f" {'ipv6 ' if v6 else ''}crypto map {map_name}"]
     return lines, False
 
 
@@ -699,24 +854,31 @@ def protection_lines(t: IpsecTransform, proxies: ProxyIds | None, peer: str | No
 
 def implied_config(policies: list[IkePolicy] = (), transforms: list[IpsecTransform] = (),
                    proxies: ProxyIds | None = None, local: str | None = None, peer: str | None = None,
-                   key: bool | None = None, what: str = "") -> ImpliedConfig | None:
+                   key: bool | None = None, what: str = "", label: str = "",
+                   names: LogNames | None = None) -> ImpliedConfig | None:
     """The IOS configuration that ``policies`` (phase 1) and ``transforms`` (phase 2) imply on
     ``local`` toward ``peer``; None when there is nothing to say.
 
     Policies get priorities 10, 20, ... in order unless a log named theirs.  ``key``: write the
     ``crypto isakmp key`` line (default: when a policy uses a pre-shared key and the peer is known).
     When several transforms are given (QM1 offers), each gets a transform set and the
-    protection lines use all of them; ``what`` is a comment line on top (``the initiator's offer``).
+    protection lines use all of them.  ``proxies`` as ``local`` sends them (its own side first).
+    The first line is a comment saying whose configuration it is (``local``, ``label`` — the log
+    that speaks for it, or its role —, ``peer``) and ``what`` it is.  ``names``: what the
+    router's log calls its interface, crypto map, transform set, profiles, ACL
+    (:func:`names_from_log`); what it does not name gets a placeholder, listed in a comment line
+    and in ``placeholders``.
     """
     policies, transforms = list(policies), list(transforms)
     if not policies and not transforms:
         return None
     lines: list[str] = []
     notes: list[str] = []
-    if what:
-        on = " ".join(x for x in (f"on {ios_address(local)}" if local else "",
-                                   f"(peer {ios_address(peer)})" if peer else "") if x)
-        lines.append(f"! {on}: {what}" if on else f"! {what}")
+    placeholders: list[str] = []
+    on = " ".join(x for x in (f"on {ios_address(local)}" if local else "", f"({label})" if label else "",
+                               f"toward {ios_address(peer)}" if peer else "") if x)
+    if on or what:
+        lines.append(f"! {on}: {what}" if on and what else f"! {on or what}")
     if policies and not all(p.priority for p in policies):
         notes.append("the ISAKMP policy priority is not in this source (never on the wire): 10, 20, ... in the "
                      "order offered")
@@ -728,27 +890,56 @@ def implied_config(policies: list[IkePolicy] = (), transforms: list[IpsecTransfo
         lines += isakmp_key_lines(peer)
     vti = None
     if transforms:
-        names: list[str] = []
+        names_used: list[str] = []
         for t in transforms:
             name = transform_set_name(t)
-            if name in names:
+            if len(transforms) == 1:
+                name = _pick(names, "transform_set", placeholders, default=name)
+            if name in names_used:
                 continue
-            names.append(name)
+            names_used.append(name)
             lines += transform_set_lines(t, name)
             notes += transform_keywords(t)[1]
-        first = transforms[0]
-        protect, vti = protection_lines(first, proxies, peer, local, " ".join(names))
+        protect, vti = protection_lines(transforms[0], proxies, peer, local, " ".join(names_used), names,
+                                        placeholders)
         lines += protect
-    return ImpliedConfig(lines, policies, transforms, local, peer, proxies, vti, notes)
+    if names is not None:
+        said = [f"{getattr(names, f)} ({names.sources.get(f, '?')})" for f in
+                ("interface", "outside", "crypto_map", "transform_set", "ipsec_profile", "acl")
+                if getattr(names, f) and any(getattr(names, f) in line for line in lines if not line.startswith("!"))]
+        if said:
+            lines.append(f"! named as the log names them: {', '.join(said)}")
+    if placeholders:
+        lines.append(f"! placeholder names (no log names them): {', '.join(placeholders)}")
+    return ImpliedConfig(lines, policies, transforms, local, peer, proxies, vti, notes, label, names, placeholders)
+
+
+def combine(configs: Iterable[ImpliedConfig | None]) -> ImpliedConfig | None:
+    """One message's configurations of several routers as one :class:`ImpliedConfig`: the lines of
+    each, a ``!`` line between them, the data of the first, and each in ``sides``; None when none
+    is left, the config itself when there is one."""
+    configs = [c for c in configs if c is not None]
+    if len(configs) < 2:
+        return configs[0] if configs else None
+    lines: list[str] = []
+    for c in configs:
+        lines += (["!"] if lines else []) + c.lines
+    first = configs[0]
+    notes = list(dict.fromkeys(n for c in configs for n in c.notes))
+    return ImpliedConfig(lines, first.policies, first.transforms, first.local, first.peer, first.proxies, first.vti,
+                         notes, " + ".join(c.label for c in configs if c.label), first.names,
+                         list(dict.fromkeys(p for c in configs for p in c.placeholders)), configs)
 
 
 def implied_config_from_events(events: Iterable[Event], local: str | None = None,
-                               peer: str | None = None) -> ImpliedConfig | None:
-    """The configuration a log's events imply (log-only mode): the accepted policies and transforms
-    (else all that were shown), the proxy IDs, the peer of the packet events; None when the events
-    hold no proposal.  The ``crypto isakmp key`` line needs the authentication method: from the
-    policies, or from IOS's ``found peer pre-shared key matching …`` / ``SA is doing pre-shared key
-    authentication`` lines (strongSwan proposal lines do not print it)."""
+                               peer: str | None = None, names: LogNames | None = None) -> ImpliedConfig | None:
+    """The configuration a log's events imply (log-only mode), on the log's own router: the accepted
+    policies and transforms (else all that were shown), the proxy IDs as it states them (its side
+    first), the peer of the packet events; None when the events hold no proposal.  ``names``: what
+    the whole log names (:func:`names_from_log`), else what these events' lines name.  The ``crypto
+    isakmp key`` line needs the authentication method: from the policies, or from IOS's ``found peer
+    pre-shared key matching …`` / ``SA is doing pre-shared key authentication`` lines (strongSwan
+    proposal lines do not print it)."""
     events = list(events)
     policies = policies_from_events(events)
     transforms = transforms_from_events(events)
@@ -763,4 +954,8 @@ def implied_config_from_events(events: Iterable[Event], local: str | None = None
     what = "as this log's router accepted it" if any(p.chosen for p in policies) or any(t.chosen for t in transforms) \
         else "as proposed in this log"
     psk = any(e.detail.get("authentication") == "pre-share" for e in events if e.kind == "info")
-    return implied_config(chosen_p, chosen_t, proxies, local, peer, key=True if psk else None, what=what)
+    if names is None and (chosen_p or chosen_t):
+        names = names_from_log(events, peer=peer)
+    label = events[0].record.file if events else ""
+    return implied_config(chosen_p, chosen_t, proxies, local, peer, key=True if psk else None, what=what,
+                          label=label, names=names)

@@ -24,7 +24,7 @@ import ipaddress
 import struct
 from collections import OrderedDict
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Mapping
+from typing import Any, Iterable, Mapping, Sequence
 
 from dissect import dhgroups, keyschedule, registry
 from dissect.model import Packet
@@ -193,13 +193,34 @@ class Explainer:
     ``states``: the decryptor's states by initiator cookie (``Dissector.decryptor.states``),
     read when a message is explained: with them, MM5/MM6/AM messages carry the IKE SA's key
     verdict (after ``Dissector.packets()`` has been consumed, the verdict is final).
-    ``perspective``: the address whose configuration is shown (default: each exchange's initiator).
+    ``perspective``: whose configuration is shown — an address, or the routers that logs speak for
+    (:class:`config.RouterView`, see :meth:`for_logs`); None: each exchange's initiator (see
+    :func:`explain_packet`).
     """
 
-    def __init__(self, states: Mapping[bytes, Any] | None = None, perspective: str | None = None):
+    def __init__(self, states: Mapping[bytes, Any] | None = None,
+                 perspective: str | Sequence[C.RouterView] | None = None):
         self.states = states or {}
         self.perspective = perspective
         self.contexts: OrderedDict[tuple[int, bytes], SaContext] = OrderedDict()
+
+    @classmethod
+    def for_logs(cls, states: Mapping[bytes, Any] | None, clocks: Sequence[Any], logs: Sequence[Any]) -> "Explainer":
+        """An Explainer that shows, per message, the configuration of each router a log speaks for.
+
+        ``clocks``: :class:`correlate.align.LogClock` per log (``name``, ``address`` — the capture
+        endpoint it speaks for, or None —, ``peers``); ``logs``: the :class:`correlate.model.LogResult`
+        of each, in the same order, whose events and records give the names of its interface, crypto
+        map, transform set and profiles (:func:`config.names_from_log`).  The first log of an
+        address is the one used."""
+        routers: dict[str, C.RouterView] = {}
+        for clock, log in zip(clocks, logs):
+            if clock.address is None or clock.address in routers:
+                continue
+            peer = clock.peers[0] if getattr(clock, "peers", None) else None
+            routers[clock.address] = C.RouterView(clock.address, clock.name,
+                                                  C.names_from_log(log.events, log.records, peer))
+        return cls(states, list(routers.values()))
 
     def explain(self, pkt: Packet) -> Explanation:
         msg = pkt.isakmp
@@ -224,13 +245,18 @@ class Explainer:
 # A packet
 
 def explain_packet(pkt: Packet, ctx: SaContext | None = None, state: Any = None,
-                   perspective: str | None = None) -> Explanation:
+                   perspective: str | Sequence[C.RouterView] | None = None) -> Explanation:
     """The explanation of one packet.
 
     ``ctx``: what earlier messages of its IKE SA said (:class:`SaContext`; without it, QM2 is not
     compared with QM1 and NAT-D hashes cannot be checked); ``state``: the decryptor's
     :class:`~dissect.decrypt.SaState` of its IKE SA (for the key verdict), or None;
-    ``perspective``: whose configuration to show (an address; default the exchange's initiator).
+    ``perspective``: whose configuration to show — an address, or the routers logs speak for
+    (:class:`config.RouterView`).  An offer (MM1/AM1, QM1) is its sender's configuration and is
+    shown for it; a choice (MM2/AM2, QM2) is shown for each router of ``perspective`` that is an
+    endpoint of the packet, initiator first, each with its own key line, mirrored ACL and the names
+    its log gives; when none is, or ``perspective`` is None, for the exchange's initiator.  Each is
+    labelled (its log, its role).
     """
     if pkt.isakmp is None:
         return _not_ike(pkt)
@@ -611,78 +637,87 @@ PAYLOAD_HANDLERS = {
 }
 
 
-def _config(pkt: Packet, role: str, ctx: SaContext, perspective: str | None) -> C.ImpliedConfig | None:
-    """The configuration the message implies (MM1/AM1, MM2/AM2, QM1, QM2), for ``perspective``."""
+#: what a message's configuration is, per (role, side)
+_CONFIG_WHAT = {("MM1", "initiator"): "the ISAKMP policies it offers, in its order",
+                ("MM2", "initiator"): "the ISAKMP policy the responder chose: one of its policies matches it",
+                ("MM2", "responder"): "the ISAKMP policy it matched against the initiator's offer",
+                ("QM1", "initiator"): "the transform sets it offers",
+                ("QM2", "initiator"): "the transform set the responder chose, with its PFS group and lifetimes",
+                ("QM2", "responder"): "the transform set it chose, with its PFS group and lifetimes"}
+
+
+def _views(perspective: str | Sequence[C.RouterView] | None) -> dict[str, C.RouterView]:
+    if perspective is None:
+        return {}
+    if isinstance(perspective, str):
+        return {perspective: C.RouterView(perspective)}
+    return {v.address: v for v in perspective}
+
+
+def _config(pkt: Packet, role: str, ctx: SaContext,
+            perspective: str | Sequence[C.RouterView] | None) -> C.ImpliedConfig | None:
+    """The configuration the message implies (MM1/AM1, MM2/AM2, QM1, QM2), on each router
+    :func:`explain_packet` says."""
     msg = pkt.isakmp
     d = pkt.datagram
     sa = next((p for p in msg.payloads if isinstance(p, SaPayload)), None)
-    if sa is None or msg.retransmission_of is not None:
+    if sa is None or msg.retransmission_of is not None or role not in ("MM1", "AM1", "MM2", "AM2", "QM1", "QM2"):
         return None
     initiator = d.src if role in ("MM1", "AM1", "QM1") else d.dst
     responder = d.dst if initiator == d.src else d.src
-    local = perspective or initiator
-    peer = responder if local == initiator else initiator
+    views = _views(perspective)
+    logged = [a for a in (initiator, responder) if a in views]
+    offer = role in ("MM1", "AM1", "QM1")
+    sides = [initiator] if offer or not logged else logged
     where = f"frame {pkt.frame} ({role})"
     if role in ("MM1", "AM1", "MM2", "AM2"):
-        policies = [C.policy_of(t, chosen=role in ("MM2", "AM2"), source=where)
-                    for p in sa.proposals for t in p.transforms]
-        what = ("the initiator's ISAKMP policies, in the order offered" if role in ("MM1", "AM1")
-                else "an ISAKMP policy matching the chosen transform (needed on both peers)")
-        return C.implied_config(policies, local=local, peer=peer, what=what)
-    if role in ("QM1", "QM2"):
-        transforms = C.ipsec_of(sa.proposals, chosen=role == "QM2", source=where)
+        data = {"policies": [C.policy_of(t, chosen=not offer, source=where)
+                             for p in sa.proposals for t in p.transforms]}
+    else:
         proxies = C.proxies_of(msg.payloads)
         if proxies is None:
             qm = ctx.quick_modes.get(msg.header.message_id)
             proxies = qm.proxies if qm else None
-        if proxies is not None and local != initiator:
-            proxies = proxies.swapped()
-        what = ("the transform sets offered" if role == "QM1"
-                else "the transform set chosen, with its PFS group and lifetimes")
-        return C.implied_config(transforms=transforms, proxies=proxies, local=local, peer=peer, what=what)
-    return None
+        data = {"transforms": C.ipsec_of(sa.proposals, chosen=not offer, source=where), "proxies": proxies}
+    configs = []
+    for local in sides:
+        side = "initiator" if local == initiator else "responder"
+        view = views.get(local)
+        label = f"{view.label}, the {side}" if view is not None and view.label else \
+            f"the {side}" + ("" if view is not None else "; no log speaks for it" if views else "; no log given")
+        args = dict(data)
+        if side == "responder" and args.get("proxies") is not None:
+            args["proxies"] = args["proxies"].swapped()  # its own side first: the mirror of the initiator's
+        configs.append(C.implied_config(**args, local=local, peer=responder if local == initiator else initiator,
+                                        what=_CONFIG_WHAT[(role.replace("AM", "MM"), side)], label=label,
+                                        names=view.names if view is not None else None))
+    return C.combine(configs)
 
 
 # --------------------------------------------------------------------------
 # Log events (log-only mode)
 
 def role_of_events(events: Iterable[Event]) -> str:
-    """The role of the message that the events of one log describe: from an IOS state after the
-    message (``IKE_I_MM4``: MM4; :data:`meanings.IOS_STATE_ROLES`), strongSwan's exchange and payload
-    list (:data:`meanings.STRONGSWAN_ROLES`), or an informational notify; "" when they do not say."""
-    events = list(events)
-    for e in events:
-        if e.kind == "state" and e.state:
-            for pattern, role in M.IOS_STATE_ROLES:
-                m = pattern.search(e.state)
-                if m and (e.old_state != e.state or not any(x.kind == "state" and x.old_state != x.state
-                                                            for x in events if x.state)):
-                    return role.format(*m.groups())
-    for e in events:
-        if e.kind != "payload" or not e.exchange or "request" not in e.detail:
-            continue
-        request = bool(e.detail["request"])
-        first = e.payloads[0] if e.payloads else ""
-        if e.exchange == "ID_PROT":
-            n = M.STRONGSWAN_MAIN_MODE.get(first)
-            if n:
-                return f"MM{n if request else n + 1}"
-        roles = M.STRONGSWAN_ROLES.get(e.exchange)
-        if roles:
-            has_sa = "SA" in e.payloads
-            return roles[0] if request and has_sa else roles[1] if not request else roles[2]
-    if any(e.kind == "notify" or e.detail.get("input") == "IKE_MESG_FROM_PEER" and
-           str(e.detail.get("event", "")).startswith("IKE_INFO") for e in events):
-        return "INFO"
-    return ""
+    """The role of the message that the events of one log describe, as the log-only timeline gives it
+    (:func:`correlate.logonly.timeline`, the one source of roles read from logs: IOS states and packet
+    lines, strongSwan's summary lines, IKEv2, ASA and libreswan packet lines): the role of the one
+    message the events are the lines of; "" when they name none, or several different ones (a whole
+    log).  Without the rest of the log, a message is judged by its own lines only (a lone Quick Mode
+    line with an SA payload is QM1)."""
+    from .logonly import timeline  # on use: only explanations of log lines need the log-only timeline
+
+    steps = timeline(list(events)).steps
+    roles = {s.role for s in steps if s.role and not s.implied and s.sa is not None}
+    return roles.pop() if len(roles) == 1 else ""
 
 
-def explain_events(events: list[Event], role: str | None = None) -> Explanation:
+def explain_events(events: list[Event], role: str | None = None, names: C.LogNames | None = None) -> Explanation:
     """The explanation of one message from the log lines that sent or processed it.
 
     ``events``: the events of one message, from one log, in log order; ``role``: the message's role
-    when the caller knows it (else :func:`role_of_events`).  The configuration implied is that of
-    :func:`config.implied_config_from_events`.
+    when the caller knows it (else :func:`role_of_events`); ``names``: what the whole log names
+    (:func:`config.names_from_log`: interface, crypto map...), else what these lines name.  The
+    configuration implied is that of :func:`config.implied_config_from_events`.
     """
     events = list(events)
     role = role if role is not None else role_of_events(events)
@@ -698,9 +733,9 @@ def explain_events(events: list[Event], role: str | None = None) -> Explanation:
     for e in events:
         _log_event(exp, e)
     for action in ("processing", "constructing", "constructed"):
-        names = exp.facts.get("payloads_" + action)
-        if names:
-            exp.lines.append(f"payloads {'processed' if action == 'processing' else 'built'}: {', '.join(names)}")
+        listed = exp.facts.get("payloads_" + action)
+        if listed:
+            exp.lines.append(f"payloads {'processed' if action == 'processing' else 'built'}: {', '.join(listed)}")
     policies = C.policies_from_events(events)
     for p in policies:
         verdict = "accepted" if p.chosen else "checked"
@@ -720,7 +755,7 @@ def explain_events(events: list[Event], role: str | None = None) -> Explanation:
                          + (": any to any, as a VTI negotiates" if proxies.any_to_any else ""))
     if meaning and not exp.lines:
         exp.lines.append(f"normally carries {meaning.carries}")
-    exp.config = C.implied_config_from_events(events)
+    exp.config = C.implied_config_from_events(events, names=names)
     return exp
 
 
@@ -823,7 +858,8 @@ def _log_info(exp: Explanation, e: Event) -> None:
         exp.lines.append(f"port floating to {e.peer_port}: NAT-T in use")
         exp.facts["nat_detected"] = True
     elif d.get("nat"):
-        exp.lines.append(f"{d['nat']} host is behind NAT (from the NAT-D hashes)")
+        who = {"both": "both hosts are", "local": "the local host is", "remote": "the remote host is"}
+        exp.lines.append(f"{who.get(d['nat'], str(d['nat']) + ' host is')} behind NAT (from the NAT-D hashes)")
         exp.facts["nat_detected"] = True
 
 

@@ -37,7 +37,7 @@ from dissect import keyschedule as ks
 from dissect.model import ERROR, NOTE, WARNING
 from dissect.verdict import MISMATCH
 
-from .logonly import Step, Timeline, timeline as make_timeline
+from .logonly import Step, Timeline, in_stamp_order, timeline as make_timeline
 from .model import Event, Record
 
 __all__ = ["Finding", "LogRef", "Kind", "CATALOG", "TEXT_RULES", "HINTS", "NOTIFY_CODES", "SUPERSEDES",
@@ -491,10 +491,12 @@ def findings_from_log(events: Iterable[Event], records: Iterable[Record] = (),
 
     ``events`` in log order (one or more files); ``records``: the logs' records, so that phrases no
     parser turned into an event are read too (those of the events are read in any case); ``tl`` the
-    timeline of these events when already made (:func:`correlate.logonly.timeline`).  Returns the
-    findings, failures first."""
+    timeline of these events when already made (:func:`correlate.logonly.analyse` makes it of the events
+    in the order of their stamps, :func:`correlate.logonly.in_stamp_order`, and so does this function when
+    ``tl`` is None: a line that a daemon's thread wrote late does not change what is counted, such as
+    retransmissions).  Returns the findings, failures first."""
     events = list(events)
-    tl = tl if tl is not None else make_timeline(events)
+    tl = tl if tl is not None else make_timeline(in_stamp_order(events))
     c = _Collector()
     hints = _text_rules(c, tl, events, records, lambda: _step_index(tl))
     failed_install = {step.sa for step in tl.steps if step.sa is not None
@@ -558,11 +560,14 @@ def _named(c: _Collector, tl: Timeline, code: str, r: Record, step: Step | None,
             c.add("sa-install-failed", [r])
             return
         phase = _phase_of(step, r.text)
-        if phase == 2 and _pfs_evidence(step):
+        refused = _refused_exchange(tl, step)
+        if phase == 2 and _pfs_evidence(refused):
             c.add("pfs-mismatch", [r], phase=2)
             return
         past = _got_past(tl, step, phase)
-        title = _AFTER_QM2 if phase == 2 and _previous_role(tl, step) == "QM2" else _proposal_title(phase, _ikev2(step))
+        suspects = ("transform set", "mode") if _transport_mode_asked(refused) else ("transform set",)
+        title = _AFTER_QM2 if phase == 2 and _previous_role(tl, step) == "QM2" else \
+            _proposal_title(phase, _ikev2(step), suspects)
         c.add(code, [r], title=title, phase=phase, severity=WARNING if past else None,
               more="The negotiation went on and completed after this refusal." if past else "")
         return
@@ -605,13 +610,28 @@ def _phase_of(step: Step | None, text: str = "") -> int:
     return 1
 
 
-def _pfs_evidence(step: Step | None) -> bool:
-    """Whether the Quick Mode a rejection is about shows PFS: a KE payload in its messages, a DH group
-    among its IPsec proposal's attributes or proposals (strongSwan ``ESP:.../MODP_2048``)."""
+def _refused_exchange(tl: Timeline, step: Step | None) -> list[Step]:
+    """The messages of the exchange a refusal is about, the refusal's own included: those of its message
+    ID before it in its IKE SA (IKEv2's request, a Quick Mode refused in place), and for an IKEv1
+    Informational (a notify under a message ID of its own) the latest Quick Mode's before it."""
     if step is None:
-        return False
-    for e in step.events:
-        if e.exchange == "QUICK_MODE" and "KE" in e.payloads:
+        return []
+    if step.sa is None:
+        return [step]
+    steps = [tl.steps[i] for i in tl.sas[step.sa].steps]
+    upto = steps[:next((i for i, s in enumerate(steps) if s is step), len(steps) - 1) + 1]
+    mid = step.message_id
+    if step.role == "INFO":
+        mid = next((s.message_id for s in reversed(upto) if s.role.startswith("QM")), mid)
+    return [s for s in upto if s is step or (mid not in (None, 0) and s.message_id == mid)]
+
+
+def _pfs_evidence(steps: Iterable[Step]) -> bool:
+    """Whether the exchange a rejection is about (:func:`_refused_exchange`) shows PFS: a KE payload in a
+    Quick Mode or CREATE_CHILD_SA message, a DH group among its IPsec proposal's attributes or proposals
+    (strongSwan ``ESP:.../MODP_2048``)."""
+    for e in (e for step in steps for e in step.events):
+        if e.exchange in ("QUICK_MODE", "CREATE_CHILD_SA") and "KE" in e.payloads:
             return True
         if e.kind == "proposal" and ("group" in e.detail and e.detail.get("phase") != 1):
             return True
@@ -622,11 +642,22 @@ def _pfs_evidence(step: Step | None) -> bool:
     return False
 
 
-def _proposal_title(phase: int, ikev2: bool = False) -> str:
+def _transport_mode_asked(steps: Iterable[Step]) -> bool:
+    """Whether the refused exchange asked for transport mode (a USE_TRANSPORT_MODE notify, RFC 7296 §1.3.1)."""
+    return any("USE_TRANSPORT_MODE" in _notifies(e) or "USE_TRANSPORT_MODE" in e.record.text
+               for step in steps for e in step.events)
+
+
+def _proposal_title(phase: int, ikev2: bool = False, suspects: Iterable[str] = ("transform set",)) -> str:
+    """The title of a refused proposal.  In phase 2 it names the suspects the evidence supports: the
+    transform set always, the mode when the exchange asked for transport mode (a PFS mismatch, when the
+    refused exchange shows PFS, is a finding of its own: ``pfs-mismatch``)."""
+    names = list(suspects)
+    what = ", ".join(names[:-1]) + " or " + names[-1] if len(names) > 1 else names[0]
     if ikev2:
-        return ("Child SA proposal rejected (NO_PROPOSAL_CHOSEN): transform set, mode or PFS mismatch" if phase == 2
+        return (f"Child SA proposal rejected (NO_PROPOSAL_CHOSEN): {what} mismatch" if phase == 2
                 else "IKE SA proposal mismatch (NO_PROPOSAL_CHOSEN in IKE_SA_INIT)")
-    return ("Phase 2 proposal rejected (PROPOSAL_NOT_CHOSEN): transform set or PFS mismatch" if phase == 2 else
+    return (f"Phase 2 proposal rejected (PROPOSAL_NOT_CHOSEN): {what} mismatch" if phase == 2 else
             "Phase 1 proposal mismatch (no acceptable ISAKMP policy)")
 
 
@@ -797,7 +828,7 @@ def _nat(c: _Collector, steps: list[Step]) -> None:
         for e in s.events:
             if e.kind == "packet" and (e.peer_port or e.local_port):
                 ports.append((e.peer_port, e.local_port, e.record))
-            if e.detail.get("nat_t") or e.detail.get("nat") in ("local", "remote") or e.detail.get("nat_detection"):
+            if e.detail.get("nat_t") or e.detail.get("nat") in ("local", "remote", "both") or e.detail.get("nat_detection"):
                 if "NOT behind" not in e.message or "IS behind" in e.message:
                     records.append(e.record)
     floated = [r for (pp, lp, r) in ports if 4500 in (pp, lp)]

@@ -5,7 +5,8 @@ of one or more logs (:func:`correlate.logparse.parse_log`) into :class:`Step` ob
 message the log shows being sent or received, in log order, each labelled with the role the capture
 side gives the same message (:mod:`dissect.session`: MM1..MM6, AM1..AM3, QM1..QM3, INFO,
 TRANSACTION, ``IKE_AUTH request``...), and groups the steps into :class:`LogSa` objects, one per IKE
-SA the log negotiates.  :func:`analyse` adds the findings (:mod:`correlate.findings`).  Pure
+SA the log negotiates.  :func:`analyse` adds the findings (:mod:`correlate.findings`), reading a
+strongSwan log in the order of its stamps (:func:`in_stamp_order`).  Pure
 functions: nothing is printed; odd input (lines in no order a daemon would write them, a log cut
 anywhere) gives steps without a role or in an IKE SA of their own, never an exception.
 
@@ -22,6 +23,10 @@ How a log is cut into steps:
   0 adopts the first new conn-id that comes.  strongSwan's ``parsed ...`` line (or its failure to
   decrypt) joins the oldest received message of its IKE_SA not parsed yet: a worker thread may log
   the next packet before the summary of this one;
+* strongSwan's socket thread logs each datagram it reads (``12[NET] received packet: from A[p] to B[q]``,
+  no IKE_SA, no size) before a worker logs the same message (``<1> received packet ... (180 bytes)``),
+  with other threads' lines between: that line is moved to the worker line's step, the oldest unclaimed
+  one of the same endpoints (UDP-encapsulated ESP, ``parsed ESP header``, claims its own line);
 * pasted ``show`` output becomes a step of its own (role: the command);
 * events before the first step of a file form a step without a message (role "");
 * lines that build the next message this device sends go to that message's step
@@ -29,7 +34,15 @@ How a log is cut into steps:
   ``Send initial contact``, ``SA is doing ... authentication``, its own ID payload and ``beginning
   Quick Mode exchange, M-ID of X``, ASA ``constructing ... payload``, strongSwan ``sending ... vendor
   ID`` and ``initiating ...`` before the packet (or ``generating``) line of the message they build;
-  the next step of the same context gets them when it is sent (of message ID X, when named);
+  the next step of the same context gets them when it is sent (of message ID X, when named; IOS
+  ``set new node X`` likewise), passing over an IKEv2 response to the step's own request (the response
+  to message ID 2 may come while the request of message ID 3 is built: sample 05's delete);
+* an IOS step without a packet line that begins an exchange (``beginning Main Mode exchange``) and then
+  processes a received message (a log without MM1's packet line: sample 09) is cut before the first
+  received payload: the lines before it are MM1's (AM1's, QM1's), a step not logged;
+* IOS ends a phase 1 message's processing after an Informational that came meanwhile (sample 09: the
+  RESPONDER_LIFETIME notify, then ``IKE_I_MM6 -> IKE_P1_COMPLETE``): those internal transitions go back
+  to the phase 1 message's step;
 * a step without a packet line that holds a failed attempt and then a new one (IOS: "No pre-shared
   key", then ``set new node 0`` minutes later) is cut: the failed attempt is a step of its own, role
   "" and :attr:`Step.note` "an attempt that sent nothing";
@@ -66,7 +79,7 @@ from typing import Any
 
 from .model import Event, LogResult, Record
 
-__all__ = ["Step", "LogSa", "Timeline", "LogAnalysis", "timeline", "analyse", "role_of",
+__all__ = ["Step", "LogSa", "Timeline", "LogAnalysis", "timeline", "analyse", "in_stamp_order", "role_of",
            "IOS_NEW_STATE_ROLES", "IOS_TRANSITION_ROLES", "IOS_PACKET_ROLES"]
 
 #: IOS ISAKMP states entered once a message was sent ("out") or received ("in"): new state -> message
@@ -117,6 +130,11 @@ _PHASE1_FIRST = frozenset({"MM1", "AM1", "IKE_SA_INIT request"})
 #: strongSwan: received messages of one IKE_SA whose "parsed" line may still come (a worker thread may log
 #: the next packet before the summary of this one); older ones were never parsed (a log level without them)
 _IN_FLIGHT = 2
+#: seconds a line may be written after lines stamped later (threads waiting for the log's lock); a stamp
+#: further back starts a new run of the file (:func:`in_stamp_order`)
+_STAMP_SLACK = 2.0
+#: strongSwan: seconds a worker may take to log the datagram the socket thread received before it
+_SOCKET_WAIT = 2.0
 _ORDER = {f"{x}{n}": i for x, base in (("MM", 0), ("AM", 10), ("QM", 20)) for n, i in
           zip(range(1, 7), range(base, base + 6))}
 
@@ -308,6 +326,9 @@ class _Cutter:
         #: strongSwan: received packets whose "parsed ..." line has not come yet, per (file, conn_id), oldest
         #: first (a worker thread may log the packet of the next message before the summary of this one)
         self.unparsed: dict[tuple[str, int | None], list[Step]] = {}
+        #: strongSwan: the socket thread's "received packet" lines not yet claimed by the worker's line of
+        #: the same datagram, per (file, endpoints), with the step each was put in meanwhile
+        self.sockets: dict[tuple, list[tuple[Event, Step]]] = {}
 
     def add(self, e: Event) -> None:
         file = e.record.file
@@ -335,6 +356,9 @@ class _Cutter:
                 self._remember(pending, e)
                 return
             step = _new_step(e, why)
+            socket = self._socket_line(e) if why == "packet" and e.direction == "in" else None
+            if socket is not None:
+                step.events.insert(0, socket)
             if why == "summary" and file in self.initiating:
                 step.conn_id = self.initiating.pop(file)  # a re-authentication's MM1 is logged by the old IKE_SA
             self.steps.append(step)
@@ -352,6 +376,11 @@ class _Cutter:
                 self.steps.append(step)
                 self.last[file] = self.last_msg[file] = step
         step.events.append(e)
+        if _socket_received(e):
+            self.sockets.setdefault(_endpoints(e), []).append((e, step))
+            return
+        if e.record.family == "strongswan" and e.detail.get("esp") is True:
+            self._esp_datagram(e)
         if step.family == "strongswan" and e.kind == "payload" and e.exchange and e.direction == "in":
             step.logged = True  # "parsed ..." is the summary line of a received message
         if e.conn_id not in (None, 0) and step.conn_id in (None, 0):
@@ -359,6 +388,31 @@ class _Cutter:
             self.by_conn[(file, e.conn_id)] = step
         if step.peer is None and e.peer is not None and step.family != "show":
             step.peer = e.peer
+
+    def _socket_line(self, e: Event) -> Event | None:
+        """strongSwan: the socket thread's ``received packet`` line of the datagram whose worker line ``e``
+        is, taken out of the step it was put in: the oldest unclaimed line of the same endpoints (the
+        socket thread reads datagrams in order, and a worker takes an IKE_SA's messages in that order)
+        that is not older than :data:`_SOCKET_WAIT` (a datagram no worker logged: an older line stays
+        where it is)."""
+        queue = self.sockets.get(_endpoints(e))
+        while queue:
+            socket, holder = queue.pop(0)
+            t0, t1 = socket.record.time, e.record.time
+            if t0 is not None and t1 is not None and (t1 - t0).total_seconds() > _SOCKET_WAIT:
+                continue
+            holder.events.remove(socket)
+            return socket
+        return None
+
+    def _esp_datagram(self, e: Event) -> None:
+        """strongSwan (kernel-libipsec): ``parsed ESP header`` says the latest datagram the socket thread
+        received on UDP 4500 was ESP, not an IKE message: no worker line will claim its line."""
+        latest = max((q[-1] for q in self.sockets.values() if q and q[-1][0].record.file == e.record.file
+                      and 4500 in (q[-1][0].peer_port, q[-1][0].local_port)),
+                     key=lambda item: item[0].record.line, default=None)
+        if latest is not None:
+            self.sockets[_endpoints(latest[0])].pop()
 
     def _unparsed(self, e: Event) -> Step | None:
         """strongSwan: the received message a "parsed ..." line (or a failure to parse) is about, the
@@ -415,6 +469,17 @@ class _Cutter:
         return self.last_msg.get(file)
 
 
+def _socket_received(e: Event) -> bool:
+    """strongSwan's socket thread logging a datagram it received (``12[NET] received packet: from A[p] to
+    B[q]``, no IKE_SA, no size): another thread than the one that processes the message logs it."""
+    return e.record.family == "strongswan" and e.kind == "info" and e.direction == "in" and bool(
+        e.detail.get("socket"))
+
+
+def _endpoints(e: Event) -> tuple:
+    return e.record.file, e.peer, e.peer_port, e.local, e.local_port
+
+
 # --------------------------------------------------------------------------- lines that build the next message
 
 #: a failure before the first packet of an attempt: the attempt sent nothing
@@ -457,7 +522,10 @@ def _builds(e: Event, before: Event | None) -> bool:
     event before it in its step): ASA ``constructing ... payload`` and ``Send ... VID``, IOS ``Send
     initial contact``, ``SA is doing ... authentication``, ``beginning ... Mode exchange`` and its own
     ID payload (one not right after ``processing ID payload``), strongSwan ``sending ... vendor ID``,
-    ``sending DELETE``, ``sending DPD request``, ``initiating ...``, IOS IKEv2 ``Sending DELETE INFO``."""
+    ``sending DELETE``, ``sending DPD request``, ``initiating ...``, IOS IKEv2 ``Sending DELETE INFO`` and
+    ``Building packet for encryption``, and
+    IOS ``set new node N`` after a received message's processing (:func:`_move_builders` gives it only
+    to a message of ID N)."""
     text = e.message.lower()
     if e.kind == "payload":
         if text.startswith("construct"):
@@ -473,6 +541,8 @@ def _builds(e: Event, before: Event | None) -> bool:
             return True  # IOS "SA is doing pre-shared key authentication using id type ..."
         if text.startswith("beginning ") or e.detail.get("dpd") == "request":
             return True
+        if e.facility == "IKEv2" and text.startswith("building packet"):
+            return True  # IOS IKEv2 "Building packet for encryption. Payload contents: ..." of the next request
         if e.detail.get("vendor_id") and text.startswith("send"):
             return True
         if e.record.family == "asa" and e.detail.get("role") == "initiator" and e.detail.get("phase") == 1:
@@ -481,6 +551,8 @@ def _builds(e: Event, before: Event | None) -> bool:
     if e.kind == "sa_deleted":
         return e.detail.get("delete") is True or text.startswith(("delete sent", "sending delete"))
     if e.kind == "state":
+        if e.record.family == "ios" and e.old_state is None and e.detail.get("node") and "input" not in e.detail:
+            return True  # IOS "set new node N to QM_IDLE": the message ID of the message it is about to send
         return e.detail.get("initiating") is True
     return False
 
@@ -544,6 +616,8 @@ def _move_builders(steps: list[Step]) -> list[Step]:
         for nxt in steps[i + 1:]:
             if nxt.file != step.file or nxt.family == "show" or not _same_context(step, nxt, marker):
                 continue
+            if _answers(nxt, step):
+                continue
             if nxt.direction == "out" or nxt.awaiting_packet:
                 mid = marker.message_id
                 if mid in (None, 0) or _first_mid(nxt.events) in (None, mid):
@@ -553,6 +627,17 @@ def _move_builders(steps: list[Step]) -> list[Step]:
             target.events[:0] = step.events[cut:]
             del step.events[cut:]
     return [s for s in steps if s.events or s.implied or s.family == "show"]
+
+
+def _answers(reply: Step, request: Step) -> bool:
+    """An IKEv2 response to the request of another step (same message ID, RFC 7296 §2.1): with a window
+    it may come while the next request is being built, so building lines pass over it."""
+    def flag(step: Step) -> bool | None:
+        e = next((x for x in step.events if x.kind in ("packet", "payload") and x.exchange in _IKEV2
+                  and "request" in x.detail), None)
+        return None if e is None else bool(e.detail["request"])
+    return (reply.direction == "in" and request.direction == "out" and reply.message_id is not None
+            and reply.message_id == request.message_id and flag(request) is True and flag(reply) is False)
 
 
 def _tcpdump_directions(steps: list[Step]) -> None:
@@ -632,6 +717,78 @@ def _split_ios(steps: list[Step]) -> list[Step]:
         out.append(current)
         out.extend(_answer(current, answer))
     return out
+
+
+#: IOS "beginning <mode> exchange": the first message of that exchange, which this device sends
+_BEGINS = {"ID_PROT": "MM1", "AGGRESSIVE": "AM1", "QUICK_MODE": "QM1"}
+
+
+def _split_preparation(steps: list[Step]) -> list[Step]:
+    """An IOS step without a packet line that begins an exchange (``beginning Main Mode exchange``) and
+    then processes a received message (a log whose packet line of MM1 is missing: sample 09): the lines
+    before the first received payload prepared the first message of the exchange, sent by this device
+    (MM1, AM1, QM1): they are a step of its own, not logged; the rest is the received message's."""
+    out: list[Step] = []
+    for step in steps:
+        if step.family != "ios" or step.logged or step.direction is not None or step.role:
+            out.append(step)
+            continue
+        begin = next((i for i, e in enumerate(step.events)
+                      if e.kind == "info" and e.exchange in _BEGINS and e.message.lower().startswith("beginning ")),
+                     None)
+        receipt = next((i for i, e in enumerate(step.events) if _receipt(e)), None)
+        if begin is None or receipt is None or receipt < begin:
+            out.append(step)
+            continue
+        marker = step.events[begin]
+        mid = marker.message_id if marker.exchange == "QUICK_MODE" else 0
+        out.append(Step(role=_BEGINS[marker.exchange], direction="out", file=step.file, peer=step.peer,
+                        conn_id=step.conn_id, message_id=mid, exchange=marker.exchange,
+                        events=step.events[:receipt], family="ios", role_source="order"))
+        step.events = step.events[receipt:]
+        out.append(step)
+    return out
+
+
+def _return_phase1_ends(steps: list[Step]) -> None:
+    """IOS finishes a phase 1 message's processing after an Informational that came meanwhile (sample 09:
+    RESPONDER_LIFETIME right after MM6, then ``IKE_PROCESS_MAIN_MODE`` and ``IKE_I_MM6 -> IKE_P1_COMPLETE``):
+    the internal transitions out of a Main/Aggressive Mode state that follow the Informational's own
+    transition go back to the latest earlier step of the same conn-id with a phase 1 transition."""
+    for i, step in enumerate(steps):
+        if step.family != "ios":
+            continue
+        info = next((k for k, e in enumerate(step.events)
+                     if e.kind == "state" and e.detail.get("event") in _IOS_INFO_INPUTS), None)
+        if info is None:
+            continue
+        start = next((k for k in range(info + 1, len(step.events)) if step.events[k].old_state is not None), None)
+        if start is None:
+            continue
+        end = start + 1
+        while end < len(step.events) and _phase1_internal(step.events[end]):
+            end += 1
+        run = step.events[start + 1:end]
+        if not any(e.old_state for e in run):
+            continue
+        conn = step.conn_id
+        target = next((s for s in reversed(steps[:i]) if s.file == step.file and s.family == "ios"
+                       and s.conn_id in (conn, None, 0) and any(
+                           (t := _transition_role(e)) is not None and t[0][:2] in ("MM", "AM") for e in s.events)),
+                      None)
+        if target is None:
+            continue
+        target.events.extend(run)
+        del step.events[start + 1:end]
+
+
+def _phase1_internal(e: Event) -> bool:
+    """An IOS ``Input = IKE_MESG_INTERNAL, ...`` line or a transition out of a Main/Aggressive Mode state."""
+    if e.kind != "state" or e.message_id is not None:
+        return False
+    if e.old_state is not None:
+        return e.old_state.startswith(("IKE_I_MM", "IKE_R_MM", "IKE_I_AM", "IKE_R_AM"))
+    return e.detail.get("input") == "IKE_MESG_INTERNAL"
 
 
 def _answer(step: Step, also: tuple[str, str] | None) -> list[Step]:
@@ -1042,7 +1199,8 @@ def timeline(events: Iterable[Event]) -> Timeline:
         cutter.add(e)
     steps = _move_builders(_split_attempts(cutter.steps))
     _tcpdump_directions(steps)
-    steps = _split_ios(steps)
+    steps = _split_ios(_split_preparation(steps))
+    _return_phase1_ends(steps)
     sas = _group(steps)
     steps = _merge_unlogged(steps)
     _number(steps, sas)
@@ -1057,10 +1215,53 @@ def timeline(events: Iterable[Event]) -> Timeline:
     return Timeline(steps, sas)
 
 
+def in_stamp_order(events: Iterable[Event]) -> list[Event]:
+    """The events of each strongSwan file in the order of their time stamps, stable (file order among
+    equal stamps and for lines without one, which keep the stamp of the line before them); the files in
+    the order they come.  charon's threads wait for the log's lock, so a line may be written after lines
+    of other threads stamped later; a stamp more than :data:`_STAMP_SLACK` seconds before the latest one
+    is no such wait but a clock set back or an older block pasted after: it starts a new run, which
+    stays after the one before.  Other logs keep their order: IOS, ASA and libreswan write from one
+    process, and a line stamped before the one above it there is a pasted copy (the seed's blocks)."""
+    files: dict[str, list[Event]] = {}
+    for e in events:
+        files.setdefault(e.record.file, []).append(e)
+    out: list[Event] = []
+    for evs in files.values():
+        if not all(e.record.family == "strongswan" for e in evs):
+            out.extend(evs)
+            continue
+        keys: list[tuple[int, float]] = []
+        run, latest, last = 0, None, float("-inf")
+        for e in evs:
+            t = _stamp(e.record)
+            if t is None:
+                t = last
+            elif latest is not None and t < latest - _STAMP_SLACK:
+                run, latest = run + 1, t
+            else:
+                latest = t if latest is None else max(latest, t)
+            last = t
+            keys.append((run, t))
+        order = sorted(range(len(evs)), key=keys.__getitem__)
+        out.extend(evs[i] for i in order)
+    return out
+
+
+def _stamp(r: Record) -> float | None:
+    if r.time is None:
+        return None
+    try:
+        return r.time.timestamp()
+    except (OverflowError, OSError, ValueError):
+        return None
+
+
 def analyse(log: LogResult | Iterable[Event], records: Iterable[Record] = ()) -> LogAnalysis:
     """The log-only analysis (issue 6 §8): the timeline of :func:`timeline` and the findings that the
     log alone supports (:func:`correlate.findings.findings_from_log`).  ``log`` is a parsed log (its
-    records without events are searched too, for phrases no parser turns into an event) or its events."""
+    records without events are searched too, for phrases no parser turns into an event) or its events;
+    both are read in the order of their stamps (:func:`in_stamp_order`), not of the file."""
     from .findings import findings_from_log  # findings reads timelines: imported here, not at the top
 
     if isinstance(log, LogResult):
@@ -1068,5 +1269,6 @@ def analyse(log: LogResult | Iterable[Event], records: Iterable[Record] = ()) ->
         records = list(records) or log.records
     else:
         events = list(log)
+    events = in_stamp_order(events)
     tl = timeline(events)
     return LogAnalysis(tl, findings_from_log(events, records, tl))

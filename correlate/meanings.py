@@ -317,22 +317,6 @@ STRONGSWAN_TOKENS: dict[str, tuple[str, int | None, int | None]] = {
 # --------------------------------------------------------------------------
 # Roles from log states
 
-#: IOS state after a message was sent or processed -> that message's role (``IKE_I_MM4``: MM4 done)
-IOS_STATE_ROLES: tuple[tuple[re.Pattern, str], ...] = tuple((re.compile(p), r) for p, r in (
-    (r"IKE_[IR]_MM(\d)$", "MM{}"), (r"IKE_[IR]_AM(\d)$", "AM{}"), (r"IKE_QM_[IR]_QM(\d)$", "QM{}"),
-    (r"IKE_QM_SPI_STARVE$", "QM1"), (r"IKE_QM_PHASE2_COMPLETE$", "QM3"),
-))
-
-#: strongSwan exchange names -> (role of a request with an SA payload, of a response, of a request without)
-STRONGSWAN_ROLES: dict[str, tuple[str, str, str]] = {
-    "AGGRESSIVE": ("AM1", "AM2", "AM3"),
-    "QUICK_MODE": ("QM1", "QM2", "QM3"),
-    "INFORMATIONAL_V1": ("INFO", "INFO", "INFO"),
-    "TRANSACTION": ("TRANSACTION", "TRANSACTION", "TRANSACTION"),
-}
-#: strongSwan Main Mode: the first payload of the list -> message pair (odd: request, even: response)
-STRONGSWAN_MAIN_MODE: dict[str, int] = {"SA": 1, "KE": 3, "ID": 5, "HASH": 5}
-
 #: A log that names the payloads but not the peer's role (ASA ``IKE_DECODE ... with payloads : HDR +
 #: SA (1) + ...``): first payload of a message with message ID 0 -> the messages it can be
 PAYLOAD_ROLE_CANDIDATES: dict[str, str] = {"SA": "MM1 or MM2", "KE": "MM3 or MM4", "ID": "MM5 or MM6",

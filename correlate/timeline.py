@@ -15,11 +15,13 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 
+from dissect.gcpolicy import paused_collector
 from dissect.model import Packet, Stats
 
 from . import findings as F
 from . import logonly
 from .align import Alignment, Attached, PacketMatch, align
+from .config import names_from_log
 from .explain import Explainer, Explanation, explain_events
 from .model import LogResult
 
@@ -57,35 +59,37 @@ def build(dissector, logs: Sequence[LogResult], addresses: Mapping[str, str] | N
     :class:`dissect.capture.CaptureError` when the capture cannot be read at all; anything else odd
     becomes notes, counts and findings.  The findings of a log that speaks for no endpoint of the capture
     are left out (a note says so)."""
-    kept: list[Packet] = []
-    rules = F.CaptureRules()
+    # the packets and the alignment are kept to the end: the collector waits (dissect/gcpolicy.py)
+    with paused_collector():
+        kept: list[Packet] = []
+        rules = F.CaptureRules()
 
-    def packets() -> Iterator[Packet]:
-        for pkt in dissector.packets():
-            rules.feed(pkt)
-            if pkt.isakmp is not None:
-                kept.append(pkt)
-            yield pkt
+        def packets() -> Iterator[Packet]:
+            for pkt in dissector.packets():
+                rules.feed(pkt)
+                if pkt.isakmp is not None:
+                    kept.append(pkt)
+                yield pkt
 
-    alignment = align(packets(), logs, addresses, offsets)
-    decryptor = dissector.decryptor
-    explainer = Explainer(decryptor.states if decryptor is not None else None)
-    matches: dict[int, list[PacketMatch]] = {}
-    for m in alignment.matches:
-        matches.setdefault(m.frame, []).append(m)
-    entries = [Entry(p, explainer.explain(p), alignment.attached.get(p.frame, []), matches.get(p.frame, []))
-               for p in kept]
-    # a log that speaks for no endpoint of the capture is about another tunnel: its findings are not this
-    # capture's (``--log-only`` gives them)
-    placed = []
-    for log, clock in zip(logs, alignment.logs):  # (one LogClock per log, in the order given)
-        if clock.address is not None:
-            placed.append(log)
-        else:
-            alignment.notes.append(f"{clock.name}: speaks for no endpoint of the capture, so its findings are "
-                                   "left out (correlate --log-only gives them)")
-    found = F.merge(rules.finish(decryptor), *(F.findings_from_log(log.events, log.records) for log in placed),
-                    F.findings_from_alignment(alignment))
+        alignment = align(packets(), logs, addresses, offsets)
+        decryptor = dissector.decryptor
+        explainer = Explainer.for_logs(decryptor.states if decryptor is not None else None, alignment.logs, logs)
+        matches: dict[int, list[PacketMatch]] = {}
+        for m in alignment.matches:
+            matches.setdefault(m.frame, []).append(m)
+        entries = [Entry(p, explainer.explain(p), alignment.attached.get(p.frame, []), matches.get(p.frame, []))
+                   for p in kept]
+        # a log that speaks for no endpoint of the capture is about another tunnel: its findings are not this
+        # capture's (``--log-only`` gives them)
+        placed = []
+        for log, clock in zip(logs, alignment.logs):  # (one LogClock per log, in the order given)
+            if clock.address is not None:
+                placed.append(log)
+            else:
+                alignment.notes.append(f"{clock.name}: speaks for no endpoint of the capture, so its findings are "
+                                       "left out (correlate --log-only gives them)")
+        found = F.merge(rules.finish(decryptor), *(F.findings_from_log(log.events, log.records) for log in placed),
+                        F.findings_from_alignment(alignment))
     return Timeline(entries, alignment, found, dissector.stats, list(logs))
 
 
@@ -111,10 +115,11 @@ def build_log_only(logs: Sequence[LogResult]) -> LogOnly:
     """The explained timeline and the findings of ``logs`` alone (``ikescope correlate --log-only``)."""
     analyses = [logonly.analyse(log, log.records) for log in logs]
     entries = []
-    for a in analyses:
+    for log, a in zip(logs, analyses):
+        names = names_from_log(log.events, log.records)  # (a log names its tunnel once, not in every message)
         steps = a.timeline.steps
         for step in steps:
             copy_of = steps[step.duplicate_of] if step.duplicate_of is not None else None
-            entries.append(LogOnlyEntry(step, explain_events(step.events, step.role or None), copy_of))
+            entries.append(LogOnlyEntry(step, explain_events(step.events, step.role, names), copy_of))
     found = F.merge(*(a.findings for a in analyses))
     return LogOnly(entries, found, list(logs), analyses)

@@ -64,6 +64,53 @@ def test_seed_explained_with_its_policy_and_transform_set():
     assert not [f for f in summary["findings"] if f["severity"] == "error"]
 
 
+def test_seed_config_is_each_routers_own():
+    """Each seed log speaks for its router (truth.json: initiator 2001:db8::2, responder ::3): MM2 and QM2
+    show both routers' configuration, labelled by their logs, each keyed toward the other and with the
+    tunnel its log names (``Interface Tunnel23``); MM1 and QM1 are the initiator's offer."""
+    truth = json.loads((SEED / "truth.json").read_text())
+    i, r = truth["initiator"]["addr"], truth["responder"]["addr"]
+    packets, _summary = _seed_json("--keys", SEED / "keys.toml")
+    config = {p["explanation"]["role"]: p["explanation"]["config"] for p in packets if p["explanation"]["config"]}
+    assert sorted(config) == ["MM1", "MM2", "QM1", "QM2"]
+    assert config["MM1"]["sides"] == [] and config["MM1"]["local"] == i
+    assert config["MM1"]["label"] == f"{SEED / 'initiator.log'}, the initiator"
+    for role in ("MM2", "QM2"):
+        sides = config[role]["sides"]
+        assert [(s["local"], s["peer"]) for s in sides] == [(i, r), (r, i)]
+        assert [s["label"] for s in sides] == [f"{SEED / 'initiator.log'}, the initiator",
+                                               f"{SEED / 'responder.log'}, the responder"]
+    mm2 = config["MM2"]["sides"]
+    assert "crypto isakmp key **** address ipv6 2001:DB8::3/128" in mm2[0]["lines"]
+    assert "crypto isakmp key **** address ipv6 2001:DB8::2/128" in mm2[1]["lines"]
+    qm2 = config["QM2"]["sides"]
+    for side, (src, dst) in zip(qm2, ((i, r), (r, i))):
+        at = side["lines"].index("interface Tunnel23")
+        assert side["lines"][at + 1:at + 4] == [f" tunnel source {src.upper()}", " tunnel mode ipsec ipv6",
+                                                 f" tunnel destination {dst.upper()}"]
+        assert side["names"]["interface"] == "Tunnel23" and "Tunnel0" not in side["placeholders"]
+
+
+def test_lab_case_shows_the_responders_mirrored_acl():
+    """strongSwan lab case, both charon logs: the responder's crypto map ACL is the initiator's mirrored
+    (truth.json protected nets), and the names no log gives are said to be placeholders."""
+    case = CAPTURES / "v4-aes128-sha1-modp1024"
+    truth = json.loads((case / "truth.json").read_text())
+    assert (truth["initiator"]["protected_net"], truth["responder"]["protected_net"]) == ("198.51.100.0/24",
+                                                                                         "203.0.113.0/24")
+    r = correlate(case / "capture.pcap", case / "left.log", case / "right.log",
+                  "--keys", case / "ikev1_decryption_table")
+    assert r.returncode == 0, r.stderr
+    out = r.stdout.decode()
+    qm2 = out[out.index("the transform set the responder chose"):]
+    qm2 = qm2[:qm2.index("QM3")]
+    init, resp = qm2.split(f"! on 192.0.2.3 ({case / 'right.log'}, the responder) toward 192.0.2.2: ")
+    assert "permit ip 198.51.100.0 0.0.0.255 203.0.113.0 0.0.0.255" in init and "set peer 192.0.2.3" in init
+    assert "permit ip 203.0.113.0 0.0.0.255 198.51.100.0 0.0.0.255" in resp and "set peer 192.0.2.2" in resp
+    assert "! placeholder names (no log names them): ESP-AES-SHA, IKESCOPE-ACL, IKESCOPE-MAP, <outside interface>" \
+        in resp
+
+
 def test_seed_timeline_text():
     r = correlate(SEED / "capture.pcap", SEED / "initiator.log", SEED / "responder.log", "--year", "2012",
                   "--tz", "UTC", "--keys", SEED / "keys.toml")

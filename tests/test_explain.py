@@ -374,7 +374,10 @@ def test_sample_invalid_cookie():
     assert "no pre-shared key or a wrong peer address" in text(e)
     assert e.facts["vendor_ids"]  # the ASA's Unity, XAUTH, fragmentation VIDs
     sa_packet = [x for x in events if x.kind == "packet" and x.payloads[:1] == ["SA"]]
-    assert explain_events(sa_packet[:1]).headline.startswith("MM1 or MM2")
+    # the ASA's first line sends an SA payload under message ID 0: the log-only timeline (the one source
+    # of roles from logs) makes its sender the initiator, MM1, as the whole log's timeline does
+    assert explain_events(sa_packet[:1]).headline.startswith("MM1: ")
+    assert explain_events(sa_packet[:1], role="").headline.startswith("MM1 or MM2")  # a role nobody knows
 
 
 def test_sample_proposal_not_chosen_and_responder_lifetime():
@@ -423,3 +426,22 @@ def test_ios_to_ios_main_mode_public_capture():
         assert e.facts["nat"]["nat_detected"] is False
         assert "a Cisco IOS peer" in {v["feature"] for v in e.facts["vendor_ids"]}
     assert all(e.facts.get("encrypted") for e in exps[4:])
+
+
+@pytest.mark.parametrize("side", ["left", "right"])
+@pytest.mark.parametrize("case", IKEV1)
+def test_role_of_events_is_the_log_only_timelines(case, side):
+    """role_of_events is the log-only timeline's role (correlate.logonly, one source): for every message
+    of a charon log that has its generating/parsed line, the role its own lines give is the role the
+    timeline of the whole log gives it; the lines of several messages name no single role."""
+    from correlate.logonly import analyse
+
+    log = parse_log(str(CAPTURES / case / f"{side}.log"))
+    tl = analyse(log).timeline
+    steps = [s for s in tl.steps if s.role and not s.implied and s.sa is not None
+             and any(e.kind == "payload" and e.exchange for e in s.events)]
+    assert steps
+    for s in steps:
+        assert role_of_events(s.events) == s.role, (s.role, s.lines[0])
+    assert role_of_events([e for s in steps[:3] for e in s.events]) == ""
+    assert explain_events(steps[0].events).role == steps[0].role

@@ -75,14 +75,18 @@ def test_every_sample_runs_in_log_only_mode(path):
         json.dumps(f.to_dict())
 
 
-def test_09_phase2_refused_names_pfs_and_transform_set():
+def test_09_phase2_refused_names_the_transform_set_only():
     """IOS initiator: phase 1 up, QM1 answered with PROPOSAL_NOT_CHOSEN (protocol 3, ESP). The log shows
-    neither side's Quick Mode proposal, so the finding names both suspects, PFS first among them in the
-    author's diagnosis; policy 3 being refused before policy 5 was accepted is no finding."""
+    neither side's Quick Mode proposal and no KE payload or DH group in the refused Quick Mode, so the
+    title names what a TAC engineer would from this evidence, a transform-set mismatch, and not PFS (the
+    author's diagnosis, which this log does not show); policy 3 being refused before policy 5 was accepted
+    is no finding."""
     path = sample("09")
     found = by_code(of_log(path))
     f = found["proposal-mismatch"]
-    assert f.failure and f.detail["phase"] == 2 and "PFS" in f.title
+    assert f.failure and f.detail["phase"] == 2
+    assert f.title == "Phase 2 proposal rejected (PROPOSAL_NOT_CHOSEN): transform set mismatch"
+    assert "pfs-mismatch" not in found
     assert covered(f, lines_matching(path, "PROPOSAL_NOT_CHOSEN")[0])
     assert not covered(f, lines_matching(path, "Encryption algorithm offered does not match policy")[0])
     assert [x.code for x in failures(found.values())] == ["proposal-mismatch"]
@@ -121,7 +125,9 @@ def test_05_ikev2_child_sa_no_proposal_chosen():
     path = sample("05")
     found = by_code(of_log(path))
     f = found["proposal-mismatch"]
-    assert f.failure and f.detail["phase"] == 2 and f.title.startswith("Child SA")
+    assert f.failure and f.detail["phase"] == 2
+    # its IKE_AUTH request (line 85's payload list) asked for transport mode: the mode is a suspect, PFS is not
+    assert f.title == "Child SA proposal rejected (NO_PROPOSAL_CHOSEN): transform set or mode mismatch"
     assert covered(f, lines_matching(path, r"NOTIFY\(NO_PROPOSAL_CHOSEN\)")[0])
     assert "USE_TRANSPORT_MODE" in f.explanation  # the initiator's IKE_AUTH asked for transport mode
     assert [x.code for x in failures(found.values())] == ["proposal-mismatch"]
@@ -384,3 +390,93 @@ def test_text_lines():
     resent = by_code(merged)["retransmissions"].text_lines()
     # the same two retransmissions, seen by the capture and both logs: merged, not added up
     assert f"resent: MM5: {len(t['frames']['MM5(retransmit)'])}" in resent
+
+
+def test_pfs_is_named_only_from_the_refused_exchange():
+    """The evidence for PFS is the refused exchange's: sample 09's refusal (an Informational) is about the
+    Quick Mode of M-ID -889293300, whose lines carry no KE payload; the lab's PFS case (group 14 in Quick
+    Mode) carries KE in its QM1 and QM2, which would make a refusal of it a PFS suspect."""
+    from correlate.findings import _pfs_evidence, _refused_exchange
+
+    path = sample("09")
+    tl = analyse(parse_log(str(path))).timeline
+    refusal = next(s for s in tl.steps if any("PROPOSAL_NOT_CHOSEN" in e.record.text for e in s.events))
+    refused = _refused_exchange(tl, refusal)
+    assert [s.role for s in refused] == ["QM1", "INFO"] and refused[0].message_id == -889293300 & 0xFFFFFFFF
+    assert not _pfs_evidence(refused)
+    tl = analyse(parse_log(str(CAPTURES / "v6-esp-aes128-sha512-pfs" / "left.log"))).timeline
+    qm2 = next(s for s in tl.steps if s.role == "QM2")
+    assert [s.role for s in _refused_exchange(tl, qm2)] == ["QM1", "QM2"]
+    assert _pfs_evidence(_refused_exchange(tl, qm2))
+
+
+_CHARON = re.compile(r"^(\S+ +\d+ (\d+):(\d+):([\d.]+)) (\d+)\[")
+
+
+def _interleaved(lines, rnd):
+    """charon's lines of one millisecond with its threads interleaved otherwise (each thread's own order
+    kept), as its log can come out."""
+    out, i = [], 0
+    while i < len(lines):
+        m = _CHARON.match(lines[i])
+        j = i + 1
+        while m and j < len(lines) and (n := _CHARON.match(lines[j])) and n[1] == m[1]:
+            j += 1
+        by_thread = {}
+        for line in lines[i:j]:
+            by_thread.setdefault(_CHARON.match(line)[5] if m else "", []).append(line)
+        queues = list(by_thread.values())
+        while queues:
+            q = rnd.choice(queues)
+            out.append(q.pop(0))
+            if not q:
+                queues.remove(q)
+        i = j
+    return out
+
+
+def _written_late(lines, rnd, share=0.3, span=0.05):
+    """Some lines written after lines of other threads stamped up to ``span`` seconds later (a thread that
+    waited for the log's lock), never past a line of their own thread."""
+    def stamp(line):
+        m = _CHARON.match(line)
+        return (int(m[2]) * 3600 + int(m[3]) * 60 + float(m[4]), m[5]) if m else (None, None)
+    lines = list(lines)
+    i = 0
+    while i < len(lines):
+        t, thread = stamp(lines[i])
+        if t is not None and rnd.random() < share:
+            j, limit = i + 1, rnd.randint(1, 40)
+            while j < len(lines) and j - i <= limit:
+                t2, thread2 = stamp(lines[j])
+                if t2 is None or thread2 == thread or t2 > t + span:
+                    break
+                j += 1
+            if j - 1 > i:
+                lines.insert(j - 1, lines.pop(i))
+        i += 1
+    return lines
+
+
+@pytest.mark.parametrize("case,side", [("v6-psk-mismatch", "left"), ("v6-psk-mismatch", "right"),
+                                       ("v4-rekey-dpd", "left"), ("v4-rekey-dpd", "right")])
+def test_charon_thread_order_does_not_change_the_findings(case, side, tmp_path):
+    """A charon log as its threads can write it (within a millisecond in any thread order; a line written
+    after lines stamped up to 50 ms later) gives the findings of the file as written, retransmission
+    counts included: the log is read in the order of its stamps."""
+    import random
+
+    path = CAPTURES / case / f"{side}.log"
+    lines = path.read_text().split("\n")
+
+    def summary(found):
+        return sorted((f.code, f.title, json.dumps(f.detail, sort_keys=True)) for f in found)
+
+    want = summary(of_log(path))
+    if case == "v6-psk-mismatch":
+        assert ("retransmissions" in {f.code for f in of_log(path)})
+    for seed in range(3):
+        for variant in (_interleaved, _written_late):
+            copy = tmp_path / f"{variant.__name__}-{seed}.log"
+            copy.write_text("\n".join(variant(lines, random.Random(seed))))
+            assert summary(of_log(copy)) == want, (variant.__name__, seed)

@@ -179,13 +179,15 @@ def test_ios_initiator_after_a_failed_start():
 
 
 def test_ios_log_that_starts_mid_exchange():
-    """09: the log starts while MM2 is processed (no packet line for it), so MM2 is a step without one;
-    the Quick Mode the peer refuses and the second Main Mode after the delete are told apart."""
+    """09: the log holds MM1's preparation but no packet line for MM1 or MM2, so both are steps without
+    one (MM1's of the lines that prepared it); the Quick Mode the peer refuses and the second Main Mode
+    after the delete are told apart."""
     tl = tl_of(SAMPLES / "09-ios15-mm-ok-qm-proposal-not-chosen-pfs-console-dots.txt")
     first, second = tl.sas
     steps = steps_of(tl, first)
     assert [s.role for s in steps[:7]] == ["MM1", "MM2", "MM3", "MM4", "MM5", "MM6", "INFO"]
-    assert (steps[0].implied, steps[1].logged, steps[2].logged) == (True, False, True)
+    assert [(s.implied, s.logged) for s in steps[:3]] == [(False, False), (False, False), (False, True)]
+    assert (steps[0].direction, steps[1].direction) == ("out", "in")
     qm1 = next(s for s in steps if s.role == "QM1")
     assert qm1.message_id == -889293300 & 0xFFFFFFFF  # "M-ID of -889293300": IOS 12.x/15.x prints it signed
     # the responder-lifetime notify, QM1, the peer's PROPOSAL_NOT_CHOSEN notify, its delete, our delete
@@ -333,3 +335,93 @@ def test_pasted_tcpdump_lines_have_no_direction_the_log_does_not_give():
         step = step_at(tl, line)
         assert step.role in ("MM2", "MM4", "MM6", "QM2") and step.direction is None, (line, step.role)
     assert {s.direction for s in tl.steps if s.family == "tcpdump"} == {None}
+
+
+def lines_of(step):
+    return [line for _f, a, b in step.lines for line in range(a, b + 1)]
+
+
+def test_ios_grouping_of_sample_09():
+    """09, an IOS 15 initiator, line by line (the file's own numbers): the lines that prepare MM1 (peer
+    struct, ``set new node 0``, ``beginning Main Mode exchange``, 1-10) are MM1's, though its packet line
+    is not in the log, and the processing of SA payload that follows (11-43) is MM2's; the end of phase 1
+    that IOS logs after the RESPONDER_LIFETIME notify (115-119: IKE_PROCESS_MAIN_MODE, IKE_I_MM6 ->
+    IKE_P1_COMPLETE) is MM6's, not the Informational's (104-113); ``set new node 1453291904`` (146) is
+    the message of that ID the router sends next (147), not the received delete (137-144)."""
+    path = SAMPLES / "09-ios15-mm-ok-qm-proposal-not-chosen-pfs-console-dots.txt"
+    tl = tl_of(path)
+    mm1 = step_at(tl, line_of(path, r"beginning Main Mode exchange"))
+    assert (mm1.role, mm1.direction, mm1.logged) == ("MM1", "out", False)
+    assert lines_of(mm1) == [1, 2, 3, 4, 5, 6, 7, 8, 10]  # 5-6: one record ("ins.ert" is a console dot)
+    mm2 = step_at(tl, 11)
+    assert (mm2.role, mm2.direction) == ("MM2", "in") and lines_of(mm2)[0] == 11 and lines_of(mm2)[-1] == 43
+    mm6 = step_at(tl, 102)
+    assert mm6.role == "MM6" and lines_of(mm6)[-4:] == [115, 116, 118, 119]
+    info = step_at(tl, 104)
+    assert info.role == "INFO" and lines_of(info) == [104, 105, 106, 107, 108, 109, 110, 111, 112, 113]
+    assert step_at(tl, 146) is step_at(tl, 147)
+    assert (step_at(tl, 146).direction, step_at(tl, 146).message_id) == ("out", 1453291904)
+    assert lines_of(step_at(tl, 137))[-1] == 144
+
+
+def test_ikev2_delete_is_built_for_its_own_message():
+    """05, IOS-XE IKEv2: the router queues the IKE SA's delete (137 ``Sending DELETE INFO message for
+    IKEv2 SA``, 138-143) while the response to its request of message ID 2 (145) is on the way: those
+    lines are the request of message ID 3's (155), not message ID 2's (129)."""
+    path = SAMPLES / "05-iosxe16-ikev2-ipv6-initiator-auth-no-proposal-chosen.txt"
+    tl = tl_of(path)
+    delete = line_of(path, r"Sending DELETE INFO message for IKEv2 SA")
+    assert delete == 137
+    step = step_at(tl, delete)
+    assert (step.role, step.message_id) == ("INFORMATIONAL request", 3)
+    assert lines_of(step) == [137, 138, 139, 140, 141, 142, 143, 155, 156, 157, 158, 159]
+    mid2 = step_at(tl, 129)
+    assert (mid2.role, mid2.message_id) == ("INFORMATIONAL request", 2) and lines_of(mid2)[-1] == 136
+    assert step_at(tl, line_of(path, r"Sending DELETE INFO message for IPsec SA")) is mid2
+
+
+def _socket_pairs(path):
+    """charon's socket-thread "received packet" lines (no IKE_SA, no size) and the worker line of the same
+    datagram: the socket thread's own "parsing HEADER payload, N bytes left" names the size the worker
+    line gives; datagrams without one (ESP in UDP 4500, kernel-libipsec) have no worker line."""
+    rx = re.compile(r"^\S+ +\d+ [\d:.]+ (\d+)\[(\w+)\] (<[^>]*> )?(.*)$")
+    rows = [(n, m[1], m[2], m[3], m[4]) for n, line in enumerate(path.read_text().split("\n"), 1)
+            if (m := rx.match(line))]
+    pairs, claimed = [], set()
+    for k, (n, thread, facility, sa, text) in enumerate(rows):
+        m = re.fullmatch(r"received packet: from (\S+) to (\S+)", text)
+        if facility != "NET" or sa or not m:
+            continue
+        size = None
+        for _n, t2, _f, _sa, text2 in rows[k + 1:]:
+            if t2 != thread:
+                continue
+            if text2.startswith("waiting for data"):
+                break
+            if (h := re.match(r"parsing HEADER payload, (\d+) bytes left", text2)):
+                size = h[1]
+                break
+        if size is None:
+            continue
+        want = f"received packet: from {m[1]} to {m[2]} ({size} bytes)"
+        worker = next(r[0] for r in rows[k + 1:] if r[3] and r[4] == want and r[0] not in claimed)
+        claimed.add(worker)
+        pairs.append((n, worker))
+    return pairs
+
+
+@pytest.mark.parametrize("case", LAB, ids=lambda p: p.name)
+@pytest.mark.parametrize("side", ["left", "right"])
+def test_charon_socket_thread_lines_start_the_step_of_their_packet(case, side):
+    """The socket thread's ``received packet`` line is the first line of the step of the message it
+    received (the worker's ``<N> received packet`` line), never the previous step's, also when two
+    datagrams are read before a worker logs the first (a DELETE and the next message) and when ESP
+    datagrams come through the same socket."""
+    path = case / f"{side}.log"
+    tl = tl_of(path)
+    pairs = _socket_pairs(path)
+    assert pairs
+    for socket, worker in pairs:
+        step = step_at(tl, worker)
+        assert step_at(tl, socket) is step, (socket, worker)
+        assert step.lines[0][1] == socket and step.direction == "in"
