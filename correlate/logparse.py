@@ -17,13 +17,14 @@ held back during the loop (see :func:`parse_log_text`).
 from __future__ import annotations
 
 import datetime as dt
-import gc
 import io
 import os
 import re
 from collections.abc import Callable, Iterable, Iterator
 from itertools import chain
 from typing import BinaryIO
+
+from dissect.gcpolicy import paused_collector
 
 from . import asa, ios, libreswan, show, strongswan
 from .model import Event, LogResult, Record
@@ -191,15 +192,9 @@ def parse_log_text(text: str | Iterable[str], name: str, year: int | None = None
     # nothing until a parser raises (a call through the guard for each of a million records does)
     parsers = {family: getattr(parse, "__wrapped__", parse) for family, parse in PARSERS.items()}
     count = 0
-    # Garbage collection: the loop frees each record it does not keep as soon as the next one comes
-    # (reference counting), but the events it keeps set off the cyclic collector again and again, and each
-    # full collection walks all the events so far (0.6 s of the 6 s a million lines took).  So the
-    # automatic collector waits for the end of the loop; every 65,536 records the loop collects the young
-    # generations, which walks only what it made since, so that memory could not grow with the log even if
-    # a parser made reference cycles.
-    collecting = gc.isenabled()
-    gc.disable()
-    try:
+    # the cyclic collector waits for the end of the loop: the events it keeps would set it off again and
+    # again, each full collection walking all the events so far (dissect/gcpolicy.py)
+    with paused_collector():
         for count, record in enumerate(split_records(lines, name, year, tz, result.problems), 1):
             if keep is not None:
                 keep(record)
@@ -215,16 +210,12 @@ def parse_log_text(text: str | Iterable[str], name: str, year: int | None = None
                 families.add(family)
             elif family:
                 families.add(family)
-            if not count & 0xFFFF and collecting:
-                gc.collect(1)
-    finally:
-        if collecting:
-            gc.enable()
     result.record_count = count
     if "strongswan" in families:  # a sent packet's message ID is on the generating line before it
         strongswan.link_message_ids(result.events)
     if "ios" in families:  # "Sending an IKE IPv6 Packet." quoted without its "sending packet" line
         ios.promote_ip_sends(result.events)
+        ios.join_id_fields(result.events)  # IOS-XE's ID payload, its fields one record each
     if not families - {"blank", "console"}:
         result.problems.append(f"{name}: no line in a known log format (Cisco IOS/IOS-XE or ASA debug, show "
                                "output, strongSwan charon); its lines are kept as raw records")
