@@ -25,12 +25,15 @@ parsed logs (:class:`correlate.model.LogResult`) and returns an
 
 Pure: no printing, no files; a log that cannot be placed (no address in
 common with the capture, no stamps) is said in ``notes`` and still gives what
-it can.
+it can.  A log of other exchanges between the same addresses (another
+session, the other IKE version, a document's example) matches nothing, and a
+note says why it does not belong to the capture (:func:`_foreign`).
 """
 from __future__ import annotations
 
+import bisect
 import gc
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from statistics import median
 
@@ -51,6 +54,8 @@ MAX_CANDIDATES = 4
 MAX_DRIFT = 1e-3
 #: message IDs at least this large are random (IKEv1); smaller ones are counters (IKEv2) and prove nothing
 RANDOM_MID = 256
+#: a log with at most this many packet lines that fit may be a coincidence, when more contradicts them
+FEW = 2
 
 
 @dataclass
@@ -266,7 +271,7 @@ def _one_log(log: LogResult, name: str, index: match.PacketIndex, talks, address
         if best is None or key > best[0]:
             best = (key, endpoint, est, chosen, notes)
     _key, endpoint, est, chosen, notes = best
-    why = _foreign(anchors, chosen, index, endpoint, est, delay) if given is None else None
+    why = _foreign(events, kind, anchors, chosen, index, endpoint, asg.peers, est, delay) if given is None else None
     if why is not None:
         clock.address = endpoint
         clock.notes.append(f"{name}: the log does not belong to this capture ({why}): no packet line matched")
@@ -285,27 +290,180 @@ def _one_log(log: LogResult, name: str, index: match.PacketIndex, talks, address
     return clock, chosen, anchors
 
 
-def _foreign(anchors, chosen, index: match.PacketIndex, endpoint: str, est, delay: float) -> str | None:
-    """Why the matched pairs show that the log speaks of other exchanges than the capture's, or None.
+def _foreign(events: Sequence[Event], kind: str, anchors, chosen, index: match.PacketIndex, endpoint: str,
+             named: Sequence[str], est, delay: float) -> str | None:
+    """Why the log speaks of other exchanges than the capture's, or None (then it is matched as found).
 
+    ``named`` are the peer addresses the log names; the capture's packets that count are those between
+    ``endpoint`` and those peers (all its partners when the capture shows none of them).
+
+    * the log speaks one IKE version and the capture's packets between them are all of the other;
+    * none of its packet lines fits any of those packets;
     * the pairs need a clock drift beyond :data:`MAX_DRIFT` (no real clock runs that far off);
-    * the log states random (IKEv1) message IDs for its packets, the capture shows such message IDs to or
-      from the log's endpoint while the log runs, and not one of them is the log's."""
+    * the log states random (IKEv1) message IDs (for its packets, or on any line of its peers or of no
+      peer within ``delay`` of a packet line that fits: IOS ``deleting node N``), not one of them is on a
+      packet to or from its endpoint, and at the moments it states them the capture shows others
+      (:func:`_foreign_mids`);
+    * at most :data:`FEW` packet lines fit, what contradicts them (:func:`_contradictions`) is more than
+      twice as many, and both kinds are there: a packet the log received while the capture ran that is
+      not on the wire (a capture on the path shows every packet that reached the router; a lossy capture
+      loses some, and then every packet it kept is one the log mentions), and a packet between the
+      endpoint and its peers while the log ran that it never mentions (a log records every packet of its
+      peers' exchanges; an excerpt may leave some out, but then its received packets are on the wire)."""
+    theirs = _their_packets(index, endpoint, named)
+    if not theirs:
+        return None
+    clash = _version_clash(anchors, [index.wire[j] for j in theirs])
+    if clash is not None:
+        return clash
+    if not chosen:
+        return (f"none of its {len(anchors)} packet line{'s' if len(anchors) != 1 else ''} fits any of the "
+                f"{len(theirs)} packets between {endpoint} and its peers")
     if est is not None and abs(est.drift) > MAX_DRIFT:
         return f"its clock would drift {est.drift * 1e6:+.0f} ppm against the capture's"
-    if est is None or not chosen:
+    if est is None:
         return None
-    said = {a.mid & 0xFFFFFFFF for a in anchors if a.mid is not None and (a.mid & 0xFFFFFFFF) >= RANDOM_MID}
-    times = [a.time - est.at(a.time - est.offset) for a in anchors if a.time is not None]
-    if not said or not times:
-        return None
-    lo, hi = min(times) - delay, max(times) + delay
-    seen = {w.message_id for w in index.wire if endpoint in (w.src, w.dst) and lo <= w.time <= hi
-            and w.message_id >= RANDOM_MID}
-    if seen and not said & seen:
-        return (f"none of the {len(said)} message IDs it states is among the {len(seen)} the capture shows "
-                "meanwhile")
+    foreign_mids = _foreign_mids(_stated_mids(events, kind, anchors, chosen, index, est, delay), index, endpoint)
+    if foreign_mids is not None:
+        return foreign_mids
+    matched = sum(1 for ed in chosen if anchors[ed.a].copy_of is None)
+    missing, unlogged = _contradictions(anchors, chosen, index, theirs, est)
+    against = (f"{missing} packet{'s' if missing != 1 else ''} it received while the capture ran "
+               f"{'is' if missing == 1 else 'are'} not on the wire, and it never mentions {unlogged} of the "
+               f"packets between {endpoint} and its peers while it ran")
+    if missing and unlogged and matched <= FEW and missing + unlogged > 2 * matched:
+        return f"only {matched} of its packet lines fit{'s' if matched == 1 else ''} a packet; {against}"
     return None
+
+
+def _mid_text(mid: int) -> str:
+    """A message ID as logs write it (decimal) and as the wire shows it (hex)."""
+    return f"{mid} = 0x{mid:08X}"
+
+
+def _on_capture_clock(est, t: float) -> float:
+    """A log time (s) on the capture's clock under the estimate ``est`` (its offset and drift)."""
+    return t - est.at(t - est.offset)
+
+
+def _stated_mids(events: Sequence[Event], kind: str, anchors, chosen, index: match.PacketIndex, est,
+                 delay: float) -> Iterator[tuple[int, float, float]]:
+    """(message ID as uint32, capture time in s, the stamp's resolution in s) of the random message IDs the
+    log states: its stamped packet lines' first, then those on lines of its peers (or of no peer) within
+    ``delay`` seconds of a packet line that fits a packet; times on the capture's clock under ``est``."""
+    for a in anchors:
+        if a.mid is not None and (a.mid & 0xFFFFFFFF) >= RANDOM_MID and a.time is not None:
+            yield a.mid & 0xFFFFFFFF, _on_capture_clock(est, a.time), a.res
+    fits = sorted(index.wire[ed.p].time for ed in chosen if anchors[ed.a].time is not None)
+    if not fits:
+        return
+    partners = index.partners
+    for e in events:
+        mid = e.message_id
+        if mid is None or (mid & 0xFFFFFFFF) < RANDOM_MID or (e.peer is not None and e.peer not in partners):
+            continue
+        t = offset.event_seconds(e.record, kind)
+        if t is None:
+            continue
+        t = _on_capture_clock(est, t)
+        k = bisect.bisect_left(fits, t - delay)
+        if k < len(fits) and fits[k] <= t + delay:
+            yield mid & 0xFFFFFFFF, t, offset.resolution(e.record)
+
+
+def _foreign_mids(stated: Iterable[tuple[int, float, float]], index: match.PacketIndex, endpoint: str) -> str | None:
+    """A note when none of the random message IDs the log states (:func:`_stated_mids`) is on any packet
+    to or from ``endpoint`` in the capture, while the capture shows such packets with other message IDs
+    within :data:`MIN_DELAY` (and the stamp's resolution) of a line that states one: at that moment the
+    log and the capture speak of different messages.  A capture that lost the log's messages shows
+    nothing there, and says nothing.  Stops at the first message ID the capture has (a log of the
+    capture states its own at once)."""
+    wire = sorted((w.time, w.message_id) for w in index.wire
+                  if endpoint in (w.src, w.dst) and w.message_id >= RANDOM_MID)
+    known = {m for _t, m in wire}
+    times = [t for t, _m in wire]
+    said: set[int] = set()
+    near: set[int] = set()
+    for m, t, res in stated:
+        if m in known:
+            return None
+        said.add(m)
+        i0 = bisect.bisect_left(times, t - MIN_DELAY - res)
+        i1 = bisect.bisect_right(times, t + MIN_DELAY + res)
+        near.update(m2 for _t, m2 in wire[i0:min(i1, i0 + 8)])
+    if not near:
+        return None
+    which = (f"the message ID it states ({_mid_text(next(iter(said)))}) is not" if len(said) == 1
+             else f"none of the {len(said)} message IDs it states is")
+    return (f"{which} on any packet to or from {endpoint}, yet at the moments it states them the capture shows "
+            f"{len(near)} other{'s' if len(near) != 1 else ''} ({', '.join(_mid_text(m) for m in sorted(near)[:3])})")
+
+
+#: wire exchange types of IKEv1 (RFC 2408 section 4, RFC 2409 section 5) and of IKEv2 (RFC 7296 section 3.1)
+_V1_EXCHANGES = frozenset({1, 2, 3, 4, 5, 6, 32, 33})
+_V2_EXCHANGES = frozenset(range(34, 46))
+
+
+def _their_packets(index: match.PacketIndex, endpoint: str, named: Sequence[str]) -> list[int]:
+    """Positions in ``index.wire`` of the packets between ``endpoint`` and the peers the log names (all
+    of the endpoint's partners when the capture shows none of those peers)."""
+    partners = index.partners.get(endpoint, set())
+    peers = {p for p in named if p in partners} or partners
+    return [j for j, w in enumerate(index.wire)
+            if (w.src == endpoint and w.dst in peers) or (w.dst == endpoint and w.src in peers)]
+
+
+def _log_version(a: blocks.Anchor) -> int | None:
+    """The IKE version (1 or 2) a packet line speaks, from its facility or its exchange, or None."""
+    if a.event.facility.upper().startswith("IKEV2"):
+        return 2
+    exchanges = a.exchanges if a.exchanges is not None else a.derived_exchanges
+    if exchanges:
+        if exchanges <= _V2_EXCHANGES:
+            return 2
+        if exchanges <= _V1_EXCHANGES:
+            return 1
+    if a.event.record.family == "ios" and a.event.facility.upper() == "ISAKMP":
+        return 1
+    return None
+
+
+def _version_clash(anchors, packets: Sequence[match.WirePacket]) -> str | None:
+    """A note when every packet line that says its IKE version says one, and every packet of ``packets``
+    is of the other."""
+    said = {v for v in map(_log_version, anchors) if v is not None}
+    wire = {w.version for w in packets}
+    if len(said) != 1 or len(wire) != 1 or said == wire:
+        return None
+    return (f"it speaks IKEv{said.pop()}, and the capture's {len(packets)} packets between its endpoint "
+            f"and its peers are IKEv{wire.pop()}")
+
+
+def _contradictions(anchors, chosen, index: match.PacketIndex, theirs: Sequence[int], est) -> tuple[int, int]:
+    """What the capture says against the log, under the estimated clock: (received packet lines, not
+    copies, whose time falls between the capture's first and last ISAKMP packet and that got no
+    packet; packets between the endpoint and its peers, between the log's first and last packet line,
+    that no line took)."""
+    if not index.wire:
+        return 0, 0
+    taken_a = {ed.a for ed in chosen}
+    taken_p = {ed.p for ed in chosen}
+    first = min(w.time for w in index.wire)
+    last = max(w.time for w in index.wire)
+    times = []
+    missing = 0
+    for k, a in enumerate(anchors):
+        if a.time is None:
+            continue
+        t = _on_capture_clock(est, a.time)
+        times.append(t)
+        if not a.out and a.copy_of is None and k not in taken_a and first <= t <= last:
+            missing += 1
+    if not times:
+        return missing, 0
+    lo, hi = min(times), max(times)
+    unlogged = sum(1 for j in theirs if j not in taken_p and lo <= index.wire[j].time <= hi)
+    return missing, unlogged
 
 
 def _pairs(chosen: Sequence[match.Edge], anchors: Sequence[blocks.Anchor], index: match.PacketIndex):

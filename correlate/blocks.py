@@ -14,7 +14,8 @@ the message, for matching with the wire:
   facts;
 * a received packet's message ID, exchange and payloads from the first line
   that processed it: charon's ``parsed ID_PROT response 0 [ SA V V V V ]`` in
-  the same thread, IOS's ``processing SA payload. message ID = 0`` before the
+  the same thread (or its ``... request with message ID N processing failed``
+  when it could not read the message), IOS's ``processing SA payload. message ID = 0`` before the
   next packet line; a sent packet's from the last line that built it (IOS
   ``beginning Quick Mode exchange, M-ID of N``, ``constructing``): *derived*,
   soft facts (a dropped line can make them name a neighbour's message);
@@ -71,6 +72,8 @@ __all__ = ["Anchor", "anchors", "attach", "exchange_types", "canonical_payloads"
 HORIZON = 5.0
 #: how far (in events) to look for the line that processed or built a packet
 _LOOK = 400
+#: the most a daemon takes between building a message and sending it, or receiving and parsing one
+_BUILD = dt.timedelta(seconds=0.05)
 
 #: exchange names in logs -> the exchange types they may be on the wire (RFC 2408 §4, RFC 7296 §3.1)
 EXCHANGE_NAMES: dict[str, frozenset[int]] = {
@@ -276,14 +279,23 @@ def _unordered_mids(events: Sequence[Event], found: list[Anchor]) -> None:
     it in its thread, a received one from the ``parsed`` line after it.  In a thread whose stamps go
     backwards somewhere (lines shuffled, or a log sorted or merged badly) that order proves nothing, so
     such a packet line may carry the message ID of any line of its thread and direction that built or
-    parsed a message within one unit of its stamp (its resolution) either way: ``mids`` holds them
+    parsed a message within one unit of its stamp (its resolution) either way, or up to :data:`_BUILD`
+    more on the side where that line belongs (before a sent line, after a received one): ``mids`` holds them
     all, and the exchanges widen to theirs.  So does a packet line whose message ID comes from a line
     more than one unit from its stamp (lines of one stamp shuffled leave the stamps in order, and the
-    line found may be a later message's).  Other packet lines keep the one message ID."""
+    line found may be a later message's): the processing line :func:`_derive` found, or, for a sent
+    line that states its message ID itself (:func:`correlate.strongswan.link_message_ids` gives it
+    the thread's last ``generating`` line not yet sent, however old), the latest line of its thread
+    that built a message with that ID; when no line of its thread and direction built or parsed a
+    message near its stamp, that far line's message ID, exchange and payloads are dropped (they are
+    another message's).  Other packet lines keep the one message ID."""
     last: dict[int | None, dt.datetime] = {}
     shuffled: set[int | None] = set()
     said: dict[tuple, list[tuple[dt.datetime, Event]]] = {}
-    for e in events:
+    latest: dict[tuple, dt.datetime] = {}       # (strand, direction, message ID) -> its latest line so far
+    linked: dict[int, dt.datetime] = {}         # event position of a sent packet line -> its message ID's line
+    direct = {a.index for a in found if a.out and a.source is None and a.message_id is not None}
+    for i, e in enumerate(events):
         t = e.record.time
         if e.record.family != "strongswan" or t is None:
             continue
@@ -295,17 +307,24 @@ def _unordered_mids(events: Sequence[Event], found: list[Anchor]) -> None:
         if e.message_id is not None and (e.kind == "payload" or e.detail.get("retransmit")) and e.direction in (
                 "in", "out"):
             said.setdefault((s, e.direction), []).append((t, e))
+            latest[(s, e.direction, e.message_id)] = t
+        elif i in direct and (s, "out", e.message_id) in latest:
+            linked[i] = latest[(s, "out", e.message_id)]
     for a in found:
         e = a.event
         t = e.record.time
         if e.record.family != "strongswan" or t is None or a.mid is None:
             continue
         unit = dt.timedelta(seconds=offset.resolution(e.record))
-        ts = events[a.source].record.time if a.source is not None else None
+        ts = events[a.source].record.time if a.source is not None else linked.get(a.index)
         if a.strand not in shuffled and (ts is None or abs(ts - t) <= unit):
             continue
-        others = [o for to, o in said.get((a.strand, "out" if a.out else "in"), ()) if abs(to - t) <= unit]
+        lo, hi = (t - unit - _BUILD, t + unit) if a.out else (t - unit, t + unit + _BUILD)
+        others = [o for to, o in said.get((a.strand, "out" if a.out else "in"), ()) if lo <= to <= hi]
         mids = {a.mid} | {o.message_id for o in others}
+        if not others and ts is not None and not lo <= ts <= hi:
+            _forget_message(a)    # its line is another message's, and none near it says which this is
+            continue
         if len(mids) < 2:
             continue
         a.mids = frozenset(mids)
@@ -315,6 +334,15 @@ def _unordered_mids(events: Sequence[Event], found: list[Anchor]) -> None:
             a.exchanges = wide
         else:
             a.derived_exchanges = wide
+
+
+def _forget_message(a: Anchor) -> None:
+    """Drop what a packet line took from the line of another message: its message ID, exchange and payloads."""
+    if a.source is not None:
+        a.derived_mid = a.derived_exchanges = a.derived_payloads = None
+        a.source = None
+    else:
+        a.message_id = a.exchanges = a.payloads = None
 
 
 def _near(a: Event, b: Event, seconds: float) -> bool:
@@ -441,8 +469,9 @@ def _informs(e: Event, strand: int | None, conn: int | None, building: bool) -> 
     c = _conn(e)
     if conn is not None and c is not None and c != conn:
         return False
-    if e.record.family == "strongswan":
-        return e.kind == "payload" and e.direction == ("out" if building else "in")
+    if e.record.family == "strongswan":   # and charon's "... request with message ID N processing failed"
+        return (e.kind == "payload" or (e.kind == "error" and not building)) and e.direction == (
+            "out" if building else "in")
     b = _builds(e)
     if building:
         return b is not False or e.kind == "info"

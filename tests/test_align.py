@@ -713,3 +713,151 @@ def test_packet_lines_written_twice_are_copies(tmp_path):
         packets = [(a.event.record.line, a.how) for a in al.attached[m.frame]
                    if a.event.kind == "packet" and a.how != "socket"]
         assert packets == [(line, "packet"), (line + 1, f"copy of line {line}")], m.frame
+
+
+# ---------------------------------------------------------------- foreign logs (item 1): what does not fit is said
+
+def _logs_of(case: str) -> list:
+    """A lab case's two logs (charon's left/right, or the seed's initiator/responder), parsed in its year."""
+    d = CAPTURES / case
+    names = [f"{s}.log" for s in SIDES] if (d / "left.log").exists() else ["initiator.log", "responder.log"]
+    truth = _truth(case)
+    year = truth["clock"]["year"] if "clock" in truth else _year(truth)
+    return [parse_log(str(d / n), year=year, keep_records=False) for n in names]
+
+
+def _ike_version(case: str) -> int:
+    return 2 if any(r.get("exchtype", 0) >= 34 for r in _truth(case)["frame_table"] if r["kind"] == "ISAKMP") else 1
+
+
+def _foreign_notes(al) -> list[str]:
+    return [n for n in al.notes if "does not belong to this capture" in n]
+
+
+ALL_CASES = sorted(d.name for d in CAPTURES.iterdir() if (d / "truth.json").exists() and (d / "capture.pcap").exists())
+
+
+@pytest.mark.parametrize("capture", ALL_CASES)
+def test_logs_of_every_other_case_are_refused(capture):
+    """Item 1 and 3: the logs of every other lab case (many with the same two addresses, the same Main Mode
+    sizes, the other IKE version, or the seed's IOS lines) against this capture: no packet line matches,
+    and each log whose addresses are the capture's gets a note that it does not belong; the capture's own
+    logs still match every packet line (copies of a quoted block share their packet)."""
+    packets = list(Dissector(str(CAPTURES / capture / "capture.pcap")).packets())
+    for case in ALL_CASES:
+        logs = _logs_of(case)
+        al = align(iter(packets), logs)
+        if case == capture:
+            assert not _foreign_notes(al)
+            assert all(c.matched + c.copies == c.packet_events for c in al.logs), case
+            continue
+        assert not al.matches, (capture, case, [(m.frame, m.log) for m in al.matches])
+        for clock in al.logs:
+            said = [n for n in clock.notes if "does not belong to this capture" in n]
+            assert said or clock.address is None, (capture, case, clock.name, clock.notes)
+
+
+def test_seed_logs_against_a_lab_capture_of_the_same_addresses():
+    """Item 1: the seed's IOS logs (2001:DB8::2 and ::3, port 500) against the lab's IPv6 AES capture, whose
+    endpoints are the same two addresses: the initiator's MM4 line used to take frame 4.  Its Quick Mode
+    message ID (the seed's 1371333358) is on no packet of the capture, which shows its own Quick Mode's
+    message ID at that moment; the responder's lines (port 500 where the capture's Quick Mode floated to
+    4500) fit no packet."""
+    case = "v6-aes128-sha1-modp1024"
+    seed = _truth("seed-ios-ipv6")
+    al = align(Dissector(str(CAPTURES / case / "capture.pcap")).packets(), _logs_of("seed-ios-ipv6"))
+    assert not al.matches and not al.attached
+    assert al.unlogged == al.frames
+    initiator, responder = al.logs
+    assert (initiator.address, responder.address) == (seed["initiator"]["addr"], seed["responder"]["addr"])
+    assert initiator.matched == responder.matched == 0 and initiator.offset is None
+    qm = {r["mid"] for r in _truth(case)["frame_table"] if r.get("exch") == "QUICK_MODE"}
+    mid = int(seed["quick_mode_message_ids"][0], 16)
+    assert len(qm) == 1 and mid not in qm
+    note = " ".join(initiator.notes)
+    assert f"({mid} = 0x{mid:08X}) is not on any packet to or from 2001:db8::2" in note
+    assert f"0x{qm.pop():08X}" in note
+    assert any(f"none of its {responder.packet_events} packet lines fits any of the" in n for n in responder.notes)
+    assert len(al.unmatched_events) == initiator.packet_events + responder.packet_events
+
+
+def test_ike_versions_that_differ_are_said():
+    """Item 3: the IKEv2 lab case's charon logs against an IKEv1 capture of the same two addresses, and the
+    IKEv1 case's logs against the IKEv2 capture: no match, and the note names both versions."""
+    v2 = next(c for c in CASES if _ike_version(c) == 2)
+    v1 = "v6-aes128-sha1-modp1024"
+    assert _ike_version(v1) == 1
+    for logs_of, capture, spoken, wire in ((v2, v1, 2, 1), (v1, v2, 1, 2)):
+        al = align(Dissector(str(CAPTURES / capture / "capture.pcap")).packets(), _logs_of(logs_of))
+        assert not al.matches
+        wire_count = sum(1 for r in _truth(capture)["frame_table"] if r["kind"] == "ISAKMP")
+        for clock in al.logs:
+            assert any(f"it speaks IKEv{spoken}, and the capture's {wire_count} packets between its endpoint and "
+                       f"its peers are IKEv{wire}" in n for n in clock.notes), clock.notes
+
+
+def test_a_capture_that_kept_only_a_retransmission_still_takes_its_lines():
+    """A capture that holds only the second MM5 of the PSK-mismatch case and its answer (frames 7 and 8):
+    the initiator's log sent MM5 three times, each answered by an INFORMATIONAL; charon's `processing
+    failed` line names each answer's message ID, so the log's lines go to frames 7 and 8 (not the first
+    pair, 2 s earlier, which the capture lacks), and the log is not taken for a foreign one."""
+    case = "v6-psk-mismatch"
+    packets = [p for p in Dissector(str(CAPTURES / case / "capture.pcap")).packets()
+               if p.isakmp is not None and p.datagram.frame in (7, 8)]
+    log = parse_log(str(CAPTURES / case / "left.log"), year=_year(_truth(case)), keep_records=False)
+    al = align(packets, [log])
+    assert not _foreign_notes(al)
+    want = packet_lines(case, "left")
+    assert {m.frame: m.event.record.line for m in al.matches} == {7: want[7], 8: want[8]}
+    assert abs(al.logs[0].offset) < 0.005
+
+
+def test_a_capture_that_lost_most_packets_keeps_its_logs():
+    """A capture that lost 9 of its 11 ISAKMP packets (only MM2 and the last INFORMATIONAL left): the logs
+    still put their lines for those two frames on them, and neither is called foreign for the lines
+    whose packets the capture lost."""
+    case = "v6-aes128-sha1-modp1024"
+    packets = [p for p in Dissector(str(CAPTURES / case / "capture.pcap")).packets()
+               if p.isakmp is None or p.datagram.frame in (2, 17)]
+    al = align(packets, _logs_of(case))
+    assert not _foreign_notes(al)
+    for clock, side in zip(al.logs, SIDES):
+        want = packet_lines(case, side)
+        got = {m.frame: m.event.record.line for m in al.matches if m.log == clock.name}
+        assert got == {2: want[2], 17: want[17]}
+        assert clock.packet_events - clock.matched == len(want) - 2
+
+
+# ---------------------------------------------------------------- shuffled charon logs (item 2)
+
+def _twins(case: str, f: int, g: int) -> bool:
+    """Frames ``f`` and ``g`` are two messages of one size between the same endpoints and ports within one
+    millisecond on the wire: a log whose lines of one second are shuffled cannot tell their packet lines
+    apart (their stamps, one unit apart at most, and their texts say the same)."""
+    rows = {r["frame"]: r for r in _truth(case)["frame_table"]}
+    a, b = rows[f], rows[g]
+    same = all(a[k] == b[k] for k in ("src", "dst", "sport", "dport", "isakmp_len"))
+    return same and abs(a["time"] - b["time"]) < 0.001
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_lines_shuffled_within_their_second_every_case(case, tmp_path):
+    """Each lab log shuffled within its seconds (seeds 3 and 7: v4-rekey-dpd's right log lost two DPD_ACK
+    lines with seed 3, whose thread's `generating` lines came after them, and a Quick Mode request with
+    seed 7, whose `parsed` line came before it): every packet line gets a packet, and each goes to its own
+    frame but for two same-size messages of one millisecond, which may trade places."""
+    year = _year(_truth(case))
+    for side in SIDES:
+        want = packet_lines(case, side)
+        for seed in (3, 7):
+            text, origin = _shuffled_within_seconds(CAPTURES / case / f"{side}.log", seed)
+            log = parse_log_text(text, f"{side}.log", year=year)
+            al = align(Dissector(str(CAPTURES / case / "capture.pcap")).packets(), [log])
+            clock = al.logs[0]
+            assert not al.unmatched_events, (side, seed, [origin[u.event.record.line - 1] for u in al.unmatched_events])
+            assert clock.matched == clock.packet_events == len(want)
+            got = {m.frame: origin[m.event.record.line - 1] for m in al.matches}
+            assert set(got) == set(want)
+            line_frame = {n: f for f, n in want.items()}
+            for f, n in got.items():
+                assert n == want[f] or _twins(case, f, line_frame[n]), (side, seed, f, n, want[f])
