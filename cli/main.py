@@ -150,7 +150,14 @@ def _version() -> str:
 
 def main(argv: list[str] | None = None) -> int:
     ap = build_parser()
-    args = ap.parse_args(argv)
+    # argparse takes a command's FILE list from one run of words only: ``correlate cap.pcap --log A=x.log
+    # y.log`` left y.log over.  Words left over that are no option go on the list, in their order.
+    args, extra = ap.parse_known_args(argv)
+    if extra:
+        if isinstance(getattr(args, "files", None), list) and not any(w.startswith("-") and w != "-" for w in extra):
+            args.files.extend(extra)
+        else:
+            ap.error(f"unrecognized arguments: {' '.join(extra)}")
     if args.command is None:
         ap.print_help(sys.stderr)
         return EXIT_UNUSABLE

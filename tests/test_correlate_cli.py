@@ -239,3 +239,16 @@ def test_findings_of_a_log_for_another_tunnel_are_left_out():
     assert b"speaks for no endpoint of the capture, so its findings are left out" in r.stderr
     alone = correlate("--log-only", sample, "--json", "--year", "2012")
     assert "proposal-mismatch" in {f["code"] for f in _jsonl(alone)[1]["findings"]}
+
+
+def test_log_option_anywhere_among_the_files():
+    """``--log ADDR=FILE`` between the capture and the other logs: the log after it is still a log, the
+    address given is the endpoint that log speaks for, and the other is found from its addresses."""
+    r = correlate(SEED / "capture.pcap", "--log", f"2001:db8::2={SEED / 'initiator.log'}", SEED / "responder.log",
+                  "--year", "2012", "--tz", "UTC", "--json")
+    assert r.returncode == 0, r.stderr
+    _packets, summary = _jsonl(r)
+    given = {log["file"].rsplit("/", 1)[-1]: log["address"] for log in summary["logs"]}
+    assert given == {"initiator.log": "2001:db8::2", "responder.log": "2001:db8::3"}
+    r = correlate(SEED / "capture.pcap", SEED / "initiator.log", "--bogus", "x")
+    assert r.returncode == 2 and b"unrecognized arguments: --bogus x" in r.stderr and b"Traceback" not in r.stderr
