@@ -46,7 +46,10 @@ from typing import Any
 from .addresses import address
 from .model import Event, Record, never_raises
 
-__all__ = ["events", "RULES", "KEY_LABELS"]
+__all__ = ["events", "RULES", "KEY_LABELS", "link_message_ids", "LINK_WINDOW"]
+
+#: seconds between a ``generating`` line and the ``sending packet`` line of its thread that it names
+LINK_WINDOW = 1.0
 
 #: syslog tag, thread and group, IKE_SA tag (all optional); the message follows
 _HEAD = re.compile(
@@ -495,6 +498,9 @@ def link_message_ids(events: list[Event]) -> None:
     takes that line's ``message_id``, ``exchange`` and ``payloads``.  Received packets keep ``None``: a
     message is parsed after its ``received packet`` line, and charon may receive the next one before it
     logs the parse (the XAUTH lab case does), so pairing them by order could name the wrong message.
+    A generating line more than :data:`LINK_WINDOW` seconds before the packet line is no link: charon
+    sends a message as soon as it is generated, so its own packet line was lost (a log with lines
+    dropped), and this packet is another message of the same thread.
     Events in log order; changed in place.
     """
     generated: dict[int, Event] = {}    # thread -> its last generating (or retransmit) event not yet sent
@@ -507,7 +513,10 @@ def link_message_ids(events: list[Event]) -> None:
         if e.message_id is not None and (e.detail.get("retransmit") or (e.kind == "payload" and e.direction == "out")):
             generated[thread] = e
         elif e.kind == "packet" and e.direction == "out" and thread in generated:
-            _take(e, generated.pop(thread))
+            message = generated.pop(thread)
+            t0, t1 = message.record.time, e.record.time
+            if t0 is None or t1 is None or abs((t1 - t0).total_seconds()) <= LINK_WINDOW:
+                _take(e, message)
 
 
 def _take(packet: Event, message: Event) -> None:

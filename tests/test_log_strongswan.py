@@ -30,8 +30,9 @@ from pathlib import Path
 
 import pytest
 
-from conftest import shipped_cases
+from conftest import CAPTURES, shipped_cases
 from correlate import strongswan
+from correlate.logparse import parse_log_text
 from correlate.model import Event, Record
 from correlate.records import split_records
 
@@ -579,3 +580,29 @@ def test_failures_newer_charon_words():
     assert [(e.kind, e.detail["error"], e.record.line) for e in events] == [
         ("error", "hash mismatch", 1), ("error", "no acceptable proposal", 2),
         ("error", "no acceptable proposal", 3), ("error", "no acceptable proposal", 4)]
+
+
+def test_a_sent_packet_takes_no_message_id_from_a_generating_line_long_before():
+    """v4-rekey-dpd's left log with the packet line of one generated message dropped: the next packet
+    its thread sends (a later message, seconds on) does not take the dropped one's message ID."""
+    case = CAPTURES / "v4-rekey-dpd"
+    lines = (case / "left.log").read_text().splitlines()
+    _, events = _log(case / "left.log")
+    strongswan.link_message_ids(events)
+    sent = [e for e in events if e.kind == "packet" and e.direction == "out" and e.message_id is not None]
+    gens = {e.record.line: e for e in events if e.kind == "payload" and e.direction == "out"}
+    # a sent packet whose thread sends again seconds later (more than LINK_WINDOW)
+    assert strongswan.LINK_WINDOW < 2.0
+    by_thread: dict[int, list] = {}
+    for e in sent:
+        by_thread.setdefault(e.detail["thread"], []).append(e)
+    pair = next((a, b) for run in by_thread.values() for a, b in zip(run, run[1:])
+                if (b.record.time - a.record.time).total_seconds() > 2.0)
+    gen_b = max(n for n, g in gens.items() if n < pair[1].record.line and g.detail.get("thread") == pair[1].detail["thread"])
+    assert gens[gen_b].message_id == pair[1].message_id
+    # drop b's generating line and a's packet line: b's thread last generated a's message, long before
+    kept = [line for n, line in enumerate(lines, 1) if n not in (gen_b, pair[0].record.line)]
+    result = parse_log_text(kept, "dropped", year=2026)
+    b = next(e for e in result.events if e.kind == "packet" and e.direction == "out"
+             and e.record.text == pair[1].record.text)
+    assert b.message_id is None
