@@ -309,10 +309,21 @@ def _print_records(out, attached) -> None:
         span = f"{r.line}" if r.line == r.last_line else f"{r.line}-{r.last_line}"
         out(f"    {log}:{span}  {line}", "cyan")
     for log, lines in copies.items():
-        where = f"lines {', '.join(map(str, lines))}" if len(lines) <= 6 else f"from line {lines[0]} to " \
-            f"{lines[-1]}"
-        out(f"    {log}: {len(lines)} more records repeat these word for word (pasted copies of this block; {where})",
-            "dim")
+        out(f"    {log}: {len(lines)} more records repeat these word for word (pasted copies of this block; "
+            f"lines {_runs(lines)})", "dim")
+
+
+def _runs(lines: list[int], most: int = 8) -> str:
+    """Line numbers as runs: ``206-215, 259, 261-268`` (only the lines given, none between), the first
+    ``most`` runs and how many more there are."""
+    runs: list[list[int]] = []
+    for n in sorted(set(lines)):
+        if runs and n == runs[-1][1] + 1:
+            runs[-1][1] = n
+        else:
+            runs.append([n, n])
+    said = ", ".join(f"{a}" if a == b else f"{a}-{b}" for a, b in runs[:most])
+    return said + (f" and {len(runs) - most} more runs up to line {runs[-1][1]}" if len(runs) > most else "")
 
 
 def _print_findings(out, findings) -> None:

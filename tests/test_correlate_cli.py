@@ -252,3 +252,21 @@ def test_log_option_anywhere_among_the_files():
     assert given == {"initiator.log": "2001:db8::2", "responder.log": "2001:db8::3"}
     r = correlate(SEED / "capture.pcap", SEED / "initiator.log", "--bogus", "x")
     assert r.returncode == 2 and b"unrecognized arguments: --bogus x" in r.stderr and b"Traceback" not in r.stderr
+
+
+def test_pasted_copies_note_lists_only_repeated_lines():
+    """The seed's logs quote blocks several times: the note under a packet lists line runs, and every line
+    it lists says word for word what an earlier line of the same log says (a stamp aside)."""
+    import re
+    r = correlate(SEED / "capture.pcap", SEED / "initiator.log", SEED / "responder.log", "--year", "2012",
+                  "--tz", "UTC")
+    out = " ".join(r.stdout.decode().split())
+    notes = re.findall(r"(\S+\.log): (\d+) more records repeat these word for word \(pasted copies of this block; "
+                       r"lines ([\d, -]+?)(?: and \d+ more runs up to line \d+)?\)", out)
+    assert notes
+    for path, _count, runs in notes:
+        texts = [" ".join(line.split(": ", 1)[-1].split()) for line in (REPO / path).read_text().splitlines()]
+        for run in runs.split(", "):
+            a, _, b = run.partition("-")
+            for n in range(int(a), int(b or a) + 1):
+                assert texts[n - 1] in texts[:n - 1], (path, n)
