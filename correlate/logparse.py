@@ -29,6 +29,7 @@ from dissect.gcpolicy import paused_collector
 from . import asa, ios, libreswan, show, strongswan
 from .model import Event, LogResult, Record
 from .records import split_records
+from .secrets import mask_record, might_hold
 
 __all__ = ["parse_log", "parse_log_bytes", "parse_log_text", "LogError", "PARSERS"]
 
@@ -196,6 +197,8 @@ def parse_log_text(text: str | Iterable[str], name: str, year: int | None = None
     # again, each full collection walking all the events so far (dissect/gcpolicy.py)
     with paused_collector():
         for count, record in enumerate(split_records(lines, name, year, tz, result.problems), 1):
+            if might_hold(record.text):  # a configuration line with a pre-shared key: never shown
+                mask_record(record)
             if keep is not None:
                 keep(record)
             family = record.family
