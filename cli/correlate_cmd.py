@@ -8,6 +8,7 @@ import hashlib
 import ipaddress
 import json
 import math
+import os
 import re
 import sys
 
@@ -30,6 +31,8 @@ def seconds(text: str) -> float:
     """An offset as the user writes it: ``-17``, ``12433.25``, ``+3:27:13.25``, ``3h27m13.25s``, ``-250ms``.
     Raises ValueError for anything else."""
     t = text.strip()
+    if re.search(r"\dm\d+(?:\.\d*)?$", t):  # 3h27m13.25: the seconds after the minutes, without their "s"
+        t += "s"
     try:
         value = float(t)
     except ValueError:
@@ -47,6 +50,29 @@ def seconds(text: str) -> float:
     total = (float(parts.get("h") or 0) * 3600 + float(parts.get("m") or 0) * 60 + float(parts.get("s") or 0)
              + float(parts.get("ms") or 0) / 1000)
     return -total if m["sign"] == "-" else total
+
+
+def _capture_year(result) -> int | None:
+    """The year of the capture's first IKE packet (UTC), or None."""
+    import datetime as dt
+    for entry in result.entries:
+        if entry.packet.datagram.time:
+            return dt.datetime.fromtimestamp(entry.packet.datagram.time, dt.timezone.utc).year
+    return None
+
+
+def _log_named(name: str, names: list[str]) -> str:
+    """The log an ``--offset FILE=`` names: the one given under that name, else the one that is the same
+    file (``./x.log`` for ``x.log``), else the only one with that file name (``responder.log`` for
+    ``captures/seed/responder.log``); else the name as it was (said to name no log)."""
+    if name in names:
+        return name
+    same = [n for n in names if n != "standard input" and os.path.exists(n) and os.path.exists(name)
+            and os.path.samefile(n, name)]
+    if len(same) == 1:
+        return same[0]
+    base = [n for n in names if os.path.basename(n) == os.path.basename(name) and os.path.basename(name)]
+    return base[0] if len(base) == 1 else name
 
 
 def add_arguments(c: argparse.ArgumentParser) -> None:
@@ -134,6 +160,7 @@ def run_correlate(args: argparse.Namespace) -> int:
             logs.remove(log)
         else:
             seen_texts.setdefault(same, log.name)
+    offsets = {_log_named(n, [log.name for log in logs]): v for n, v in offsets.items()}
     unknown = [n for n in offsets if n not in {log.name for log in logs}]
     if unknown:
         print(f"ikescope: --offset names no log given: {', '.join(unknown)}", file=sys.stderr)
@@ -145,7 +172,8 @@ def run_correlate(args: argparse.Namespace) -> int:
                                           ("--dh-private", args.dh_private), ("--dh-shared", args.dh_shared),
                                           ("--psk-candidates", args.psk_candidates)) if given]
         if ignored:
-            print(f"ikescope: note: {', '.join(ignored)} mean nothing without a capture (--log-only): ignored",
+            print(f"ikescope: note: {', '.join(ignored)} {'mean' if len(ignored) > 1 else 'means'} nothing without "
+                  "a capture (--log-only): ignored",
                   file=sys.stderr)
         result = T.build_log_only(logs)
         (_json_log_only if args.json else _print_log_only)(result, not args.no_config)
@@ -163,9 +191,13 @@ def run_correlate(args: argparse.Namespace) -> int:
         return EXIT_UNUSABLE
     (_json_timeline if args.json else _print_timeline)(result, not args.no_config)
     notes = list(result.alignment.notes)
-    if args.year is None and any(c.offset is not None and abs(c.offset) > 180 * 86400 and c.clock == "wall"
-                                 and not c.given for c in result.alignment.logs):
-        notes.append("a log's clock is months away from the capture's: its stamps have no year; give --year")
+    if args.year is None:
+        year = _capture_year(result)
+        for c in result.alignment.logs:
+            if c.offset is not None and abs(c.offset) > 180 * 86400 and c.clock == "wall" and not c.given:
+                notes.append(f"{c.name}: its clock is {abs(c.offset) / 86400:.0f} days "
+                             f"{'ahead of' if c.offset > 0 else 'behind'} the capture's; if its stamps have no year, "
+                             f"give it" + (f" (the capture is from {year}: --year {year})" if year else " (--year)"))
     for p in problems + notes:
         print(f"ikescope: {p}", file=sys.stderr)
     if result.stats.truncated:

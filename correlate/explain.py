@@ -20,6 +20,7 @@ looks values up.  Nothing here raises on odd input: what cannot be read is said 
 """
 from __future__ import annotations
 
+import functools
 import ipaddress
 import struct
 from collections import OrderedDict
@@ -27,7 +28,7 @@ from dataclasses import dataclass, field
 from typing import Any, Iterable, Mapping, Sequence
 
 from dissect import dhgroups, keyschedule, registry
-from dissect.model import Packet
+from dissect.model import Packet, endpoint_text
 from dissect.payloads import ConfigPayload, DeletePayload, IdPayload, NotifyPayload, SaPayload, VendorIdPayload
 from dissect.verdict import NOT_DECRYPTED as NOT_DECRYPTED_NOTE
 
@@ -296,17 +297,18 @@ def explain_packet(pkt: Packet, ctx: SaContext | None = None, state: Any = None,
         _verdict(exp, role, state)
         return exp
     quick = msg.header.exchange_type == 32
-    for p in msg.payloads:
-        if p.short == "NAT-D" or isinstance(p, VendorIdPayload) or (quick and isinstance(p, IdPayload)):
+    shorts = [p.short for p in msg.payloads]
+    for p, short in zip(msg.payloads, shorts):
+        if short == "NAT-D" or isinstance(p, VendorIdPayload) or (quick and isinstance(p, IdPayload)):
             continue  # said once for the whole message, below
         try:
-            _payload(exp, p, role, ctx, from_initiator)
+            _payload(exp, p, short, role, ctx, from_initiator)
         except Exception as err:  # noqa: BLE001 - a payload with unforeseen values costs its own line only
-            exp.lines.append(f"({p.short} at offset {p.offset}: not explained, {type(err).__name__})")
+            exp.lines.append(f"({short} at offset {p.offset}: not explained, {type(err).__name__})")
     if role in ("QM1", "QM2"):
         _proxy_ids(exp, msg.payloads)
     _vids(exp, [p for p in msg.payloads if isinstance(p, VendorIdPayload)])
-    nat_d = [p.body for p in msg.payloads if p.short == "NAT-D"]
+    nat_d = [p.body for p, short in zip(msg.payloads, shorts) if short == "NAT-D"]
     if nat_d:
         _nat_d(exp, pkt, nat_d, ctx)
     if msg.decrypted:
@@ -337,8 +339,10 @@ def _not_ike(pkt: Packet) -> Explanation:
 
 
 def _encrypted(exp: Explanation, msg, meaning: M.RoleMeaning | None) -> None:
-    first = registry.PAYLOAD_TYPES_V1.get(msg.header.next_payload, (f"#{msg.header.next_payload}",))[0]
-    exp.lines.append(f"encrypted: {msg.encrypted_length} bytes, first payload {first}; without the keys "
+    size = msg.encrypted_length
+    first = registry.PAYLOAD_TYPES_V1.get(msg.header.next_payload)
+    first = first[0] if first else f"#{msg.header.next_payload}"
+    exp.lines.append(f"encrypted: {size} bytes, first payload {first}; without the keys "
                      "only its size and role can be seen")
     if meaning:
         exp.lines.append(f"normally carries {meaning.carries}")
@@ -346,15 +350,15 @@ def _encrypted(exp: Explanation, msg, meaning: M.RoleMeaning | None) -> None:
         exp.lines.append("the keys given do not decrypt it: its sender used other keys (in phase 1: a different "
                          "pre-shared key on the two peers, or another DH secret)")
         exp.facts["decrypts"] = False
-    exp.facts.update({"encrypted": True, "encrypted_length": msg.encrypted_length})
+    exp.facts.update({"encrypted": True, "encrypted_length": size})
 
 
-def _payload(exp: Explanation, p, role: str, ctx: SaContext, from_initiator: bool) -> None:
-    """One payload's lines and facts, by the handler of its type (:data:`PAYLOAD_HANDLERS`)."""
-    handler = PAYLOAD_HANDLERS.get(p.short)
+def _payload(exp: Explanation, p, short: str, role: str, ctx: SaContext, from_initiator: bool) -> None:
+    """One payload's lines and facts, by the handler of its type (``short``, :data:`PAYLOAD_HANDLERS`)."""
+    handler = PAYLOAD_HANDLERS.get(short)
     if handler is not None:
         handler(exp, p, role, ctx, from_initiator)
-    exp.lines += [f"{p.short}: {n.message}" for n in p.notes if n.severity == "error"]
+    exp.lines += [f"{short}: {n.message}" for n in p.notes if n.severity == "error"]
 
 
 def _nonce(exp: Explanation, p, role: str, ctx: SaContext, from_initiator: bool) -> None:
@@ -473,11 +477,16 @@ def _phase1_policy(exp: Explanation, ctx: SaContext) -> C.IkePolicy | None:
     return None
 
 
+@functools.lru_cache(maxsize=4096)
+def _address_bytes(addr: str) -> bytes:
+    """An address in network order (4 or 16 bytes); raises ValueError for text that is none."""
+    return ipaddress.ip_address(addr).packed
+
+
 def _nat_hash(hash_id: int, icookie: bytes, rcookie: bytes, addr: str, port: int | None) -> bytes | None:
     """HASH(CKY-I | CKY-R | IP | Port) with the negotiated hash (RFC 3947 §3.2)."""
     try:
-        return keyschedule.hash_(hash_id, icookie + rcookie + ipaddress.ip_address(addr).packed
-                                 + struct.pack(">H", port or 0))
+        return keyschedule.hash_(hash_id, icookie + rcookie + _address_bytes(addr) + struct.pack(">H", port or 0))
     except (keyschedule.KeyScheduleError, ValueError):
         return None
 
@@ -516,13 +525,17 @@ def _nat_d(exp: Explanation, pkt: Packet, hashes: list[bytes], ctx: SaContext) -
                          "addressed another address/port, so there is a NAT between it and the receiver")
 
 
+#: :func:`meanings.vendor_feature`, remembered per vendor name (a capture repeats a handful of vendor IDs)
+_vendor_feature = functools.lru_cache(maxsize=1024)(M.vendor_feature)
+
+
 def _vids(exp: Explanation, vids: list[VendorIdPayload]) -> None:
     """One line for the vendor IDs of a message, each with the capability it announces."""
     if not vids:
         return
     said: list[str] = []
     for p in vids:
-        feature = M.vendor_feature(p.vendor or "")
+        feature = _vendor_feature(p.vendor or "")
         exp.facts.setdefault("vendor_ids", []).append({"vendor": p.vendor, "feature": feature, "hex": p.body.hex()})
         text = feature or p.vendor or f"unknown ({p.body[:8].hex()}…, {len(p.body)} bytes)"
         if text not in said:
@@ -783,9 +796,9 @@ def _log_packet(exp: Explanation, e: Event) -> None:
                          + (f", payloads {' '.join(e.payloads)}" if e.payloads else ""))
     elif e.peer:
         verb = "received from" if e.direction == "in" else "sent to"
-        port = f":{e.peer_port}" if e.peer_port else ""
         size = f" ({e.bytes} bytes)" if e.bytes else ""
-        exp.lines.append(f"{verb} {e.peer}{port}{size}" + (f", payloads {' '.join(e.payloads)}" if e.payloads else ""))
+        exp.lines.append(f"{verb} {endpoint_text(e.peer, e.peer_port or None)}{size}"
+                         + (f", payloads {' '.join(e.payloads)}" if e.payloads else ""))
     exp.facts.setdefault("packets", []).append({"direction": e.direction, "peer": e.peer, "port": e.peer_port,
                                                 "bytes": e.bytes, "line": _where(e)})
 

@@ -332,7 +332,7 @@ def test_seed_blocks_are_explained():
     blocks = _seed_blocks()
     qm1 = explain_events(blocks[163])
     assert qm1.role == "QM1"
-    assert "received from 2001:db8::2:500" in qm1.lines
+    assert "received from [2001:db8::2]:500" in qm1.lines
     assert "payloads processed: HASH, SA, NONCE, ID, ID" in qm1.lines
     assert "IPsec transform accepted: ESP AES-128 with HMAC-SHA, Tunnel, no PFS, lifetime 3600 s / 4608000 KB" \
         in qm1.lines
@@ -344,7 +344,7 @@ def test_seed_blocks_are_explained():
     assert mm4.facts["vendor_ids"] == ["Cisco Unity (remote-access client extensions)",
                                        "DPD (Dead Peer Detection, RFC 3706)", "a Cisco IOS peer"]
     mm5 = explain_events(blocks[503])
-    assert mm5.role == "MM5" and "sent to 2001:db8::3:500" in mm5.lines
+    assert mm5.role == "MM5" and "sent to [2001:db8::3]:500" in mm5.lines
     assert mm5.facts["identity"]["address"] == "2001:db8::2"
     assert [n["name"] for n in mm5.facts["notifies"]] == ["INITIAL-CONTACT"]
     mm6 = explain_events(blocks[593])
