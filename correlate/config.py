@@ -42,7 +42,7 @@ from __future__ import annotations
 import functools
 import ipaddress
 import re
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any, Iterable
 
 from dissect import registry
@@ -84,7 +84,7 @@ class IkePolicy:
     source: str = ""
 
     def to_dict(self) -> dict[str, Any]:
-        d = asdict(self)
+        d = _plain_dict(self)
         d["names"] = {"encryption": _name(registry.IKE_ATTRIBUTES[1], self.encryption),
                       "hash": _name(registry.IKE_ATTRIBUTES[2], self.hash),
                       "authentication": _name(registry.IKE_ATTRIBUTES[3], self.authentication),
@@ -114,7 +114,7 @@ class IpsecTransform:
     source: str = ""
 
     def to_dict(self) -> dict[str, Any]:
-        d = asdict(self)
+        d = _plain_dict(self)
         d["keywords"], d["problems"] = transform_keywords(self)
         return d
 
@@ -143,7 +143,7 @@ class ProxyIds:
         return ProxyIds(self.remote, self.local, self.protocol, self.remote_port, self.local_port)
 
     def to_dict(self) -> dict[str, Any]:
-        return {**asdict(self), "any_to_any": self.any_to_any}
+        return {**_plain_dict(self), "any_to_any": self.any_to_any}
 
 
 @dataclass
@@ -168,7 +168,7 @@ class LogNames:
     sources: dict[str, str] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        return {**_plain_dict(self), "sources": dict(self.sources)}
 
 
 @dataclass
@@ -213,6 +213,17 @@ class ImpliedConfig:
                 "placeholders": self.placeholders, "sides": [s.to_dict() for s in self.sides]}
 
 
+def _plain_dict(obj) -> dict[str, Any]:
+    """``dataclasses.asdict`` for the flat dataclasses of this module (fields of numbers, strings and
+    None), without its deep copy of every value: it runs for every message of a capture."""
+    return {name: getattr(obj, name) for name in _field_names(type(obj))}
+
+
+@functools.cache
+def _field_names(cls: type) -> tuple[str, ...]:
+    return tuple(f.name for f in fields(cls))
+
+
 def _name(spec, value: int | None) -> str | None:
     if value is None:
         return None
@@ -229,9 +240,26 @@ def _is_any(text: str) -> bool:
 # --------------------------------------------------------------------------
 # From the wire
 
+#: :func:`_attrs` by what it reads of a transform (its protocol, its attributes' types and bytes): a
+#: capture repeats a handful of transforms in every exchange
+_ATTRS_SEEN: dict[tuple, dict[int, int]] = {}
+_ATTRS_SEEN_MAX = 4096
+
+
 def _attrs(t: Transform) -> dict[int, int]:
     """Attribute type -> numeric value; the life duration that follows a life type is stored under
-    minus that life type (-1 seconds, -2 kilobytes), so that both lifetimes survive."""
+    minus that life type (-1 seconds, -2 kilobytes), so that both lifetimes survive.  The mapping is
+    shared by transforms of the same content: read it, do not change it."""
+    key = (t.protocol_id, tuple([(a.type, a.tv, a.raw) for a in t.attributes]))
+    found = _ATTRS_SEEN.get(key)
+    if found is None:
+        if len(_ATTRS_SEEN) >= _ATTRS_SEEN_MAX:
+            _ATTRS_SEEN.clear()
+        found = _ATTRS_SEEN[key] = _read_attrs(t)
+    return found
+
+
+def _read_attrs(t: Transform) -> dict[int, int]:
     out: dict[int, int] = {}
     life_type = 1
     life_types = (11, 12) if t.protocol_id == 1 else (1, 2)
@@ -567,6 +595,10 @@ _NAME_PATTERNS = (
     ("acl", re.compile(r"\b(?:Extended IP|IPv6) access[- ]list\s+(?P<v>[^\s;,]+)")),
     ("interface", re.compile(r"(?<![A-Za-z])(?P<v>Tunnel\d+(?:\.\d+)?)(?![\d-])")),
 )
+#: event detail key -> the :class:`LogNames` field it gives
+_NAME_KEYS = (("interface", "interface"), ("intf", "interface"), ("crypto_map", "crypto_map"),
+              ("profile", "isakmp_profile"))
+_NAME_KEY_SET = frozenset(key for key, _ in _NAME_KEYS)
 #: the crypto map IOS makes for a VTI: ``Tunnel23-head-0`` (it names the tunnel, not a configured map)
 _VTI_MAP = re.compile(r"^(?P<ifc>Tunnel\d+(?:\.\d+)?)-head-\d+$", re.IGNORECASE)
 
@@ -598,11 +630,10 @@ def names_from_log(events: Iterable[Event], records: Iterable = (), peer: str | 
     events = list(events)
     names = LogNames()
     seen: dict[str, list[str]] = {}
-    fields = (("interface", "interface"), ("intf", "interface"), ("crypto_map", "crypto_map"),
-              ("profile", "isakmp_profile"))
-    ordered = [e for e in events if peer and e.peer == peer] + [e for e in events if not (peer and e.peer == peer)]
+    naming = [e for e in events if not _NAME_KEY_SET.isdisjoint(e.detail)]  # (few: a cheap test first)
+    ordered = [e for e in naming if peer and e.peer == peer] + [e for e in naming if not (peer and e.peer == peer)]
     for e in ordered:
-        for key, what in fields:
+        for key, what in _NAME_KEYS:
             if key in e.detail:
                 _set_name(names, seen, what, e.detail[key], _source(e))
     texts = records or list({id(e.record): e.record for e in events}.values())
@@ -633,6 +664,7 @@ def ios_address(addr: str) -> str:
         return addr
 
 
+@functools.lru_cache(maxsize=4096)
 def _is_v6(addr: str | None) -> bool:
     try:
         return addr is not None and ipaddress.ip_address(addr.split("/")[0]).version == 6
