@@ -142,6 +142,8 @@ def run_correlate(args: argparse.Namespace) -> int:
         for path in files:
             offsets.setdefault("standard input" if path == "-" else path, every)
     logs, problems = [], []
+    for path in {p for p in files if files.count(p) > 1}:
+        problems.append(f"{'standard input' if path == '-' else path} is given more than once: it is used once")
     for path in dict.fromkeys(files):
         try:
             logs.append(parse_log(path, args.year, args.tz, keep_records=True))

@@ -150,6 +150,12 @@ def _version() -> str:
 
 def main(argv: list[str] | None = None) -> int:
     ap = build_parser()
+    argv = sys.argv[1:] if argv is None else list(argv)
+    # argparse reads "--" as the end of the options even as an option's own value (--offset=--), and
+    # gives the option an empty list instead of a text: an option's value is never "--"
+    bad = next((w for w in argv if w.startswith("--") and w.endswith("=--")), None)
+    if bad is not None:
+        ap.error(f"{bad.split('=', 1)[0]}: give a value, not --")
     # argparse takes a command's FILE list from one run of words only: ``correlate cap.pcap --log A=x.log
     # y.log`` left y.log over.  Words left over that are no option go on the list, in their order.
     args, extra = ap.parse_known_args(argv)

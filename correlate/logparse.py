@@ -150,12 +150,17 @@ def _lines(pieces: Iterable[bytes], binary: bool, text_seen: list[bool], problem
     without the BOM at the start, control characters and NUL bytes (``binary``) removed."""
     start = True
     number = 0  # lines before the piece
-    said = False
+    said = said_nul = False
     for piece in pieces:
         if not text_seen[0] and piece.strip():
             text_seen[0] = True
         if binary:
             piece = piece.replace(b"\x00", b"")  # before decoding, as the whole log's were
+        elif not said_nul and b"\x00" in piece:  # binary junk after the first 64 KiB: said once, then removed
+            said_nul = True
+            at = number + piece.count(b"\n", 0, piece.index(b"\x00")) + 1
+            problems.append(f"{name}:{at}: NUL bytes (binary data inside the log), the first on this line; "
+                            "they are removed and the text around them read")
         try:
             text = piece.decode("utf-8")
         except UnicodeDecodeError as e:

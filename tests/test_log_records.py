@@ -212,3 +212,18 @@ def test_parsing_makes_no_reference_cycle(path):
         assert gc.collect() == 0
     finally:
         gc.enable()
+
+
+def test_nul_bytes_after_the_first_64k_are_said_and_removed():
+    """A lab log with two NUL bytes put into a packet line past its first 64 KiB: said once with that line,
+    and the line still gives its packet event (the same events as the clean log)."""
+    path = CAPTURES / "v4-natt" / "left.log"
+    raw = path.read_bytes()
+    lines = raw.split(b"\n")
+    at = next(n for n, line in enumerate(lines) if b"sending packet" in line and sum(map(len, lines[:n])) > 65536)
+    lines[at] = lines[at][:10] + b"\x00\x00" + lines[at][10:]
+    dirty = parse_log_bytes(b"\n".join(lines), "dirty.log", year=2026)
+    clean = parse_log_bytes(raw, "dirty.log", year=2026)
+    assert dirty.problems == [f"dirty.log:{at + 1}: NUL bytes (binary data inside the log), the first on this line; "
+                              "they are removed and the text around them read"]
+    assert [e.to_dict() for e in dirty.events] == [e.to_dict() for e in clean.events]
