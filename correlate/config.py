@@ -12,7 +12,9 @@ What was offered and chosen becomes plain data first, in IANA numbers, whatever 
 
 Then small pure functions write IOS lines: :func:`isakmp_policy_lines` (``crypto isakmp policy N``
 with encryption, hash, authentication, group, lifetime), :func:`isakmp_key_lines` (``crypto isakmp
-key **** address ...``: the key is always masked), :func:`transform_set_lines` (``crypto ipsec
+key **** address ...``: the key is always masked; :func:`keyring_lines` and :func:`isakmp_profile_lines`
+when the log names the keyring and the ISAKMP profile; :func:`aggressive_mode_lines`, the hint an
+Aggressive Mode initiator needs), :func:`transform_set_lines` (``crypto ipsec
 transform-set NAME esp-aes esp-sha-hmac`` and its ``mode``), :func:`protection_lines` (a ``crypto
 ipsec profile`` + ``tunnel protection`` for a VTI when the proxy IDs are any/any, else a crypto map,
 its ACL and its interface), and :func:`implied_config` puts them together for one router and one
@@ -55,7 +57,8 @@ __all__ = ["IkePolicy", "IpsecTransform", "ProxyIds", "ImpliedConfig", "LogNames
            "ipsec_of", "proxies_of",
            "policies_from_events", "transforms_from_events", "proxies_from_events", "transform_from_ios_text",
            "transform_keywords",
-           "isakmp_policy_lines", "isakmp_key_lines", "transform_set_lines", "transform_set_name",
+           "isakmp_policy_lines", "isakmp_key_lines", "keyring_lines", "isakmp_profile_lines",
+           "aggressive_mode_lines", "transform_set_lines", "transform_set_name",
            "protection_lines", "implied_config", "implied_config_from_events", "ios_address", "names_from_log",
            "combine"]
 
@@ -154,8 +157,15 @@ class LogNames:
     map is applied to (where ``Successfully installed IPSEC SA ... on GigabitEthernet1``);
     ``crypto_map`` a crypto map's name (never the ``Tunnel23-head-0`` map IOS makes for a VTI) and
     ``crypto_map_seq`` its entry's sequence number;
-    ``transform_set``, ``isakmp_profile``, ``ipsec_profile``, ``acl`` names; ``sources``: field ->
-    ``file:line`` where it was read.
+    ``transform_set``, ``isakmp_profile``, ``ipsec_profile``, ``acl`` names; ``keyring`` the keyring
+    the pre-shared key was found in (``Found ADDRESS key in keyring RA``); ``identity`` the peer identity
+    the ISAKMP profile matched (the ID payload before ``peer matches VPN profile``); ``sa_interface``
+    the interface IOS installed an IPsec SA on (``Successfully installed IPSEC SA ... on
+    GigabitEthernet1``: a crypto map's interface when it is no tunnel); ``proxies``: the
+    proxy IDs the log states per peer address ("" when its lines name no peer), this router's side first
+    (``show crypto ipsec sa`` local/remote ident, ``IPSEC(validate_proposal_request)`` /
+    ``IPSEC(create_sa)`` proxies, strongSwan traffic selectors); ``sources``: field -> ``file:line``
+    where it was read.
     """
     interface: str | None = None
     outside: str | None = None
@@ -165,10 +175,20 @@ class LogNames:
     isakmp_profile: str | None = None
     ipsec_profile: str | None = None
     acl: str | None = None
+    keyring: str | None = None
+    identity: str | None = None
+    sa_interface: str | None = None
+    proxies: dict[str, ProxyIds] = field(default_factory=dict)
     sources: dict[str, str] = field(default_factory=dict)
 
+    def proxies_for(self, peer: str | None) -> ProxyIds | None:
+        """The proxy IDs the log states for ``peer`` (this router's side first), else those of lines
+        that name no peer; None when it states none."""
+        return self.proxies.get(peer or "") or self.proxies.get("")
+
     def to_dict(self) -> dict[str, Any]:
-        return {**_plain_dict(self), "sources": dict(self.sources)}
+        return {**_plain_dict(self), "proxies": {k: v.to_dict() for k, v in self.proxies.items()},
+                "sources": dict(self.sources)}
 
 
 @dataclass
@@ -584,7 +604,8 @@ def proxies_from_events(events: Iterable[Event]) -> ProxyIds | None:
 #: entry's sequence number), ``(ipsec_process_proposal)Map Accepted: CMAP, 10``, ``show crypto ipsec sa``'s
 #: ``Crypto map tag: outside_map,``, ``show crypto map`` (``Crypto Map IPv6 "Tunnel23-head-0" 65536``,
 #: ``Transform sets={ TS: {...} }``, ``Profile name: VTI-PROF``, ``ISAKMP Profile: IKE-PROF``,
-#: ``Extended IP access list 101``), ``SA request profile is IKE-PROF`` and any ``TunnelN``
+#: ``Extended IP access list 101``), ``SA request profile is IKE-PROF``, the keyring of ``Found ADDRESS key in
+#: keyring RA`` (``show crypto isakmp profile``: ``Keyring(s): RA``) and any ``TunnelN``
 _NAME_PATTERNS = (
     ("crypto_map", re.compile(r"\b(?:Map found|Map Accepted:|Crypto map tag:)\s*(?P<v>[^\s,]+)"
                               r"(?:,\s*(?P<seq>\d+)\b)?")),
@@ -594,6 +615,8 @@ _NAME_PATTERNS = (
     ("isakmp_profile", re.compile(r"\b(?:ISAKMP Profile:|SA request profile is)\s*(?P<v>\S+)")),
     ("acl", re.compile(r"\b(?:Extended IP|IPv6) access[- ]list\s+(?P<v>[^\s;,]+)")),
     ("interface", re.compile(r"(?<![A-Za-z])(?P<v>Tunnel\d+(?:\.\d+)?)(?![\d-])")),
+    ("keyring", re.compile(r"\b(?:in|from) keyring\s+(?P<v>[^\s,]+?)\.?(?=\s|,|$)")),
+    ("keyring", re.compile(r"\bKeyring\(s\):\s*(?P<v>[^\s,]+)")),
 )
 #: event detail key -> the :class:`LogNames` field it gives
 _NAME_KEYS = (("interface", "interface"), ("intf", "interface"), ("crypto_map", "crypto_map"),
@@ -639,17 +662,51 @@ def names_from_log(events: Iterable[Event], records: Iterable = (), peer: str | 
     texts = records or list({id(e.record): e.record for e in events}.values())
     for r in texts:
         text = r.text
-        if not ("unnel" in text or "Map" in text or "rofile" in text or "ransform" in text or "ccess" in text):
+        if not ("unnel" in text or "Map" in text or "rofile" in text or "ransform" in text or "ccess" in text
+                or "eyring" in text):
             continue  # (the words of _NAME_PATTERNS: a cheap test first, for logs of a million lines)
         for what, pattern in _NAME_PATTERNS:
             for m in pattern.finditer(text):
                 _set_name(names, seen, what, m["v"], f"{r.file}:{r.line}")
                 if m.groupdict().get("seq") and names.crypto_map == m["v"] and names.crypto_map_seq is None:
                     names.crypto_map_seq = int(m["seq"])
+    _identity_and_proxies(names, events, peer)
     for what, values in seen.items():
         if len(values) > 1:
             names.sources[what] += f" (also {', '.join(values[1:4])}{', ...' if len(values) > 4 else ''})"
     return names
+
+
+#: ID payload event detail keys (correlate.ios ``ISAKMP: ... address : 100.64.1.2``) that hold its identity
+_ID_KEYS = ("address", "fqdn", "hostname", "user_fqdn", "id_data")
+
+
+def _identity_and_proxies(names: LogNames, events: list[Event], peer: str | None) -> None:
+    """Fill ``names.identity`` (the ID payload last processed before an IOS ``peer matches X profile``
+    line that names the profile), ``names.sa_interface`` (the first ``Successfully installed IPSEC SA
+    ... on X``) and ``names.proxies`` (per peer, the first stated)."""
+    last_id = None
+    for e in events:
+        d = e.detail
+        if e.kind == "payload" and d.get("payload") == "ID":
+            last_id = next((str(d[k]) for k in _ID_KEYS if d.get(k)), None), e
+        elif d.get("profile_match") and d.get("profile") and last_id and last_id[0] and names.identity is None:
+            if names.isakmp_profile in (None, d["profile"]):
+                names.identity = last_id[0]
+                names.sources["identity"] = _source(last_id[1])
+        if e.kind == "sa_created" and isinstance(d.get("interface"), str) and names.sa_interface is None:
+            names.sa_interface = d["interface"]
+            names.sources["sa_interface"] = _source(e)
+        if not ("local_proxy" in d or "local_ident" in d or "ts_local" in d):
+            continue
+        found = proxies_from_events([e])
+        remote = d.get("remote")  # IPSEC(create_sa) of an inbound SA: its sa_dest (peer) is the router itself
+        key = (remote if isinstance(remote, str) and remote else e.peer) or ""
+        if found is not None and key not in names.proxies:
+            names.proxies[key] = found
+            names.sources.setdefault("proxies", _source(e))
+            if peer and e.peer == peer:
+                names.sources["proxies"] = _source(e)
 
 
 # --------------------------------------------------------------------------
@@ -717,6 +774,61 @@ def isakmp_key_lines(peer: str) -> list[str]:
     if _is_v6(peer):
         return [f"crypto isakmp key **** address ipv6 {ios_address(peer)}/128"]
     return [f"crypto isakmp key **** address {ios_address(peer)}"]
+
+
+def keyring_lines(keyring: str, peer: str) -> list[str]:
+    """``crypto keyring RA`` and `` pre-shared-key address 192.0.2.3 key ****`` (IPv6: ``address ipv6
+    2001:DB8::3/128``): the pre-shared key of one peer in a keyring, always masked."""
+    address = f"ipv6 {ios_address(peer)}/128" if _is_v6(peer) else ios_address(peer)
+    return [f"crypto keyring {keyring}", f" pre-shared-key address {address} key ****"]
+
+
+def isakmp_profile_lines(profile: str, keyring: str | None = None, identity: str | None = None) -> list[str]:
+    """``crypto isakmp profile VPN`` with its `` keyring`` and `` match identity`` (``address A
+    255.255.255.255``, ``address ipv6 A/128``, or ``host NAME`` for an FQDN identity); without the
+    identity a comment says it is not known."""
+    lines = [f"crypto isakmp profile {profile}"]
+    if keyring:
+        lines.append(f" keyring {keyring}")
+    if identity is None:
+        lines.append(" ! match identity ...: the peer identity the profile matched is not in this source")
+    elif _is_v6(identity):
+        lines.append(f" match identity address ipv6 {ios_address(identity)}/128")
+    else:
+        try:
+            lines.append(f" match identity address {ipaddress.IPv4Address(identity)} 255.255.255.255")
+        except ValueError:
+            lines.append(f" match identity host {identity}")
+    return lines
+
+
+#: ID payload types (RFC 2407 §4.6.2.1) -> the ``set aggressive-mode client-endpoint`` keyword
+_CLIENT_ENDPOINT = {1: "ipv4-address", 2: "fqdn", 3: "user-fqdn"}
+
+
+def aggressive_mode_lines(peer: str, identity: str | None = None, id_type: int | None = None) -> list[str]:
+    """The IOS hint for an initiator that starts Aggressive Mode toward ``peer``: ``crypto isakmp peer
+    address P`` with ``set aggressive-mode password ****`` (the pre-shared key, masked) and ``set
+    aggressive-mode client-endpoint ipv4-address|fqdn|user-fqdn ID`` (its identity, the ID payload of
+    AM1, ``id_type`` RFC 2407 §4.6.2.1).  Without these IOS only starts Main Mode (its log: ``Can not
+    start Aggressive mode, trying Main mode``).  The documented ``crypto isakmp peer`` (Cisco IOS
+    Security Command Reference; feature "IKE: Initiate Aggressive Mode", 12.2(8)T) takes an IPv4
+    address or a hostname and the client endpoint an IPv4 address, FQDN or user-FQDN: other peers and
+    identities (IPv6) get the lines as comments (and the caller keeps its ordinary key lines)."""
+    lines = ["! hint: IOS initiates Aggressive Mode only toward a peer that has aggressive-mode attributes "
+             "(else its log says \"Can not start Aggressive mode, trying Main mode\"):"]
+    keyword = _CLIENT_ENDPOINT.get(id_type if id_type is not None else (5 if _is_v6(identity or peer) else 1))
+    endpoint = f" set aggressive-mode client-endpoint {keyword} {identity}" if keyword and identity else None
+    if _is_v6(peer) or (identity and endpoint is None):
+        lines.append("! (IOS documents `crypto isakmp peer address|hostname` for IPv4 peers and client endpoints of "
+                     "type ipv4-address, fqdn, user-fqdn only: this peer or identity has no documented form)")
+        lines += [f"! crypto isakmp peer address {ios_address(peer)}", "!  set aggressive-mode password ****"]
+        lines.append(f"!  set aggressive-mode client-endpoint <{identity}>" if identity else
+                     "!  set aggressive-mode client-endpoint ...: the initiator's identity is not known")
+        return lines
+    lines += [f"crypto isakmp peer address {ios_address(peer)}", " set aggressive-mode password ****"]
+    lines.append(endpoint or " ! set aggressive-mode client-endpoint ...: the initiator's identity is not known")
+    return lines
 
 
 def transform_keywords(t: IpsecTransform) -> tuple[list[str], list[str]]:
@@ -835,6 +947,14 @@ def _pick(names: LogNames | None, what: str, placeholders: list[str], default: s
     return value
 
 
+def _map_is_implied(names: LogNames | None) -> bool:
+    """The log says the SAs are a crypto map's even without proxy IDs: it names a crypto map, or the
+    SAs were installed on an interface that is no tunnel (``... on GigabitEthernet1``), and it names
+    no tunnel interface."""
+    return names is not None and names.interface is None and bool(
+        names.crypto_map or (names.sa_interface and not names.sa_interface.lower().startswith("tunnel")))
+
+
 def protection_lines(t: IpsecTransform, proxies: ProxyIds | None, peer: str | None, local: str | None = None,
                      ts_name: str | None = None, names: LogNames | None = None,
                      placeholders: list[str] | None = None) -> tuple[list[str], bool | None]:
@@ -844,16 +964,21 @@ def protection_lines(t: IpsecTransform, proxies: ProxyIds | None, peer: str | No
     swapped).  Any/any (``0.0.0.0/0`` or ``::/0``): a ``crypto ipsec profile`` and an ``interface
     TunnelN`` with ``tunnel protection ipsec profile``; other proxy IDs: an ACL that mirrors them
     (``permit ip <local> <remote>``), a ``crypto map`` entry and the interface it is applied to; no
-    proxy IDs known: only the ``set`` lines, as a comment.  Names come from ``names`` (what the
-    router's log called them), else are placeholders, appended to ``placeholders`` when given."""
+    proxy IDs known: the crypto map with an ACL whose entries are a comment when the log names a
+    crypto map or the outside interface the SAs were installed on (and no tunnel interface), else only
+    the ``set`` lines, as a comment.  ``set isakmp-profile`` when the log names the ISAKMP profile.
+    Names come from ``names`` (what the router's log called them), else are placeholders, appended to
+    ``placeholders`` when given."""
     placeholders = placeholders if placeholders is not None else []
     ts_name = ts_name or transform_set_name(t)
     v6 = _is_v6(peer) or _is_v6(local) or (proxies is not None and ":" in proxies.local)
     options = _sa_options(t)
-    if proxies is None:
+    if names is not None and names.isakmp_profile:
+        options.append(f" set isakmp-profile {names.isakmp_profile}")
+    if proxies is None and not _map_is_implied(names):
         return ([f"! how {ts_name} is applied (VTI or crypto map) needs the proxy IDs of Quick Mode"]
                 + [f"!{line}" for line in [f" set transform-set {ts_name}"] + options]), None
-    if proxies.any_to_any:
+    if proxies is not None and proxies.any_to_any:
         profile = _pick(names, "ipsec_profile", placeholders)
         tunnel = _pick(names, "interface", placeholders)
         lines = ["! proxy IDs any/any: a virtual tunnel interface (VTI)",
@@ -870,9 +995,17 @@ def protection_lines(t: IpsecTransform, proxies: ProxyIds | None, peer: str | No
     map_name = _pick(names, "crypto_map", placeholders)
     outside = _pick(names, "outside", placeholders)
     acl = f"ipv6 access-list {acl_name}" if v6 else f"ip access-list extended {acl_name}"
-    lines = [f"! proxy IDs {proxies.local} -> {proxies.remote} (this router's side first): a crypto map whose "
-             "ACL permits them", acl, _acl_entry(proxies, v6), "!",
-             f"crypto map {'ipv6 ' if v6 else ''}{map_name} {(names and names.crypto_map_seq) or 10} ipsec-isakmp"]
+    if proxies is not None:
+        lines = [f"! proxy IDs {proxies.local} -> {proxies.remote} (this router's side first): a crypto map whose "
+                 "ACL permits them", acl, _acl_entry(proxies, v6)]
+    else:
+        said = f"names crypto map {names.crypto_map}" if names.crypto_map else \
+            f"installs the SAs on {names.sa_interface}"
+        lines = [f"! the log {said} (no tunnel interface): a crypto map; its ACL's entries need the "
+                 "proxy IDs, not in this source", acl, f" ! permit {'ipv6' if v6 else 'ip'} <local networks> "
+                 "<remote networks>"]
+    lines += ["!", f"crypto map {'ipv6 ' if v6 else ''}{map_name} {(names and names.crypto_map_seq) or 10} "
+                   "ipsec-isakmp"]
     if peer:
         lines.append(f" set peer {ios_address(peer)}")
     lines += [f" set transform-set {ts_name}"] + options + [f" match address {acl_name}", "!",
@@ -887,7 +1020,8 @@ def protection_lines(t: IpsecTransform, proxies: ProxyIds | None, peer: str | No
 def implied_config(policies: list[IkePolicy] = (), transforms: list[IpsecTransform] = (),
                    proxies: ProxyIds | None = None, local: str | None = None, peer: str | None = None,
                    key: bool | None = None, what: str = "", label: str = "",
-                   names: LogNames | None = None) -> ImpliedConfig | None:
+                   names: LogNames | None = None, aggressive: bool = False,
+                   identity: tuple[int | None, str] | None = None) -> ImpliedConfig | None:
     """The IOS configuration that ``policies`` (phase 1) and ``transforms`` (phase 2) imply on
     ``local`` toward ``peer``; None when there is nothing to say.
 
@@ -899,7 +1033,10 @@ def implied_config(policies: list[IkePolicy] = (), transforms: list[IpsecTransfo
     that speaks for it, or its role —, ``peer``) and ``what`` it is.  ``names``: what the
     router's log calls its interface, crypto map, transform set, profiles, ACL
     (:func:`names_from_log`); what it does not name gets a placeholder, listed in a comment line
-    and in ``placeholders``.
+    and in ``placeholders``.  The key is a keyring entry when the log names the keyring, and the
+    ISAKMP profile it names is written with it (:func:`isakmp_profile_lines`).  ``aggressive``: ``local``
+    initiates Aggressive Mode, and the key is given as the :func:`aggressive_mode_lines` hint instead
+    (``identity``: (ID type, identity) of its AM1 ID payload, when known).
     """
     policies, transforms = list(policies), list(transforms)
     if not policies and not transforms:
@@ -919,7 +1056,10 @@ def implied_config(policies: list[IkePolicy] = (), transforms: list[IpsecTransfo
         lines += isakmp_policy_lines(p, p.priority or n * M.DEFAULT_POLICY_PRIORITY)
     psk = any(p.authentication in (1, 65001, 65002) for p in policies)
     if (psk if key is None else key) and peer:
-        lines += isakmp_key_lines(peer)
+        lines += _key_lines(peer, names, aggressive, identity)
+    elif aggressive and peer and policies and all(p.authentication is None for p in policies):
+        # the source does not say how it authenticates (strongSwan proposal lines): the hint alone
+        lines += aggressive_mode_lines(peer, identity[1] if identity else None, identity[0] if identity else None)
     vti = None
     if transforms:
         names_used: list[str] = []
@@ -937,13 +1077,31 @@ def implied_config(policies: list[IkePolicy] = (), transforms: list[IpsecTransfo
         lines += protect
     if names is not None:
         said = [f"{getattr(names, f)} ({names.sources.get(f, '?')})" for f in
-                ("interface", "outside", "crypto_map", "transform_set", "ipsec_profile", "acl")
+                ("interface", "outside", "crypto_map", "transform_set", "isakmp_profile", "ipsec_profile", "acl",
+                 "keyring", "identity")
                 if getattr(names, f) and any(getattr(names, f) in line for line in lines if not line.startswith("!"))]
+        if proxies is not None and proxies is names.proxies_for(peer):
+            said.append(f"proxy IDs {proxies.local} -> {proxies.remote} ({names.sources.get('proxies', '?')})")
         if said:
             lines.append(f"! named as the log names them: {', '.join(said)}")
     if placeholders:
         lines.append(f"! placeholder names (no log names them): {', '.join(placeholders)}")
     return ImpliedConfig(lines, policies, transforms, local, peer, proxies, vti, notes, label, names, placeholders)
+
+
+def _key_lines(peer: str, names: LogNames | None, aggressive: bool,
+               identity: tuple[int | None, str] | None) -> list[str]:
+    """The pre-shared key toward ``peer``: the Aggressive Mode hint, a keyring entry or ``crypto isakmp
+    key``; then the ISAKMP profile the log names."""
+    keyring = names.keyring if names is not None else None
+    lines = keyring_lines(keyring, peer) if keyring else isakmp_key_lines(peer)
+    if aggressive:
+        hint = aggressive_mode_lines(peer, identity[1] if identity else None, identity[0] if identity else None)
+        # a hint IOS can take carries the key itself; one that is only comments leaves the key as it is
+        lines = hint if any(not line.startswith("!") for line in hint) else lines + hint
+    if names is not None and names.isakmp_profile:
+        lines += isakmp_profile_lines(names.isakmp_profile, keyring, names.identity)
+    return lines
 
 
 def combine(configs: Iterable[ImpliedConfig | None]) -> ImpliedConfig | None:
@@ -964,14 +1122,19 @@ def combine(configs: Iterable[ImpliedConfig | None]) -> ImpliedConfig | None:
 
 
 def implied_config_from_events(events: Iterable[Event], local: str | None = None,
-                               peer: str | None = None, names: LogNames | None = None) -> ImpliedConfig | None:
+                               peer: str | None = None, names: LogNames | None = None,
+                               role: str = "") -> ImpliedConfig | None:
     """The configuration a log's events imply (log-only mode), on the log's own router: the accepted
     policies and transforms (else all that were shown), the proxy IDs as it states them (its side
     first), the peer of the packet events; None when the events hold no proposal.  ``names``: what
     the whole log names (:func:`names_from_log`), else what these events' lines name.  The ``crypto
     isakmp key`` line needs the authentication method: from the policies, or from IOS's ``found peer
     pre-shared key matching …`` / ``SA is doing pre-shared key authentication`` lines (strongSwan
-    proposal lines do not print it)."""
+    proposal lines do not print it).  When these lines state no proxy IDs, those the whole log states
+    for the peer are used (``names.proxies``: a pasted ``show crypto ipsec sa``).  ``role``: the
+    message's role (``AM1``...); when the log's router initiated Aggressive Mode (it sent AM1 or
+    received AM2), the key is the :func:`aggressive_mode_lines` hint, with the identity of the ID
+    payload it sent in AM1."""
     events = list(events)
     policies = policies_from_events(events)
     transforms = transforms_from_events(events)
@@ -988,6 +1151,26 @@ def implied_config_from_events(events: Iterable[Event], local: str | None = None
     psk = any(e.detail.get("authentication") == "pre-share" for e in events if e.kind == "info")
     if names is None and (chosen_p or chosen_t):
         names = names_from_log(events, peer=peer)
+    if proxies is None and names is not None and chosen_t:
+        proxies = names.proxies_for(peer)
     label = events[0].record.file if events else ""
+    aggressive, identity = _aggressive_initiator(events, role)
     return implied_config(chosen_p, chosen_t, proxies, local, peer, key=True if psk else None, what=what,
-                          label=label, names=names)
+                          label=label, names=names, aggressive=aggressive, identity=identity)
+
+
+def _aggressive_initiator(events: list[Event], role: str) -> tuple[bool, tuple[int | None, str] | None]:
+    """Whether the log's router is the Aggressive Mode initiator of the message ``role`` (it sent AM1
+    or received AM2), and (ID type, identity) of the ID payload it sent (AM1 only)."""
+    want = {"AM1": "out", "AM2": "in"}.get(role.rstrip("?"))
+    if want is None or not any(e.kind == "packet" and e.direction == want for e in events):
+        return False, None
+    if want == "in":
+        return True, None
+    for e in events:
+        d = e.detail
+        if e.kind == "payload" and d.get("payload") == "ID":
+            value = next((str(d[k]) for k in _ID_KEYS if d.get(k)), None)
+            if value:
+                return True, (d.get("id_type") if isinstance(d.get("id_type"), int) else None, value)
+    return True, None

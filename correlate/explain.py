@@ -670,7 +670,9 @@ def _views(perspective: str | Sequence[C.RouterView] | None) -> dict[str, C.Rout
 def _config(pkt: Packet, role: str, ctx: SaContext,
             perspective: str | Sequence[C.RouterView] | None) -> C.ImpliedConfig | None:
     """The configuration the message implies (MM1/AM1, MM2/AM2, QM1, QM2), on each router
-    :func:`explain_packet` says."""
+    :func:`explain_packet` says.  Quick Mode without ID payloads: the proxy IDs a router's log states
+    for its peer (``RouterView.names.proxies``).  Aggressive Mode: the initiator's key is IOS's
+    Aggressive Mode hint (:func:`config.aggressive_mode_lines`), with AM1's ID payload as its identity."""
     msg = pkt.isakmp
     d = pkt.datagram
     sa = next((p for p in msg.payloads if isinstance(p, SaPayload)), None)
@@ -683,9 +685,12 @@ def _config(pkt: Packet, role: str, ctx: SaContext,
     offer = role in ("MM1", "AM1", "QM1")
     sides = [initiator] if offer or not logged else logged
     where = f"frame {pkt.frame} ({role})"
+    identity = None
     if role in ("MM1", "AM1", "MM2", "AM2"):
         data = {"policies": [C.policy_of(t, chosen=not offer, source=where)
                              for p in sa.proposals for t in p.transforms]}
+        id_payload = next((p for p in msg.payloads if isinstance(p, IdPayload)), None) if role == "AM1" else None
+        identity = (id_payload.id_type, id_payload.text) if id_payload is not None and id_payload.text else None
     else:
         proxies = C.proxies_of(msg.payloads)
         if proxies is None:
@@ -699,9 +704,14 @@ def _config(pkt: Packet, role: str, ctx: SaContext,
         label = f"{view.label}, the {side}" if view is not None and view.label else \
             f"the {side}" + ("" if view is not None else "; no log speaks for it" if views else "; no log given")
         args = dict(data)
+        peer = responder if local == initiator else initiator
         if side == "responder" and args.get("proxies") is not None:
             args["proxies"] = args["proxies"].swapped()  # its own side first: the mirror of the initiator's
-        configs.append(C.implied_config(**args, local=local, peer=responder if local == initiator else initiator,
+        if "proxies" in args and args["proxies"] is None and view is not None:
+            args["proxies"] = view.names.proxies_for(peer)  # what its log states, its own side first
+        if role.startswith("AM") and side == "initiator":
+            args.update(aggressive=True, identity=identity)
+        configs.append(C.implied_config(**args, local=local, peer=peer,
                                         what=_CONFIG_WHAT[(role.replace("AM", "MM"), side)], label=label,
                                         names=view.names if view is not None else None))
     return C.combine(configs)
@@ -768,7 +778,7 @@ def explain_events(events: list[Event], role: str | None = None, names: C.LogNam
                          + (": any to any, as a VTI negotiates" if proxies.any_to_any else ""))
     if meaning and not exp.lines:
         exp.lines.append(f"normally carries {meaning.carries}")
-    exp.config = C.implied_config_from_events(events, names=names)
+    exp.config = C.implied_config_from_events(events, names=names, role=role)
     return exp
 
 

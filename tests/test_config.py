@@ -515,3 +515,134 @@ def test_log_only_configs_take_the_names_the_whole_log_gives():
     interfaces = [line for e in result.entries if e.explanation.config is not None
                   for line in e.explanation.config.lines if line.startswith("interface ")]
     assert len(interfaces) >= 2 and set(interfaces) == {"interface Tunnel23"}
+
+
+# --------------------------------------------------------------------------
+# What a log names beyond the message's own lines: proxies, keyring, ISAKMP profile; Aggressive Mode
+
+#: the debug samples as the repository keeps them (tests/data), so that these tests never skip
+DATA_SAMPLES = CAPTURES.parent / "tests" / "data" / "debug-samples"
+S01 = DATA_SAMPLES / "01-iosxe-natt-mm-qm-responder-console-interleaved.txt"
+S03 = DATA_SAMPLES / "03-iosxe-mm-qm-initiator-nopsk-then-success-shows.txt"
+
+
+def _log_only_configs(path):
+    """role -> the implied configuration of the first log-only step of that role that has one."""
+    from correlate.timeline import build_log_only
+    out = {}
+    for entry in build_log_only([parse_log(str(path), keep_records=True)]).entries:
+        if entry.explanation.config is not None:
+            out.setdefault(entry.step.role, entry.explanation.config)
+    return out
+
+
+def test_sample03_show_output_proxies_feed_the_qm2_crypto_map():
+    """Sample 03 pastes ``show crypto ipsec sa`` (line 196): crypto map outside_map on Ethernet0/0,
+    local ident 192.168.1.0/255.255.255.0, remote ident 192.168.0.0/255.255.255.0 (lines 202-203),
+    current_peer 203.0.113.1.  QM2's lines state no proxies; its crypto map and ACL are those of the show output."""
+    text = S03.read_text().splitlines()
+    assert "local  ident (addr/mask/prot/port): (192.168.1.0/255.255.255.0/0/0)" in text[201]
+    assert "remote ident (addr/mask/prot/port): (192.168.0.0/255.255.255.0/0/0)" in text[202]
+    log = parse_log(str(S03), keep_records=True)
+    names = C.names_from_log(log.events, log.records)
+    assert names.proxies == {"203.0.113.1": C.ProxyIds("192.168.1.0/24", "192.168.0.0/24")}
+    assert names.sources["proxies"] == f"{S03}:196"
+    qm2 = _log_only_configs(S03)["QM2"]
+    assert qm2.vti is False and qm2.proxies == C.ProxyIds("192.168.1.0/24", "192.168.0.0/24")
+    assert block(qm2.lines, "ip access-list extended IKESCOPE-ACL") == [
+        "ip access-list extended IKESCOPE-ACL", " permit ip 192.168.1.0 0.0.0.255 192.168.0.0 0.0.0.255"]
+    assert block(qm2.lines, "crypto map outside_map 10 ipsec-isakmp") == [
+        "crypto map outside_map 10 ipsec-isakmp", " set peer 203.0.113.1", " set transform-set ESP-AES256-SHA",
+        " match address IKESCOPE-ACL"]
+    assert block(qm2.lines, "interface Ethernet0/0") == ["interface Ethernet0/0", " crypto map outside_map"]
+    assert not any("needs the proxy IDs" in line for line in qm2.lines)
+    assert any(f"proxy IDs 192.168.1.0/24 -> 192.168.0.0/24 ({S03}:196)" in line for line in qm2.lines)
+
+
+def test_sample01_keyring_isakmp_profile_and_outside_interface():
+    """Sample 01 (responder): ``peer matches VPN profile`` (line 125) after the peer's ID 100.64.1.2
+    (line 118), ``Found ADDRESS key in keyring RA`` (line 126), ``Successfully installed IPSEC SA
+    (SPI:0xF5AC7011) on GigabitEthernet1`` (line 186): the key is a keyring entry, the profile
+    matches that identity, and the Quick Mode is a crypto map with ``set isakmp-profile VPN`` on
+    GigabitEthernet1 (the log has no proxy IDs: the ACL's entries stay a comment)."""
+    text = S01.read_text().splitlines()
+    assert text[124].endswith("peer matches VPN profile") and text[125].endswith("Found ADDRESS key in keyring RA")
+    log = parse_log(str(S01), keep_records=True)
+    names = C.names_from_log(log.events, log.records)
+    assert (names.keyring, names.isakmp_profile, names.identity, names.outside) == (
+        "RA", "VPN", "100.64.1.2", "GigabitEthernet1")
+    assert (names.sources["keyring"], names.sources["identity"]) == (f"{S01}:126", f"{S01}:118")
+    assert (names.sa_interface, names.sources["sa_interface"]) == ("GigabitEthernet1", f"{S01}:186")
+    assert names.to_dict()["keyring"] == "RA" and names.proxies == {}
+    configs = _log_only_configs(S01)
+    mm1 = configs["MM1"]
+    assert block(mm1.lines, "crypto keyring RA") == ["crypto keyring RA",
+                                                     " pre-shared-key address 198.51.100.3 key ****"]
+    assert block(mm1.lines, "crypto isakmp profile VPN") == [
+        "crypto isakmp profile VPN", " keyring RA", " match identity address 100.64.1.2 255.255.255.255"]
+    assert not any(line.startswith("crypto isakmp key") for line in mm1.lines)
+    qm1 = configs["QM1"]
+    assert qm1.vti is False and qm1.proxies is None
+    assert block(qm1.lines, "crypto map IKESCOPE-MAP 10 ipsec-isakmp") == [
+        "crypto map IKESCOPE-MAP 10 ipsec-isakmp", " set peer 198.51.100.3", " set transform-set ESP-3DES-SHA",
+        " set isakmp-profile VPN", " match address IKESCOPE-ACL"]
+    assert block(qm1.lines, "interface GigabitEthernet1") == ["interface GigabitEthernet1", " crypto map IKESCOPE-MAP"]
+    assert block(qm1.lines, "ip access-list extended IKESCOPE-ACL")[1].startswith(" ! permit ip <local networks>")
+
+
+def test_aggressive_mode_hint_in_ios_syntax_for_sample03s_router():
+    """Sample 03's router logs ``Can not start Aggressive mode, trying Main mode`` (line 41) toward
+    203.0.113.1 and sends the identity 203.0.113.10 (MM5, line 117).  The IOS hint (Cisco: ``crypto
+    isakmp peer address`` + ``set aggressive-mode password`` / ``client-endpoint``) for it replaces
+    the ``crypto isakmp key`` line; an FQDN identity is ``client-endpoint fqdn``."""
+    text = S03.read_text().splitlines()
+    assert text[40].endswith("Can not start Aggressive mode, trying Main mode.")
+    log = parse_log(str(S03), keep_records=True)
+    sent_id = next(e.detail for e in log.events if e.kind == "payload" and e.detail.get("payload") == "ID")
+    assert (sent_id["id_type"], sent_id["address"]) == (1, "203.0.113.10")
+    hint = C.aggressive_mode_lines("203.0.113.1", sent_id["address"], sent_id["id_type"])
+    assert hint[0].startswith("! hint: IOS initiates Aggressive Mode only toward a peer") and \
+        '"Can not start Aggressive mode, trying Main mode"' in hint[0]
+    assert hint[1:] == ["crypto isakmp peer address 203.0.113.1", " set aggressive-mode password ****",
+                        " set aggressive-mode client-endpoint ipv4-address 203.0.113.10"]
+    assert C.aggressive_mode_lines("203.0.113.1", "spoke1.example", 2)[-1] == \
+        " set aggressive-mode client-endpoint fqdn spoke1.example"
+    policy = C.policies_from_events(log.events)[0]
+    cfg = C.implied_config([policy], peer="203.0.113.1", local="203.0.113.10", aggressive=True,
+                           identity=(1, "203.0.113.10"))
+    assert cfg.lines[-3:] == hint[1:] and not any(line.startswith("crypto isakmp key") for line in cfg.lines)
+    assert not any("aggressive" in line for line in C.implied_config([policy], peer="203.0.113.1").lines)
+
+
+def test_v6_aggressive_capture_marks_the_initiators_aggressive_mode():
+    """v6-aggressive (truth: exchange_mode aggressive, initiator 2001:db8::2): AM1 and AM2 show the
+    initiator the Aggressive Mode hint, with AM1's ID payload (its address) as identity; IOS
+    documents no IPv6 form, so the hint is comments and its IPv6 key line stays.  The responder's,
+    and a Main Mode capture's, configurations carry no hint."""
+    t, views = _views_of(CAPTURES / "v6-aggressive", ("initiator", "responder"))
+    assert t["exchange_mode"] == "aggressive"
+    i, r = t["initiator"]["addr"], t["responder"]["addr"]
+    d = Dissector(str(CAPTURES / "v6-aggressive" / "capture.pcap"))
+    pkts = [p for p in d.packets() if p.isakmp is not None]
+    ex = Explainer(None, views)
+    exps = {p.isakmp.role: e for p, e in reversed([(p, ex.explain(p)) for p in pkts])}
+    am1 = exps["AM1"].config
+    assert am1.local == i
+    assert am1.lines[am1.lines.index(f"crypto isakmp key **** address ipv6 {r.upper()}/128"):][1:] == [
+        C.aggressive_mode_lines(r)[0], C.aggressive_mode_lines(r)[1], f"! crypto isakmp peer address {r.upper()}",
+        "!  set aggressive-mode password ****", f"!  set aggressive-mode client-endpoint <{i}>"]
+    init, resp = exps["AM2"].config.sides
+    assert any(line.startswith("! hint: IOS initiates Aggressive Mode") for line in init.lines)
+    assert not any("aggressive-mode" in line or "hint:" in line for line in resp.lines)
+    _, mm_exps = explained("v6-aes128-sha1-modp1024")
+    assert not any("ggressive" in line for e in mm_exps if e.config for line in e.config.lines)
+
+
+def test_v6_aggressive_charon_logs_alone():
+    """Log-only: left.log sent AM1 (the initiator) and gets the hint although its proposal lines do not
+    say how it authenticates; right.log (the responder) does not."""
+    left = _log_only_configs(CAPTURES / "v6-aggressive" / "left.log")
+    right = _log_only_configs(CAPTURES / "v6-aggressive" / "right.log")
+    assert any(line.startswith("! hint: IOS initiates Aggressive Mode") for line in left["AM1"].lines)
+    assert "! crypto isakmp peer address 2001:DB8::3" in left["AM1"].lines
+    assert not any("aggressive-mode" in line or "hint:" in line for cfg in right.values() for line in cfg.lines)
