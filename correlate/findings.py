@@ -28,12 +28,13 @@ import ipaddress
 import re
 import textwrap
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from itertools import chain
 from typing import Any
 
 from dissect import keyschedule as ks
+from dissect.gcpolicy import paused_collector
 from dissect.model import ERROR, NOTE, WARNING
 from dissect.verdict import MISMATCH
 
@@ -273,9 +274,33 @@ HINTS: tuple[tuple[str, str, str], ...] = (
     ("peer does not do paranoid keepalives", "pfs-mismatch",
      "The peer deleted the IKE SA after refusing the proposal (IOS: `peer does not do paranoid keepalives`)."),
 )
+
+
+def _trie_pattern(words: Iterable[str]) -> str:
+    """A regular expression that matches any of ``words`` (literals), as a trie: the words that share a
+    prefix share one branch (``auth(?:entication\\ (?:data\\ failed|of))?``), so that at each position of
+    a text the engine follows one branch instead of trying every word."""
+    words = sorted(set(words))
+    if words == [""]:
+        return ""
+    by_first: dict[str, list[str]] = {}
+    for w in words:
+        if w:
+            by_first.setdefault(w[0], []).append(w[1:])
+    branches = [re.escape(first) + _trie_pattern(rests) for first, rests in by_first.items()]
+    either = branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
+    return f"(?:{either})?" if "" in words else either
+
+
+def _shortest(words: Iterable[str]) -> list[str]:
+    """The words that hold no other word: a text holds one of ``words`` if and only if it holds one of these."""
+    words = set(words)
+    return [w for w in words if not any(v != w and v in w for v in words)]
+
+
 #: every literal of TEXT_RULES and HINTS, in one pattern searched in the lower-cased text: a record that
 #: holds none is passed over at once
-_NEEDLES = re.compile("|".join(re.escape(n) for n in sorted({row[1] for row in TEXT_RULES} | {row[0] for row in HINTS})))
+_NEEDLES = re.compile(_trie_pattern(_shortest([row[1] for row in TEXT_RULES] + [row[0] for row in HINTS])))
 
 
 #: the record families whose text the phrases are looked for in (prose, a README, typed commands are not)
@@ -477,9 +502,23 @@ def _notifies(e: Event) -> list[str]:
         return []
     out = [notify_name(n)] if isinstance(n, str) and n else []
     for p in e.payloads:
-        m = _PAYLOAD_NOTIFY.match(p)
+        m = _PAYLOAD_NOTIFY.match(p) if "(" in p else None
         if m:
             out.append(notify_name(m["n"]))
+    return out
+
+
+#: id(step) -> the (event, notify types) of its events that name notifies, in order (:func:`_step_notifies`)
+_Notes = dict[int, list[tuple[Event, list[str]]]]
+
+
+def _step_notifies(steps: Iterable[Step]) -> _Notes:
+    """The notifies (:func:`_notifies`) of each step's events, read once for all the rules that need them."""
+    out: _Notes = {}
+    for step in steps:
+        named = [(e, names) for e in step.events if (e.payloads or e.detail.get("notify")) and (names := _notifies(e))]
+        if named:
+            out[id(step)] = named
     return out
 
 
@@ -495,17 +534,24 @@ def findings_from_log(events: Iterable[Event], records: Iterable[Record] = (),
     in the order of their stamps, :func:`correlate.logonly.in_stamp_order`, and so does this function when
     ``tl`` is None: a line that a daemon's thread wrote late does not change what is counted, such as
     retransmissions).  Returns the findings, failures first."""
-    events = list(events)
+    # the rules keep what they read to the end: the cyclic collector waits (dissect/gcpolicy.py)
+    with paused_collector():
+        return _log_rules(list(events), records, tl)
+
+
+def _log_rules(events: list[Event], records: Iterable[Record], tl: Timeline | None) -> list[Finding]:
+    """:func:`findings_from_log` with the collector paused."""
     tl = tl if tl is not None else make_timeline(in_stamp_order(events))
     c = _Collector()
-    hints = _text_rules(c, tl, events, records, lambda: _step_index(tl))
+    hints = _text_rules(c, tl, events, records)
     failed_install = {step.sa for step in tl.steps if step.sa is not None
                       and any(_phrases(e.record.text, _INSTALL_FAILED) for e in step.events if e.kind == "error")}
+    notes = _step_notifies(tl.steps)
     for step in tl.steps:
-        _step_rules(c, tl, step, step.sa in failed_install)
+        _step_rules(c, tl, step, notes.get(id(step), []), step.sa in failed_install)
     for sa in tl.sas:
         steps = [tl.steps[i] for i in sa.steps]
-        _sa_rules(c, steps)
+        _sa_rules(c, steps, notes)
     _status_rules(c, events)
     _rekeys(c, tl)
     _peer_rules(c, tl)
@@ -515,31 +561,39 @@ def findings_from_log(events: Iterable[Event], records: Iterable[Record] = (),
     return c.result()
 
 
-def _step_index(tl: Timeline) -> dict[int, Step]:
-    """id(record) -> the step whose events come from that record."""
-    return {id(e.record): step for step in reversed(tl.steps) for e in step.events}
+def _step_index(tl: Timeline, wanted: set[int]) -> dict[int, Step]:
+    """id(record) -> the (first) step whose events come from that record, for the records of ``wanted``
+    (ids: the few a phrase was found in, so that the look-ups stay in a small set)."""
+    if not wanted:
+        return {}
+    return {id(e.record): step for step in reversed(tl.steps) for e in step.events if id(e.record) in wanted}
 
 
-def _text_rules(c: _Collector, tl: Timeline, events: list[Event], records: Iterable[Record],
-                step_at: Callable[[], dict[int, Step]]) -> list[tuple[str, str, Record]]:
-    """:data:`TEXT_RULES` over every record once; returns the :data:`HINTS` found, for the end.
-    ``step_at`` makes the line -> step index when a phrase needs to know its message."""
+def _text_rules(c: _Collector, tl: Timeline, events: list[Event],
+                records: Iterable[Record]) -> list[tuple[str, str, Record]]:
+    """:data:`TEXT_RULES` over every record once, each phrase refined by the message of its line
+    (:func:`_step_index`); returns the :data:`HINTS` found, for the end."""
+    found = [(r, list(dict.fromkeys(row[0] for row in _phrases(r.text, TEXT_RULES))))
+             for r in _needle_records(events, records)]
+    index = _step_index(tl, {id(r) for r, codes in found if codes})
     hints: list[tuple[str, str, Record]] = []
-    seen: set[int] = set()  # ids of the records read (an event's record is the same object as the log's)
-    index: dict[int, Step] | None = None
-    for r in chain((e.record for e in events), records):
-        if id(r) in seen or not r.text or r.family not in _LOG_FAMILIES:
-            continue
-        seen.add(id(r))
-        low = r.text.lower()
-        if not _NEEDLES.search(low):
-            continue
-        for code in dict.fromkeys(row[0] for row in _phrases(r.text, TEXT_RULES)):
-            if index is None:
-                index = step_at()
+    for r, codes in found:
+        for code in codes:
             _text_hit(c, tl, code, r, index.get(id(r)))
+        low = r.text.lower()
         hints += [(code, sentence, r) for needle, code, sentence in HINTS if needle in low]
     return hints
+
+
+def _needle_records(events: list[Event], records: Iterable[Record]) -> list[Record]:
+    """The records of the vendors' logs (:data:`_LOG_FAMILIES`) whose text holds a literal of
+    :data:`TEXT_RULES` or :data:`HINTS` (:data:`_NEEDLES`), each once (an event's record is the same
+    object as the log's), the events' first, in order."""
+    firsts = {id(r): r for r in (e.record for e in events)}
+    rest = {id(r): r for r in records if id(r) not in firsts}
+    search = _NEEDLES.search
+    return [r for r in chain(firsts.values(), rest.values())
+            if r.family in _LOG_FAMILIES and r.text and search(r.text.lower())]
 
 
 def _text_hit(c: _Collector, tl: Timeline, code: str, r: Record, step: Step | None) -> None:
@@ -565,7 +619,11 @@ def _named(c: _Collector, tl: Timeline, code: str, r: Record, step: Step | None,
             c.add("pfs-mismatch", [r], phase=2)
             return
         past = _got_past(tl, step, phase)
-        suspects = ("transform set", "mode") if _transport_mode_asked(refused) else ("transform set",)
+        # PROPOSAL_NOT_CHOSEN in Quick Mode: a TAC engineer checks the transform set and PFS (`set pfs`) on both
+        # peers, and the mode when transport mode was asked for; a log of one side cannot tell them apart
+        # (IKEv2's first child SA, in IKE_AUTH, does no Diffie-Hellman: PFS is a suspect only in CREATE_CHILD_SA)
+        pfs = not _ikev2(step) or any(e.exchange == "CREATE_CHILD_SA" for s in refused for e in s.events)
+        suspects = ("transform set",) + (("PFS",) if pfs else ()) + (("mode",) if _transport_mode_asked(refused) else ())
         title = _AFTER_QM2 if phase == 2 and _previous_role(tl, step) == "QM2" else \
             _proposal_title(phase, _ikev2(step), suspects)
         c.add(code, [r], title=title, phase=phase, severity=WARNING if past else None,
@@ -649,9 +707,9 @@ def _transport_mode_asked(steps: Iterable[Step]) -> bool:
 
 
 def _proposal_title(phase: int, ikev2: bool = False, suspects: Iterable[str] = ("transform set",)) -> str:
-    """The title of a refused proposal.  In phase 2 it names the suspects the evidence supports: the
-    transform set always, the mode when the exchange asked for transport mode (a PFS mismatch, when the
-    refused exchange shows PFS, is a finding of its own: ``pfs-mismatch``)."""
+    """The title of a refused proposal.  In phase 2 it names the suspects: the transform set and PFS (one
+    side's log cannot tell them apart), the mode when the exchange asked for transport mode (a refused
+    exchange that shows PFS is a finding of its own: ``pfs-mismatch``)."""
     names = list(suspects)
     what = ", ".join(names[:-1]) + " or " + names[-1] if len(names) > 1 else names[0]
     if ikev2:
@@ -666,9 +724,11 @@ def _ikev2(step: Step | None) -> bool:
                                  or any(e.facility == "IKEv2" for e in step.events[:1]))
 
 
-def _step_rules(c: _Collector, tl: Timeline, step: Step, install_failed: bool = False) -> None:
-    """Rules about one message: its notifies (a NO_PROPOSAL_CHOSEN this side sends after its own SAs could
-    not be installed is that failure's consequence), strongSwan's and IOS's proposal checks."""
+def _step_rules(c: _Collector, tl: Timeline, step: Step, notes: list[tuple[Event, list[str]]],
+                install_failed: bool = False) -> None:
+    """Rules about one message: its notifies (``notes``: its events that name some, :func:`_step_notifies`;
+    a NO_PROPOSAL_CHOSEN this side sends after its own SAs could not be installed is that failure's
+    consequence), strongSwan's and IOS's proposal checks."""
     if step.duplicate_of is not None:
         return
     checks = [e for e in step.events if e.kind == "proposal" and "acceptable" in e.detail]
@@ -683,8 +743,8 @@ def _step_rules(c: _Collector, tl: Timeline, step: Step, install_failed: bool = 
     roles = {e.detail.get("role") for e in offered}
     if "received" in roles and "configured" in roles and "selected" not in roles:
         _strongswan_proposals(c, step, offered[-1])
-    for e in step.events:
-        for n in _notifies(e):
+    for e, names in notes:
+        for n in names:
             code = NOTIFY_CODES.get(n)
             if n == "PAYLOAD_MALFORMED" and _in_phase1_after_mm5(tl, step):
                 code = "psk-mismatch"
@@ -766,9 +826,10 @@ _MM5_AGAIN = (_MM5_AGAIN_SHORT[:-1] + "; the other cause to rule out is an MM5 t
               "certificates a large MM5 is fragmented, and fragments get dropped).")
 
 
-def _sa_rules(c: _Collector, steps: list[Step]) -> None:
+def _sa_rules(c: _Collector, steps: list[Step], notes: _Notes) -> None:
     """Rules about one IKE SA's messages: PSK mismatch from the order of MM5/MM6 and from decryption
-    failures in phase 1, INVALID_COOKIE at MM_WAIT_MSG4, retransmissions, NAT-T, DPD, rekeys, deletes."""
+    failures in phase 1, INVALID_COOKIE at MM_WAIT_MSG4, retransmissions, NAT-T, DPD, rekeys, deletes
+    (``notes``: the steps' notifies, :func:`_step_notifies`)."""
     real = [s for s in steps if s.duplicate_of is None]
     roles = [s.role for s in real if not s.implied]
     phase1_done = any(r in ("MM6", "AM3") for r in roles) or any(
@@ -784,16 +845,16 @@ def _sa_rules(c: _Collector, steps: list[Step]) -> None:
     if len(mm5) > 1 and "MM6" not in roles and not phase1_done:
         c.add("psk-mismatch", [e.record for s in mm5 for e in _packet_line(s)],
               more=_MM5_AGAIN_SHORT if undecrypted else _MM5_AGAIN)
-    _invalid_cookie(c, real)
+    _invalid_cookie(c, real, notes)
     _retransmissions(c, real)
     _nat(c, real)
-    _dpd(c, real)
+    _dpd(c, real, notes)
     _deletes(c, real)
 
 
-def _invalid_cookie(c: _Collector, steps: list[Step]) -> None:
+def _invalid_cookie(c: _Collector, steps: list[Step], notes: _Notes) -> None:
     for i, s in enumerate(steps):
-        hits = [e for e in s.events if "INVALID_COOKIE" in _notifies(e)]
+        hits = [e for e, names in notes.get(id(s), ()) if "INVALID_COOKIE" in names]
         if not hits:
             continue
         before = [x for x in steps[:i] if x.role.startswith("MM") and not x.implied]
@@ -828,7 +889,9 @@ def _nat(c: _Collector, steps: list[Step]) -> None:
         for e in s.events:
             if e.kind == "packet" and (e.peer_port or e.local_port):
                 ports.append((e.peer_port, e.local_port, e.record))
-            if e.detail.get("nat_t") or e.detail.get("nat") in ("local", "remote", "both") or e.detail.get("nat_detection"):
+            d = e.detail
+            if ("nat_t" in d or "nat" in d or "nat_detection" in d) and (
+                    d.get("nat_t") or d.get("nat") in ("local", "remote", "both") or d.get("nat_detection")):
                 if "NOT behind" not in e.message or "IS behind" in e.message:
                     records.append(e.record)
     floated = [r for (pp, lp, r) in ports if 4500 in (pp, lp)]
@@ -837,13 +900,13 @@ def _nat(c: _Collector, steps: list[Step]) -> None:
         c.add("nat-detected", records + floated[:1], port_floating=bool(floated and started) or None)
 
 
-def _dpd(c: _Collector, steps: list[Step]) -> None:
+def _dpd(c: _Collector, steps: list[Step], notes: _Notes) -> None:
     """R-U-THERE and R-U-THERE-ACK messages (RFC 3706): one per step whose notifies name them (a message
     may be logged in several lines); a log without payload lists counts its DPD lines instead."""
     sent = received = acks = 0
     records = []
     for s in steps:
-        names = {n for e in s.events for n in _notifies(e)}
+        names = {n for _e, found in notes.get(id(s), ()) for n in found}
         if "R_U_THERE" in names:
             sent += s.direction == "out"
             received += s.direction == "in"

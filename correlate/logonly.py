@@ -72,10 +72,13 @@ exchange got that far.
 """
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
+
+from dissect.gcpolicy import paused_collector
 
 from .model import Event, LogResult, Record
 
@@ -286,6 +289,10 @@ def _is_show(e: Event) -> bool:
     return e.record.family == "show" or e.kind == "sa_status"
 
 
+#: the kinds of the events that may open a step (:func:`_opens_step`)
+_OPENING_KINDS = frozenset({"packet", "payload", "info"})
+
+
 def _opens_step(e: Event) -> str:
     """Why an event starts a message of its own: "packet", "summary" (strongSwan's generating line),
     "retransmit" (a note that a message is sent again), or ""."""
@@ -331,20 +338,20 @@ class _Cutter:
         self.sockets: dict[tuple, list[tuple[Event, Step]]] = {}
 
     def add(self, e: Event) -> None:
-        file = e.record.file
+        file, family = e.record.file, e.record.family
         if _is_show(e):
             step = self.show.get(file)
             if step is None or step is not self.last.get(file):  # show output pasted after other lines: a new step
-                step = Step(role=e.facility if e.record.family == "show" else "status", file=file, peer=e.peer,
+                step = Step(role=e.facility if family == "show" else "status", file=file, peer=e.peer,
                             family="show")
                 self.steps.append(step)
                 self.show[file] = step
                 self.last[file] = step
             step.events.append(e)
             return
-        if e.record.family == "strongswan" and e.detail.get("initiating") is True and e.conn_id is not None:
+        if family == "strongswan" and e.detail.get("initiating") is True and e.conn_id is not None:
             self.initiating[file] = e.conn_id
-        why = _opens_step(e)
+        why = _opens_step(e) if e.kind in _OPENING_KINDS else ""
         if why:
             pending = self._pending(e) if why == "packet" and e.direction == "out" else None
             if pending is not None:
@@ -372,15 +379,16 @@ class _Cutter:
         if step is None:
             step = self.preamble.get(file)
             if step is None:
-                step = self.preamble[file] = Step(file=file, family=e.record.family)
+                step = self.preamble[file] = Step(file=file, family=family)
                 self.steps.append(step)
                 self.last[file] = self.last_msg[file] = step
         step.events.append(e)
-        if _socket_received(e):
-            self.sockets.setdefault(_endpoints(e), []).append((e, step))
-            return
-        if e.record.family == "strongswan" and e.detail.get("esp") is True:
-            self._esp_datagram(e)
+        if family == "strongswan":
+            if _socket_received(e):
+                self.sockets.setdefault(_endpoints(e), []).append((e, step))
+                return
+            if e.detail.get("esp") is True:
+                self._esp_datagram(e)
         if step.family == "strongswan" and e.kind == "payload" and e.exchange and e.direction == "in":
             step.logged = True  # "parsed ..." is the summary line of a received message
         if e.conn_id not in (None, 0) and step.conn_id in (None, 0):
@@ -564,7 +572,7 @@ def _receipt(e: Event) -> bool:
         return True
     if e.kind in ("payload", "notify") and (e.direction == "in" or e.detail.get("action") == "processing"):
         return True
-    t = _transition_role(e)
+    t = _transition_role(e) if e.kind == "state" else None
     return t is not None and t[1] == "in"
 
 
@@ -577,7 +585,7 @@ def _build_start(step: Step) -> int | None:
     """Where the lines that build the next outgoing message start in a step: the first building event
     after the last line about the step's own message; None when there is none."""
     events = step.events
-    last = max((i for i, e in enumerate(events) if _receipt(e) or _generating(e)), default=-1)
+    last = next((i for i in range(len(events) - 1, -1, -1) if _receipt(events[i]) or _generating(events[i])), -1)
     if last < 0 and (step.direction == "out" or step.awaiting_packet):
         return None  # lines before a sent message's own line are its own
     for i in range(last + 1, len(events)):
@@ -613,7 +621,8 @@ def _move_builders(steps: list[Step]) -> list[Step]:
             continue
         marker = step.events[cut]
         target = None
-        for nxt in steps[i + 1:]:
+        for j in range(i + 1, len(steps)):
+            nxt = steps[j]
             if nxt.file != step.file or nxt.family == "show" or not _same_context(step, nxt, marker):
                 continue
             if _answers(nxt, step):
@@ -925,7 +934,8 @@ def _borrow_peers(steps: list[Step]) -> None:
     for i, step in enumerate(steps):
         if step.logged or step.family not in ("ios", "asa") or (step.peer and (step.side or step.family == "asa")):
             continue
-        nxt = next((s for s in steps[i + 1:] if s.file == step.file and s.family == step.family and s.logged
+        later = (steps[j] for j in range(i + 1, len(steps)))  # (no copy of the rest: a long log has many)
+        nxt = next((s for s in later if s.file == step.file and s.family == step.family and s.logged
                     and s.conn_id in (step.conn_id, None, 0) and (step.peer is None or s.peer in (step.peer, None))),
                    None)
         if nxt is not None:
@@ -1194,6 +1204,13 @@ def timeline(events: Iterable[Event]) -> Timeline:
     ``events`` in log order, as :func:`correlate.logparse.parse_log` gives them (several files may be
     concatenated: each keeps its own context).  Never raises on odd input: an event that fits nowhere
     joins the step before it, and a step nothing names keeps the role ""."""
+    # the steps are kept to the end: the cyclic collector waits (dissect/gcpolicy.py; no reference cycles here)
+    with paused_collector():
+        return _timeline(events)
+
+
+def _timeline(events: Iterable[Event]) -> Timeline:
+    """:func:`timeline` with the collector paused."""
     cutter = _Cutter()
     for e in events:
         cutter.add(e)
@@ -1231,28 +1248,43 @@ def in_stamp_order(events: Iterable[Event]) -> list[Event]:
         if not all(e.record.family == "strongswan" for e in evs):
             out.extend(evs)
             continue
-        keys: list[tuple[int, float]] = []
-        run, latest, last = 0, None, float("-inf")
-        for e in evs:
-            t = _stamp(e.record)
-            if t is None:
-                t = last
-            elif latest is not None and t < latest - _STAMP_SLACK:
-                run, latest = run + 1, t
-            else:
-                latest = t if latest is None else max(latest, t)
-            last = t
-            keys.append((run, t))
+        keys = _stamp_keys(evs)
+        if keys == sorted(keys):
+            out.extend(evs)  # (most logs: already in order)
+            continue
         order = sorted(range(len(evs)), key=keys.__getitem__)
         out.extend(evs[i] for i in order)
     return out
 
 
-def _stamp(r: Record) -> float | None:
-    if r.time is None:
+def _stamp_keys(evs: list[Event]) -> list[tuple[int, float]]:
+    """(run, POSIX seconds) of each event of one file for :func:`in_stamp_order`: a line without a stamp
+    has the stamp of the line before it; a stamp more than :data:`_STAMP_SLACK` seconds before the latest
+    one starts a new run."""
+    keys: list[tuple[int, float]] = []
+    run, latest, last = 0, None, float("-inf")
+    time, t_of_time = None, None  # the last stamp read (records of one instant share the object)
+    for e in evs:
+        if e.record.time is not time:
+            time = e.record.time
+            t_of_time = _stamp(time)
+        t = t_of_time
+        if t is None:
+            t = last
+        elif latest is None or t > latest:
+            latest = t
+        elif t < latest - _STAMP_SLACK:
+            run, latest = run + 1, t
+        last = t
+        keys.append((run, t))
+    return keys
+
+
+def _stamp(time: dt.datetime | None) -> float | None:
+    if time is None:
         return None
     try:
-        return r.time.timestamp()
+        return time.timestamp()
     except (OverflowError, OSError, ValueError):
         return None
 
@@ -1269,6 +1301,7 @@ def analyse(log: LogResult | Iterable[Event], records: Iterable[Record] = ()) ->
         records = list(records) or log.records
     else:
         events = list(log)
-    events = in_stamp_order(events)
-    tl = timeline(events)
-    return LogAnalysis(tl, findings_from_log(events, records, tl))
+    with paused_collector():  # (as in :func:`timeline`)
+        events = in_stamp_order(events)
+        tl = timeline(events)
+        return LogAnalysis(tl, findings_from_log(events, records, tl))

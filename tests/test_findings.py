@@ -75,17 +75,17 @@ def test_every_sample_runs_in_log_only_mode(path):
         json.dumps(f.to_dict())
 
 
-def test_09_phase2_refused_names_the_transform_set_only():
+def test_09_phase2_refused_names_transform_set_or_pfs():
     """IOS initiator: phase 1 up, QM1 answered with PROPOSAL_NOT_CHOSEN (protocol 3, ESP). The log shows
-    neither side's Quick Mode proposal and no KE payload or DH group in the refused Quick Mode, so the
-    title names what a TAC engineer would from this evidence, a transform-set mismatch, and not PFS (the
-    author's diagnosis, which this log does not show); policy 3 being refused before policy 5 was accepted
-    is no finding."""
+    neither side's Quick Mode proposal and no KE payload or DH group in the refused Quick Mode: as a TAC
+    engineer would from this evidence, the title names both suspects, the transform set and PFS (the
+    sample's author found PFS; one side's log cannot tell them apart), and no pfs-mismatch finding of its
+    own; policy 3 being refused before policy 5 was accepted is no finding."""
     path = sample("09")
     found = by_code(of_log(path))
     f = found["proposal-mismatch"]
     assert f.failure and f.detail["phase"] == 2
-    assert f.title == "Phase 2 proposal rejected (PROPOSAL_NOT_CHOSEN): transform set mismatch"
+    assert f.title == "Phase 2 proposal rejected (PROPOSAL_NOT_CHOSEN): transform set or PFS mismatch"
     assert "pfs-mismatch" not in found
     assert covered(f, lines_matching(path, "PROPOSAL_NOT_CHOSEN")[0])
     assert not covered(f, lines_matching(path, "Encryption algorithm offered does not match policy")[0])
