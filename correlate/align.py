@@ -37,7 +37,9 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from statistics import median
 
-from . import blocks, match, offset, peers, spis
+from dissect import registry
+
+from . import blocks, config, match, offset, peers, spis
 from .model import Event, LogResult
 
 __all__ = ["align", "Alignment", "LogClock", "Attached", "PacketMatch", "DELAY"]
@@ -75,6 +77,8 @@ class LogClock:
     ``packet_events`` its send/receive events; ``matched`` how many got a packet of their own; ``copies`` how
                       many repeat an earlier line (same stamp and text: a document quoting a block twice) and
                       share its packet
+    ``foreign``       why the log was taken for another session's ("" when it was not): then it has no
+                      matches, and its findings are not the capture's
     ``notes``         one-line remarks (how the offset was found, what was ambiguous)
     """
     name: str
@@ -91,6 +95,7 @@ class LogClock:
     packet_events: int = 0
     matched: int = 0
     copies: int = 0
+    foreign: str = ""
     notes: list[str] = field(default_factory=list)
 
     def capture_time(self, log_seconds: float) -> float | None:
@@ -212,7 +217,9 @@ def _align(packets, logs, addresses, offsets, delay) -> Alignment:
         else:
             out.unmatched_packets[name] = []
         capture_time = _capture_time(clock)
-        out.spis.extend(spis.link(name, log.events, clock.address, table, capture_time))
+        slack = (clock.uncertainty or 0.0) + clock.resolution if clock.offset is not None else 0.0
+        out.spis.extend(spis.link(name, log.events, clock.address if not clock.foreign else None, table,
+                                  capture_time, slack))
     if logs:
         out.unlogged = [w.frame for w in wire if w.frame not in matched_frames]
     named = {ln.spi for ln in out.spis}
@@ -271,11 +278,16 @@ def _one_log(log: LogResult, name: str, index: match.PacketIndex, talks, address
         if best is None or key > best[0]:
             best = (key, endpoint, est, chosen, notes)
     _key, endpoint, est, chosen, notes = best
-    why = _foreign(events, kind, anchors, chosen, index, endpoint, asg.peers, est, delay) if given is None else None
+    why = _foreign(events, kind, anchors, chosen, index, endpoint, asg.peers, est, delay, timed=given is None)
     if why is not None:
         clock.address = endpoint
-        clock.notes.append(f"{name}: the log does not belong to this capture ({why}): no packet line matched")
+        clock.foreign = why
+        forced = f", though --log gave it {endpoint}" if asg.how == "given" else ""
+        clock.notes.append(f"{name}: the log does not belong to this capture ({why}){forced}: no packet line "
+                           "matched")
         return clock, [], anchors
+    if given is not None and kind != "none":
+        notes.extend(_given_offset_check(name, anchors, index, endpoint, float(given), chosen, delay))
     clock.address = endpoint
     clock.notes.extend(f"{name}: {n}" for n in notes)
     clock.matched = len(chosen)
@@ -291,7 +303,7 @@ def _one_log(log: LogResult, name: str, index: match.PacketIndex, talks, address
 
 
 def _foreign(events: Sequence[Event], kind: str, anchors, chosen, index: match.PacketIndex, endpoint: str,
-             named: Sequence[str], est, delay: float) -> str | None:
+             named: Sequence[str], est, delay: float, timed: bool = True) -> str | None:
     """Why the log speaks of other exchanges than the capture's, or None (then it is matched as found).
 
     ``named`` are the peer addresses the log names; the capture's packets that count are those between
@@ -309,13 +321,28 @@ def _foreign(events: Sequence[Event], kind: str, anchors, chosen, index: match.P
       not on the wire (a capture on the path shows every packet that reached the router; a lossy capture
       loses some, and then every packet it kept is one the log mentions), and a packet between the
       endpoint and its peers while the log ran that it never mentions (a log records every packet of its
-      peers' exchanges; an excerpt may leave some out, but then its received packets are on the wire)."""
+      peers' exchanges; an excerpt may leave some out, but then its received packets are on the wire);
+    * the peers it names are endpoints of the capture, and none of them exchanges IKE with ``endpoint``
+      (``--log`` gave the log an endpoint of another tunnel);
+    * the facts of its lines contradict the packets they matched (:func:`_contradicted`): the exchange
+      mode, the ports, the ISAKMP policy it accepted.
+
+    Without ``timed`` (the offset was given, not estimated) only what holds at any offset is judged:
+    the peers, the IKE version and the facts of the matched lines."""
+    stranger = _stranger_peers(index, endpoint, named, anchors)
+    if stranger is not None:
+        return stranger
     theirs = _their_packets(index, endpoint, named)
     if not theirs:
         return None
     clash = _version_clash(anchors, [index.wire[j] for j in theirs])
     if clash is not None:
         return clash
+    facts = _contradicted(events, anchors, chosen, index, theirs)
+    if facts is not None:
+        return facts
+    if not timed:
+        return None
     if not chosen:
         return (f"none of its {len(anchors)} packet line{'s' if len(anchors) != 1 else ''} fits any of the "
                 f"{len(theirs)} packets between {endpoint} and its peers")
@@ -334,6 +361,114 @@ def _foreign(events: Sequence[Event], kind: str, anchors, chosen, index: match.P
     if missing and unlogged and matched <= FEW and missing + unlogged > 2 * matched:
         return f"only {matched} of its packet lines fit{'s' if matched == 1 else ''} a packet; {against}"
     return None
+
+
+def _stranger_peers(index: match.PacketIndex, endpoint: str, named: Sequence[str], anchors) -> str | None:
+    """A note when the log's packet lines name ``endpoint`` itself as their peer (``--log`` gave it the
+    address of its peer), or when peers the log names are IKE endpoints of the capture and none of them
+    talks to ``endpoint`` (a peer the capture does not show may be behind a NAT, and proves nothing)."""
+    itself = sum(1 for a in anchors if a.event.peer == endpoint)
+    if itself:
+        return (f"{itself} of its packet lines name {endpoint} as their peer: it speaks for the other end")
+    shown = [p for p in named if p in index.partners and p != endpoint]
+    partners = index.partners.get(endpoint, set())
+    if not shown or any(p in partners for p in named):
+        return None
+    many = len(shown) != 1
+    return (f"the peer{'s' if many else ''} it names ({', '.join(shown[:3])}) {'are' if many else 'is'} in the "
+            f"capture, but never exchange{'' if many else 's'} IKE with {endpoint}")
+
+
+#: IKEv1 phase 1 exchange types and their names (RFC 2409 section 5)
+_MODES = {2: "Main Mode", 4: "Aggressive Mode"}
+
+
+def _line_modes(a: blocks.Anchor) -> set[int]:
+    """The phase 1 exchange modes (2, 4) a packet line's own state or exchange allows; empty when it says none."""
+    said = a.exchanges if a.exchanges is not None else a.derived_exchanges
+    return set(said or ()) & set(_MODES)
+
+
+def _ports_differ(a: blocks.Anchor, w: match.WirePacket) -> bool:
+    """The line states both ports and the packet carries neither where it says (a NAT rewrites one side)."""
+    e = a.event
+    sport, dport = (e.local_port, e.peer_port) if a.out else (e.peer_port, e.local_port)
+    return (sport is not None and dport is not None and w.sport is not None and w.dport is not None
+            and w.sport != sport and w.dport != dport)
+
+
+def _policy_text(p: tuple[int | None, ...]) -> str:
+    """(encryption, key length, hash, group) in IOS words: ``AES-CBC-256 SHA group 14``."""
+    enc, bits, hash_, group = p
+    names = [(registry.IKE_ATTRIBUTES[1].values or {}).get(enc, str(enc)) if enc is not None else "?"]
+    if bits:
+        names[0] += f"-{bits}"
+    if hash_ is not None:
+        names.append((registry.IKE_ATTRIBUTES[2].values or {}).get(hash_, str(hash_)))
+    if group is not None:
+        names.append(f"group {group}")
+    return " ".join(names)
+
+
+def _agree(mine: tuple[int | None, ...], wire: tuple[int | None, ...]) -> bool:
+    """Two policies agree on every attribute both know."""
+    return all(x is None or y is None or x == y for x, y in zip(mine, wire))
+
+
+def _contradicted(events: Sequence[Event], anchors, chosen, index: match.PacketIndex,
+                  theirs: Sequence[int]) -> str | None:
+    """A note when what the log's lines say contradicts the capture:
+
+    * more than half of the matched packet lines (at least one) name a phase 1 exchange mode (an IOS
+      ``MM_`` state, an exchange) other than their packet's, or state both ports and their packet
+      carries neither (a NAT rewrites the ports of one side only);
+    * the ISAKMP policies it accepted (IOS ``atts are acceptable``, charon's selected proposal) agree
+      with none of the phase 1 transforms that the capture's readable SA payloads between its endpoint
+      and its peers carry, where it shows some."""
+    mode = ports = 0
+    example = ""
+    for ed in chosen:
+        a, w = anchors[ed.a], index.wire[ed.p]
+        modes = _line_modes(a)
+        if w.exchange in _MODES and modes and w.exchange not in modes:
+            mode += 1
+            example = example or (f"line {a.event.record.line} is {_MODES[min(modes)]}, its packet (frame "
+                                  f"{w.frame}) {_MODES[w.exchange]}")
+        elif _ports_differ(a, w):
+            ports += 1
+            example = example or (f"line {a.event.record.line} names ports {a.event.local_port}/"
+                                  f"{a.event.peer_port}, its packet (frame {w.frame}) {w.sport} -> {w.dport}")
+    if chosen and 2 * (mode + ports) > len(chosen):
+        what = " and ".join(x for x, n in (("exchange mode", mode), ("ports", ports)) if n)
+        return (f"{mode + ports} of its {len(chosen)} matched packet lines contradict their packets' {what} "
+                f"({example})")
+    wire = {p for j in theirs for p in index.wire[j].policies}
+    accepted = {(p.encryption, p.key_length, p.hash, p.group) for p in config.policies_from_events(events)
+                if p.chosen}
+    if wire and accepted and not any(_agree(m, w) for m in accepted for w in wire):
+        return (f"the ISAKMP policy it accepted ({'; '.join(sorted(map(_policy_text, accepted))[:2])}) is in "
+                f"none of the capture's SA payloads between its endpoint and its peers "
+                f"({'; '.join(sorted(map(_policy_text, wire))[:2])})")
+    return None
+
+
+def _given_offset_check(name: str, anchors, index: match.PacketIndex, endpoint: str, given: float, chosen,
+                        delay: float) -> list[str]:
+    """A note when the offset given matches fewer than half of the log's packet lines (pasted copies
+    aside): the estimate (computed anyway), how many lines it matches, and the option that gives it."""
+    lines = sum(1 for a in anchors if a.copy_of is None)
+    got = sum(1 for ed in chosen if anchors[ed.a].copy_of is None)
+    if 2 * got >= lines:
+        return []
+    aside = " (pasted copies aside)" if lines < len(anchors) else ""
+    head = f"the offset given ({offset.duration_text(given)}) matches only {got} of its {lines} packet lines{aside}"
+    est, found, _notes = _correlate(anchors, index, endpoint, None, delay)
+    better = sum(1 for ed in found if anchors[ed.a].copy_of is None)
+    if est is None or better <= got:
+        return [f"{head}; no estimate matches more"]
+    est_text = offset.duration_text(est.offset)
+    return [f"{head}; the estimate, {est_text} ± {est.uncertainty * 1000:.1f} ms, matches {better} "
+            f"(--offset={name}={est_text})"]
 
 
 def _mid_text(mid: int) -> str:

@@ -50,8 +50,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from .blocks import ROLES, Anchor, canonical_payloads
+from .config import policy_of
 
-__all__ = ["WirePacket", "wire_packet", "PacketIndex", "Edge", "edges", "solve", "proposals", "EXACT"]
+__all__ = ["WirePacket", "wire_packet", "phase1_policies", "PacketIndex", "Edge", "edges", "solve", "proposals",
+           "EXACT"]
 
 #: a component is solved exactly when one of its sides has at most this many members
 EXACT = 10
@@ -66,7 +68,8 @@ class WirePacket:
     ``length`` is the ISAKMP header's length, ``size`` the bytes of the message as carried (the UDP
     payload after a non-ESP marker); ``exchange`` the exchange type number; ``response`` the IKEv2 R
     flag (None for IKEv1); ``payloads`` the canonical payload names when the payloads are readable
-    (cleartext or decrypted), else None; ``retransmission_of`` the first copy's frame."""
+    (cleartext or decrypted), else None; ``retransmission_of`` the first copy's frame; ``policies`` the
+    phase 1 transforms its SA payload carries (:func:`phase1_policies`)."""
     frame: int
     time: float
     src: str
@@ -82,6 +85,27 @@ class WirePacket:
     payloads: tuple[str, ...] | None
     retransmission_of: int | None
     role: str
+    policies: tuple[tuple[int | None, ...], ...] = ()
+
+
+#: IKEv1 exchanges whose SA payload offers or picks the ISAKMP policy: Main, Aggressive Mode (RFC 2409 section 5)
+_PHASE1 = frozenset({2, 4})
+
+
+def phase1_policies(msg) -> tuple[tuple[int | None, ...], ...]:
+    """(encryption, key length in bits, hash, group) of each phase 1 transform a readable IKEv1 Main or
+    Aggressive Mode SA payload carries (RFC 2409 Appendix A values; None where not sent), else ()."""
+    h = msg.header
+    if h.major != 1 or h.exchange_type not in _PHASE1 or (msg.encrypted and not msg.decrypted):
+        return ()
+    out = []
+    for p in msg.payloads or ():
+        for prop in getattr(p, "proposals", None) or ():
+            for t in prop.transforms:
+                if t.protocol_id == 1:
+                    pol = policy_of(t)
+                    out.append((pol.encryption, pol.key_length, pol.hash, pol.group))
+    return tuple(out)
 
 
 def wire_packet(pkt) -> WirePacket | None:
@@ -96,7 +120,7 @@ def wire_packet(pkt) -> WirePacket | None:
     names = canonical_payloads(msg.payload_types) if readable and msg.payloads else None
     return WirePacket(d.frame, d.time, d.src, d.dst, d.sport, d.dport, h.length, len(d.payload), h.message_id,
                       h.exchange_type, h.major, bool(h.flags & 0x20) if h.major == 2 else None, names,
-                      msg.retransmission_of, msg.role)
+                      msg.retransmission_of, msg.role, phase1_policies(msg))
 
 
 class PacketIndex:

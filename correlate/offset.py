@@ -43,7 +43,7 @@ from statistics import median
 from .model import Record
 
 __all__ = ["event_seconds", "resolution", "clock_kind", "vote", "bound", "OffsetEstimate", "Pair",
-           "VOTE_SLACK"]
+           "VOTE_SLACK", "duration_text"]
 
 _EPOCH = dt.datetime(1970, 1, 1)
 _EPOCH_UTC = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
@@ -68,6 +68,16 @@ def event_seconds(record: Record, clock: str) -> float | None:
     if clock == "uptime":
         return record.uptime
     return None
+
+
+def duration_text(seconds: float) -> str:
+    """Seconds as ``--offset`` takes them back: ``-3h27m13.250s``, ``+42.000s`` (milliseconds kept)."""
+    sign = "-" if seconds < 0 else "+"
+    ms = round(abs(seconds) * 1000)
+    h, ms = divmod(ms, 3_600_000)
+    m, ms = divmod(ms, 60_000)
+    head = (f"{h}h" if h else "") + (f"{m}m" if h or m else "")
+    return f"{sign}{head}{ms / 1000:0{6 if head else 1}.3f}s"
 
 
 def clock_kind(records: list[Record]) -> str:

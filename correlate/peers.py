@@ -13,7 +13,10 @@ addresses; the log names addresses too:
   public address, the log only its private one.
 
 A mapping ADDR -> log name (``--log ADDR=FILE``) overrides both (an ADDR that is
-no IKE endpoint of the capture is said in the note).  When the
+no IKE endpoint of the capture is said in the note).  It says which endpoint the
+log speaks for, not that the log belongs to the capture: a log whose peers,
+ports, exchange mode, policy or message IDs contradict the capture is still
+refused (:func:`correlate.align._foreign`).  When the
 peers leave more than one endpoint possible (a hub talking to many spokes
 captured at the hub, and a spoke's log naming only the hub), every candidate is
 returned, most IKE packets first, for the caller to try.

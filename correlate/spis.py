@@ -16,11 +16,14 @@ A log names SPIs when SAs are made and when their state is shown:
 :class:`EspTable` counts the capture's ESP packets per (SPI, source,
 destination) with their times, without keeping the packets.  :func:`link`
 gives, per SPI a log names, the flow it links to, the packets seen, and for a
-packet counter the difference between the router's count and the packets the
-capture saw up to the moment the counter was shown (all of them when the
-moment is unknown); an SPI with no flow, or a log that speaks for no endpoint
-of the capture, is not compared.  A difference means packets the capture point did not see
-(positive) or packets that never reached the router (negative).
+packet counter the difference between the router's latest count (a filtered
+``show crypto ipsec sa | i caps`` counts for the SPIs its flow showed before)
+and the packets the capture saw up to the moment the counter was shown (all of
+them when the moment is unknown: then only a count above them is a
+difference); an SPI with no flow, or a log that speaks for no endpoint of the
+capture (or does not belong to it), is not compared.  A difference means
+packets the capture point did not see (positive) or packets that never reached
+the router (negative).
 
 Pure functions; nothing raises on odd input.
 """
@@ -97,7 +100,9 @@ class SpiLink:
     ``counter``     the counter the log shows ("encaps", "decaps", "bytes_in", "bytes_out"...) or None
     ``counted``     its value (packets, or bytes for a bytes counter)
     ``seen``        packets the capture saw up to the moment of the counter (None for bytes)
-    ``difference``  counted - seen for a packet counter, else None
+    ``difference``  counted - seen for a packet counter, as far as it holds (:func:`_holding`): 0 when the
+                    packets seen within the moment's uncertainty explain the count, None when nothing is
+                    proven (no moment, and fewer than the capture's), else None for a bytes counter
     ``note``        a one-line remark (shared counters, no flow)
     ``timed``       the moment of the counter is known (its output had a stamp and the log an offset): else
                     ``seen`` counts every packet of the capture, and a counter below it proves nothing
@@ -143,13 +148,20 @@ _BYTE_COUNTERS = {"in": ("bytes_in", "in_bytes"), "out": ("bytes_out", "out_byte
 
 
 def link(log: str, events: Sequence[Event], endpoint: str | None, table: EspTable,
-         capture_time: Callable[[Event], float | None]) -> list[SpiLink]:
+         capture_time: Callable[[Event], float | None], slack: float = 0.0) -> list[SpiLink]:
     """The SPIs a log's events name, linked to the capture's flows (module doc).  ``capture_time(e)`` is
-    the event's time on the capture's clock (None when unknown)."""
+    the event's time on the capture's clock (None when unknown); ``slack`` (s) how far that time may be
+    off (the offset's uncertainty and the stamps' resolution): a counter that the packets seen within it
+    explain shows no difference."""
     links: dict[int, SpiLink] = {}
+    shown = _ShownBlocks()
     for e in events:
         if e.spi is None and "spi_in" not in e.detail and "spi_out" not in e.detail:
+            for spi in shown.spis_of(e):   # a filtered show (``| i caps``): the counters of SPIs shown before
+                if spi in links and links[spi].events[-1] is not e:
+                    links[spi].events.append(e)
             continue
+        shown.add(e)
         for spi, direction in spi_facts(e, endpoint):
             ln = links.get(spi)
             if ln is None:
@@ -180,14 +192,67 @@ def link(log: str, events: Sequence[Event], endpoint: str | None, table: EspTabl
             if isinstance(e.detail.get("counters"), dict):
                 shared.setdefault((id(e.record), ln.direction), set()).add(ln.spi)
     for ln in links.values():
-        _counter(ln, capture_time, shared)
+        _counter(ln, capture_time, shared, slack)
     return sorted(links.values(), key=lambda ln: (ln.events[0].record.line if ln.events else 0, ln.spi))
 
 
+def _idents(e: Event) -> tuple | None:
+    """The (local, remote) proxy identities a show block names, as a hashable key; None without them."""
+    d = e.detail
+    if not isinstance(d.get("local_ident"), dict) or not isinstance(d.get("remote_ident"), dict):
+        return None
+    return tuple(sorted(d["local_ident"].items())), tuple(sorted(d["remote_ident"].items()))
+
+
+class _ShownBlocks:
+    """The SPIs of each ``show crypto ipsec sa`` block with counters seen so far, by its proxy identities
+    (the counters are the flow's), for a later filtered show (``show crypto ipsec sa | i caps|ident``)
+    that repeats the counters without naming an SPI."""
+
+    def __init__(self) -> None:
+        self.by_idents: dict[tuple | None, tuple[int, list[int]]] = {}
+
+    def add(self, e: Event) -> None:
+        if e.spi is None or not isinstance(e.detail.get("counters"), dict):
+            return
+        key = _idents(e)
+        record, spis = self.by_idents.get(key, (None, []))
+        if record != id(e.record):
+            record, spis = id(e.record), []
+        spis.append(e.spi)
+        self.by_idents[key] = (record, spis)
+
+    def spis_of(self, e: Event) -> list[int]:
+        """The SPIs whose counters the SPI-less event ``e`` shows: those of the last block with the same
+        identities (of the only identities shown so far, when ``e`` names none)."""
+        if not isinstance(e.detail.get("counters"), dict):
+            return []
+        key = _idents(e)
+        if key is None and len(self.by_idents) == 1:
+            key = next(iter(self.by_idents))
+        return list(self.by_idents.get(key, (None, []))[1])
+
+
+def _holding(counted: int, flows: Sequence[EspFlow], t: float | None, slack: float) -> int | None:
+    """The difference between a router's packet counter and the capture that holds whatever the moment
+    within ``slack`` seconds of ``t``: 0 when the count lies between the packets seen by ``t - slack``
+    and by ``t + slack``, else counted minus the nearer of the two.  Without a moment only a count above
+    every packet of the capture holds (the capture may have gone on after the output): None below it."""
+    if t is None:
+        seen = sum(f.packets for f in flows)
+        return counted - seen if counted >= seen else None
+    lo = sum(f.seen_until(t - slack) for f in flows)
+    hi = sum(f.seen_until(t + slack) for f in flows)
+    if lo <= counted <= hi:
+        return 0
+    return counted - (lo if counted < lo else hi)
+
+
 def _counter(ln: SpiLink, capture_time: Callable[[Event], float | None],
-             shared: dict[tuple[int, str | None], set[int]]) -> None:
-    """The last counter shown for the SPI, and the packets seen up to that moment; for an SPI with no flow
-    in the capture (the capture cannot speak of it) the counter only, nothing compared."""
+             shared: dict[tuple[int, str | None], set[int]], slack: float = 0.0) -> None:
+    """The latest counter the log shows for the SPI (a filtered show of the same flow counts), and the
+    packets seen up to that moment; for an SPI with no flow in the capture (the capture cannot speak of
+    it) the counter only, nothing compared.  ``slack`` (s): how far the moment may be off."""
     if ln.direction is None:
         return
     for e in reversed(ln.events):
@@ -200,12 +265,15 @@ def _counter(ln: SpiLink, capture_time: Callable[[Event], float | None],
                         return
                     t = capture_time(e)
                     ln.seen = sum(f.seen_until(t) for f in ln.flows)
-                    ln.difference = ln.counted - ln.seen
                     ln.timed = t is not None
+                    ln.difference = _holding(ln.counted, ln.flows, t, slack)
                     notes = []
                     if t is None:
                         notes.append("the output has no time stamp (or the log no offset): compared with every "
                                      "packet of the capture")
+                        if ln.counted < ln.seen:
+                            notes.append("fewer than the capture's, which may have gone on after it: no difference "
+                                         "proven")
                     others = len(shared.get((id(e.record), ln.direction), ())) - 1
                     if others > 0:
                         notes.append(f"the counters are the interface's, shared with {others} other SA(s) of "

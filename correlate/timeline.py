@@ -57,8 +57,9 @@ def build(dissector, logs: Sequence[LogResult], addresses: Mapping[str, str] | N
     ``addresses``: capture endpoint -> log name, overriding which endpoint a log speaks for; ``offsets``:
     log name -> its clock offset in seconds (log clock - capture clock), overriding the estimate.  Raises
     :class:`dissect.capture.CaptureError` when the capture cannot be read at all; anything else odd
-    becomes notes, counts and findings.  The findings of a log that speaks for no endpoint of the capture
-    are left out (a note says so)."""
+    becomes notes, counts and findings.  The findings of a log that speaks for no endpoint of the capture,
+    or that the alignment took for another session's (:attr:`correlate.align.LogClock.foreign`), are left
+    out (a note says so)."""
     # the packets and the alignment are kept to the end: the collector waits (dissect/gcpolicy.py)
     with paused_collector():
         kept: list[Packet] = []
@@ -79,15 +80,16 @@ def build(dissector, logs: Sequence[LogResult], addresses: Mapping[str, str] | N
             matches.setdefault(m.frame, []).append(m)
         entries = [Entry(p, explainer.explain(p), alignment.attached.get(p.frame, []), matches.get(p.frame, []))
                    for p in kept]
-        # a log that speaks for no endpoint of the capture is about another tunnel: its findings are not this
-        # capture's (``--log-only`` gives them)
+        # a log that speaks for no endpoint of the capture, or that was taken for another session's, is about
+        # another tunnel: its findings are not this capture's (``--log-only`` gives them)
         placed = []
         for log, clock in zip(logs, alignment.logs):  # (one LogClock per log, in the order given)
-            if clock.address is not None:
+            if clock.address is not None and not clock.foreign:
                 placed.append(log)
             else:
-                alignment.notes.append(f"{clock.name}: speaks for no endpoint of the capture, so its findings are "
-                                       "left out (correlate --log-only gives them)")
+                why = "does not belong to this capture" if clock.foreign else "speaks for no endpoint of the capture"
+                alignment.notes.append(f"{clock.name}: {why}, so its findings are left out (correlate --log-only "
+                                       "gives them)")
         found = F.merge(rules.finish(decryptor), *(F.findings_from_log(log.events, log.records) for log in placed),
                         F.findings_from_alignment(alignment))
     return Timeline(entries, alignment, found, dissector.stats, list(logs))

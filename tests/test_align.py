@@ -477,15 +477,16 @@ def test_ios_uptime_stamps(tmp_path):
 
 @pytest.mark.skipif(not (SAMPLES.parent / "seed").exists(), reason="../shared/seed is not there")
 def test_show_counters_without_their_packets():
-    """The seed's `show crypto ipsec sa` (4 packets encapsulated, 4 decapsulated) against a capture
-    without those ESP packets: each SPI's counter, and no difference (item 4: an SPI the capture does
-    not hold, for a log that speaks for no endpoint of it, is not compared)."""
+    """The seed's `show crypto ipsec sa` (4 packets encapsulated, 4 decapsulated), then after a ping its
+    `show crypto ipsec sa | i caps|ident` (9 and 9, no SPI named: the same flow's identities) against a
+    capture without those ESP packets: each SPI's latest counter, and no difference (item 4: an SPI the
+    capture does not hold, for a log that speaks for no endpoint of it, is not compared)."""
     seed = next((SAMPLES.parent / "seed").glob("*.txt"))
     log = parse_log(str(seed), year=2026, keep_records=False)
     al = align([], [log])
     got = {(ln.spi, ln.direction, ln.counter, ln.counted, ln.seen, ln.difference) for ln in al.spis
            if ln.counter}
-    assert got == {(0x45F16A9A, "in", "decaps", 4, None, None), (0x221A7153, "out", "encaps", 4, None, None)}
+    assert got == {(0x45F16A9A, "in", "decaps", 9, None, None), (0x221A7153, "out", "encaps", 9, None, None)}
 
 
 @pytest.mark.skipif(not SAMPLES.exists(), reason="../shared/debug-samples is not there")
@@ -861,3 +862,149 @@ def test_lines_shuffled_within_their_second_every_case(case, tmp_path):
             line_frame = {n: f for f, n in want.items()}
             for f, n in got.items():
                 assert n == want[f] or _twins(case, f, line_frame[n]), (side, seed, f, n, want[f])
+
+
+PUBLIC = ROOT.parent / "shared" / "public-captures"
+MAIN_MODE = PUBLIC / "wireshark-wiki" / "attachment_ikev1_main_mode.pcap"
+AGGRESSIVE = PUBLIC / "zeek-spicy-ipsec" / "traces" / "ipsec-ikev1-isakmp-aggressive-mode.pcap"
+needs_public = pytest.mark.skipif(not (PUBLIC.exists() and SAMPLES.exists()),
+                                  reason="../shared/public-captures or ../shared/debug-samples is not there")
+
+
+def _sample(prefix: str):
+    return parse_log(str(next(SAMPLES.glob(f"{prefix}-*.txt"))), year=2026, keep_records=True)
+
+
+def _phase1_transforms(path: Path) -> dict[int, list[tuple]]:
+    """frame -> (exchange type, encryption name, key length, group) of each phase 1 transform its SA carries."""
+    out: dict[int, list[tuple]] = {}
+    for p in Dissector(str(path)).packets():
+        if p.isakmp is None or p.isakmp.header is None:
+            continue
+        for pl in p.isakmp.payloads or ():
+            for prop in getattr(pl, "proposals", None) or ():
+                for t in prop.transforms:
+                    enc, bits, group = (t.attr(k) for k in (1, 14, 4))
+                    out.setdefault(p.datagram.frame, []).append(
+                        (p.isakmp.header.exchange_type, enc.value_name, bits.value if bits else None,
+                         group.value if group else None))
+    return out
+
+
+@needs_public
+def test_a_forced_log_whose_policy_is_not_the_captures_is_refused():
+    """User report 1: sample 03 (an IOS-XE initiator talking to 203.0.113.1, which accepted AES-256 and
+    group 14) forced with `--log 10.1.61.155=FILE` onto the Wireshark wiki's Main Mode capture, whose SA
+    payloads offer AES-128 and group 2: its Main Mode lines fit the packets' ports and roles, but the policy
+    it accepted is on no packet, so nothing matches and the note says why and that --log gave it."""
+    log = _sample("03")
+    said = {k: e.detail[k] for e in log.events if e.kind == "proposal" for k in ("keylength", "group")
+            if k in e.detail and e.detail.get("phase") is None}
+    wire = {t for ts in _phase1_transforms(MAIN_MODE).values() for t in ts}
+    assert said == {"keylength": 256, "group": 14} and wire == {(2, "AES-CBC", 128, 2)}
+    al = align(Dissector(str(MAIN_MODE)).packets(), [log], addresses={"10.1.61.155": log.name})
+    clock = al.logs[0]
+    assert (clock.address, clock.assigned_by, clock.matched, clock.offset) == ("10.1.61.155", "given", 0, None)
+    assert not al.matches and len(al.unlogged) == len(al.frames) == 12
+    assert "AES-CBC-256 SHA group 14" in clock.foreign and "AES-CBC-128 SHA group 2" in clock.foreign
+    assert any("does not belong" in n and "--log gave it 10.1.61.155" in n for n in clock.notes)
+    # without --log it names no endpoint of the capture: refused too
+    assert align(Dissector(str(MAIN_MODE)).packets(), [log]).logs[0].address is None
+
+
+@needs_public
+@pytest.mark.parametrize("prefix", ["01", "09"])
+def test_a_forced_main_mode_log_on_an_aggressive_mode_capture_is_refused(prefix):
+    """User report 1: samples 01 (an IOS-XE responder, peer port 512) and 09 (an IOS 15 initiator), both Main
+    Mode, forced onto 192.168.12.2 of Zeek's Aggressive Mode capture: their lines' MM_ states contradict the
+    packets' exchange (4), so no line is placed (before, 3 each were, under AM1..AM3, by their order alone)."""
+    log = _sample(prefix)
+    states = {e.detail.get("state") or e.record.text.split()[-1] for e in log.events if e.kind == "packet"}
+    assert any(s.startswith("MM_") for s in states) and not any(s.startswith("AG_") for s in states)
+    phase1 = {f: ts for f, ts in _phase1_transforms(AGGRESSIVE).items()}
+    assert {t[0] for ts in phase1.values() for t in ts} == {4}
+    al = align(Dissector(str(AGGRESSIVE)).packets(), [log], addresses={"192.168.12.2": log.name})
+    clock = al.logs[0]
+    assert clock.address == "192.168.12.2" and clock.matched == 0 and not al.matches
+    assert "exchange mode" in clock.foreign and "Aggressive Mode" in clock.foreign
+    assert len(al.unmatched_events) == clock.packet_events
+    assert any("--log gave it 192.168.12.2" in n for n in clock.notes)
+
+
+def test_a_forced_log_of_the_capture_is_still_matched():
+    """The other side of user report 1: the seed's IOS logs forced with their own addresses: nothing
+    contradicts (its policy, modes and ports are the capture's), every packet line is matched."""
+    case = CAPTURES / "seed-ios-ipv6"
+    truth = _truth("seed-ios-ipv6")
+    logs = [parse_log(str(case / n), year=2012, keep_records=False) for n in ("initiator.log", "responder.log")]
+    addresses = {truth["initiator"]["addr"]: logs[0].name, truth["responder"]["addr"]: logs[1].name}
+    al = align(Dissector(str(case / "capture.pcap")).packets(), logs, addresses=addresses)
+    for clock, side in zip(al.logs, ("initiator", "responder")):
+        assert (clock.address, clock.assigned_by, clock.foreign) == (truth[side]["addr"], "given", "")
+        assert clock.matched + clock.copies == clock.packet_events
+    assert abs(al.logs[0].offset + truth["clock"]["capture_minus_initiator_log_s"]) < 0.002
+
+
+@needs_public
+def test_findings_of_a_refused_log_are_left_out():
+    """User report 2: sample 13 (an ASA log of INVALID_COOKIE and retransmissions with 198.51.100.233)
+    forced onto 10.1.61.155 of the Main Mode capture is refused; its findings, which --log-only gives,
+    are not the capture's, and a note says so."""
+    from correlate import findings as F
+    from correlate.timeline import build
+    log = _sample("13")
+    alone = {f.code for f in F.findings_from_log(log.events, log.records)}
+    assert {"invalid-cookie", "retransmissions"} <= alone
+    tl = build(Dissector(str(MAIN_MODE)), [log], addresses={"10.1.61.155": log.name})
+    assert tl.alignment.logs[0].foreign
+    assert not alone & {f.code for f in tl.findings}
+    assert not any(ref.file == log.name for f in tl.findings for ref in f.log)
+    assert any("findings are left out" in n and "--log-only" in n for n in tl.alignment.notes)
+
+
+def test_a_wrong_given_offset_is_said_with_the_estimate():
+    """User report 3: the seed's logs with `--offset=-3h27m` (13 s short of the truth): no packet line
+    matches; a note says so, with the offset the estimate gives (the truth, within its uncertainty) and
+    how many lines that matches."""
+    case = CAPTURES / "seed-ios-ipv6"
+    truth = _truth("seed-ios-ipv6")["clock"]
+    logs = [parse_log(str(case / n), year=2012, keep_records=False) for n in ("initiator.log", "responder.log")]
+    # the right offset: every line matches, and nothing is said
+    right = {lg.name: -truth[k] for lg, k in zip(logs, ("capture_minus_initiator_log_s",
+                                                         "capture_minus_responder_log_s"))}
+    good = align(Dissector(str(case / "capture.pcap")).packets(), logs, offsets=right)
+    assert all(c.matched + c.copies == c.packet_events and c.matched > 0 for c in good.logs)
+    assert not any("matches only" in n for n in good.notes)
+    given = -(3 * 3600 + 27 * 60)
+    al = align(Dissector(str(case / "capture.pcap")).packets(), logs, offsets={lg.name: given for lg in logs})
+    for clock, ok, key in zip(al.logs, good.logs, ("capture_minus_initiator_log_s", "capture_minus_responder_log_s")):
+        assert clock.given and clock.offset == given and clock.matched == 0
+        said = [n for n in clock.notes if "the offset given (-3h27m00.000s) matches only 0 of its" in n]
+        assert len(said) == 1
+        m = re.search(r"the estimate, ([-+])(\d+)h(\d+)m([\d.]+)s ± ([\d.]+) ms, matches (\d+) "
+                      r"\(--offset=(.+)=([-+][\dhm.]+s)\)$", said[0])
+        est = (-1 if m[1] == "-" else 1) * (int(m[2]) * 3600 + int(m[3]) * 60 + float(m[4]))
+        assert abs(est + truth[key]) <= float(m[5]) / 1000 + 0.001
+        assert int(m[6]) == ok.matched and m[7] == clock.name
+
+
+def test_the_latest_counters_of_each_spi_are_compared():
+    """User report 4: the seed's initiator log shows `show crypto ipsec sa` after the first ping (4 and 4)
+    and, after the second, `show crypto ipsec sa | i caps|ident` (9 and 9, no SPI: the same flow's
+    identities); its SPIs' latest counters are those, equal to the ESP packets the capture holds per SPI,
+    so no difference is reported (before: "decaps 4, capture 9 (-5)")."""
+    case = CAPTURES / "seed-ios-ipv6"
+    esp: dict[int, int] = {}
+    for p in Dissector(str(case / "capture.pcap")).packets():
+        if p.esp is not None:
+            esp[p.esp.spi] = esp.get(p.esp.spi, 0) + 1
+    text = (case / "initiator.log").read_text(encoding="utf-8", errors="replace")
+    last = {k: int(v) for k, v in re.findall(r"#pkts (encaps|decaps): (\d+)", text)}
+    log = parse_log(str(case / "initiator.log"), year=2012, keep_records=False)
+    al = align(Dissector(str(case / "capture.pcap")).packets(), [log])
+    links = {ln.spi: ln for ln in al.spis if ln.counter}
+    assert set(links) == set(esp) and len(esp) == 2
+    for spi, ln in links.items():
+        assert ln.counted == last[ln.counter] == esp[spi] == ln.seen
+        assert ln.difference == 0
+        assert ln.events[-1].record.line > ln.events[0].record.line   # the filtered show, after the full one

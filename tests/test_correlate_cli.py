@@ -222,6 +222,11 @@ def test_the_same_log_twice_is_used_once(tmp_path):
     assert r.returncode == 1 and b"is the same log as" in r.stderr
     _packets, summary = _jsonl(r)
     assert len(summary["logs"]) == 1
+    # the same name twice: the same message kind and exit code
+    r = correlate(SEED / "capture.pcap", SEED / "initiator.log", SEED / "initiator.log", "--year", "2012", "--tz",
+                  "UTC", "--json")
+    assert r.returncode == 1 and b"is given more than once: it is used once" in r.stderr
+    assert len(_jsonl(r)[1]["logs"]) == 1
 
 
 def test_log_only_says_what_it_ignores():
@@ -270,3 +275,99 @@ def test_pasted_copies_note_lists_only_repeated_lines():
             a, _, b = run.partition("-")
             for n in range(int(a), int(b or a) + 1):
                 assert texts[n - 1] in texts[:n - 1], (path, n)
+
+
+def test_offset_file_named_as_the_user_spells_it():
+    """``--offset=responder.log=...`` (its file name alone) and ``./captures/...`` (the same file) name the
+    log given as captures/seed-ios-ipv6/responder.log; minutes then seconds need no trailing "s"."""
+    behind = json.loads((SEED / "truth.json").read_text())["clock"]["capture_minus_responder_log_s"]  # 12433.118
+    h, rest = divmod(behind, 3600)
+    m, sec = divmod(rest, 60)
+    for name in ("responder.log", f"./{SEED.relative_to(REPO) / 'responder.log'}"):
+        r = correlate(SEED / "capture.pcap", SEED.relative_to(REPO) / "initiator.log",
+                      SEED.relative_to(REPO) / "responder.log", "--year", "2012", "--tz", "UTC", "--json",
+                      f"--offset={name}=-{h:.0f}h{m:.0f}m{sec:.3f}")
+        assert r.returncode == 0, r.stderr
+        logs = {log["file"].rsplit("/", 1)[-1]: log for log in _jsonl(r)[1]["logs"]}
+        assert logs["responder.log"]["given"] and abs(logs["responder.log"]["offset"] + behind) < 1e-6
+        assert not logs["initiator.log"]["given"]
+
+
+def test_a_log_without_years_is_told_the_capture_year():
+    r = correlate(SEED / "capture.pcap", SEED / "initiator.log", "--tz", "UTC")
+    assert r.returncode == 0
+    assert b"initiator.log: its clock is" in r.stderr and b"--year 2012" in r.stderr
+
+
+_PUBLIC = REPO.parent / "shared" / "public-captures"
+_SAMPLES = REPO.parent / "shared" / "debug-samples"
+
+
+@pytest.mark.skipif(not (_PUBLIC.exists() and _SAMPLES.exists()),
+                    reason="../shared/public-captures or ../shared/debug-samples is not there")
+def test_forced_log_of_another_tunnel_is_refused_with_its_findings():
+    """Issue 6 user reports 1 and 2: `--log 10.1.61.155=` sample 03 (AES-256, group 14, peer 203.0.113.1) on
+    the Wireshark wiki's Main Mode capture (AES-128, group 2), then sample 13 (an ASA's INVALID_COOKIE and
+    retransmissions): neither matches a line, stderr says why and that --log gave it, and the findings
+    of neither log are the capture's (--log-only still gives sample 13's)."""
+    pcap = _PUBLIC / "wireshark-wiki" / "attachment_ikev1_main_mode.pcap"
+    s03, s13 = (next(_SAMPLES.glob(f"{n}-*.txt")) for n in ("03", "13"))
+    alone = correlate("--log-only", s13, "--json")
+    assert alone.returncode == 0
+    codes = {f["code"] for f in _jsonl(alone)[1]["findings"]}
+    assert {"invalid-cookie", "retransmissions"} <= codes
+    for log in (s03, s13):
+        r = correlate(pcap, "--log", f"10.1.61.155={log}", "--json")
+        assert r.returncode == 0, r.stderr
+        _packets, summary = _jsonl(r)
+        assert summary["matched"] == 0 and summary["logs"][0]["matched"] == 0
+        assert summary["logs"][0]["address"] == "10.1.61.155"
+        err = r.stderr.decode()
+        assert "does not belong to this capture" in err and "--log gave it 10.1.61.155" in err
+        assert "findings are left out" in err
+        assert not codes & {f["code"] for f in summary["findings"]}
+
+
+def test_wrong_offset_is_said_with_the_estimate():
+    """User report 3: the seed with `--offset=-3h27m` (13 s short): stderr says how few lines it matches,
+    the estimate, and the option that gives it; that option then matches every packet line."""
+    truth = json.loads((SEED / "truth.json").read_text())["clock"]
+    args = (SEED / "capture.pcap", SEED.relative_to(REPO) / "initiator.log", "--year", "2012", "--tz", "UTC")
+    r = correlate(*args, "--offset=-3h27m", "--json")
+    assert r.returncode == 0
+    err = r.stderr.decode()
+    assert _jsonl(r)[1]["logs"][0]["matched"] == 0
+    option = err.split("(--offset=", 1)[1].split(")", 1)[0]
+    behind = float(option.rsplit("m", 1)[1].rstrip("s"))
+    assert abs(3 * 3600 + 27 * 60 + behind - truth["capture_minus_initiator_log_s"]) < 0.002
+    again = correlate(*args, f"--offset={option}", "--json")
+    assert again.returncode == 0
+    log = _jsonl(again)[1]["logs"][0]
+    assert log["given"] and log["matched"] > 0 and log["matched"] + log["copies"] == log["packet_events"]
+    assert "matches only" not in again.stderr.decode()
+    assert (f"the offset given (-3h27m00.000s) matches only 0 of its {log['matched']} packet lines (pasted "
+            f"copies aside); the estimate, {option.rsplit('=', 1)[1]}") in err
+    assert f"matches {log['matched']} (--offset=" in err
+
+
+def test_seed_counters_are_the_latest_shown():
+    """User report 4: the seed's summary compares each SPI's latest counters (the `| i caps` output, 9
+    and 9) with the capture's ESP packets (9 per SPI): no difference is printed."""
+    import re
+    shown = dict(re.findall(r"#pkts (encaps|decaps): (\d+)", (SEED / "initiator.log").read_text(errors="replace")))
+    _packets, summary = _seed_json()
+    spis = {s["spi"]: s for s in summary["spis"] if s["counter"]}
+    assert len(spis) == 2
+    assert all(s["counted"] == s["seen"] == int(shown[s["counter"]]) and s["difference"] == 0
+               for s in spis.values())
+    r = correlate(SEED / "capture.pcap", SEED / "initiator.log", SEED / "responder.log", "--year", "2012",
+                  "--tz", "UTC")
+    assert "capture 9 (-5)" not in r.stdout.decode() and "decaps 4" not in r.stdout.decode()
+
+
+@pytest.mark.parametrize("option", ["--offset", "--log", "--tz", "--keys", "--psk", "--year"])
+def test_an_option_whose_value_is_the_end_of_options_mark(option):
+    """argparse gives ``--offset=--`` an empty list: one line, exit 2, no traceback."""
+    r = correlate(SEED / "capture.pcap", SEED / "initiator.log", f"{option}=--")
+    assert r.returncode == 2 and b"Traceback" not in r.stderr
+    assert f"{option}: give a value, not --".encode() in r.stderr and len(r.stderr.strip().splitlines()) == 1
