@@ -60,18 +60,26 @@ def key_lines(st) -> list[tuple[str, str]]:
     elif st.verdict is None:
         what = (missing_material(st) or "no keys derived") if st.keys is None else \
             f"{counts}; {st.detail or 'nothing to check the keys with'}"
-        lines.append((f"    keys ({st.entry.source}): {what}", "yellow"))
+        lines.append((f"    keys ({_sources(st)}): {what}", "yellow"))
     else:
         detail = f": {st.detail}" if st.detail else ""
         style = "green" if st.verdict in (VERIFIED, KEYS_VERIFIED) else "bold red"
         if st.keys is None and st.verdict == VERIFIED:  # Aggressive Mode's HASH_R checks the PSK alone
             counts += "; to decrypt (and reach the ESP keys) add a DH secret (--dh-private or --dh-shared)"
-        lines.append((f"    keys ({st.entry.source}): {st.verdict}{detail}; {counts}", style))
+        lines.append((f"    keys ({_sources(st)}): {st.verdict}{detail}; {counts}", style))
     if st.conflict:
         lines.append((f"    note: {st.conflict}", "yellow"))
     for problem in st.esp_problems:
         lines.append((f"    ESP keys: {problem}", "yellow"))
     return lines
+
+
+def _sources(st) -> str:
+    """The key sources of an IKE SA: those whose keys decrypted its messages when each side has keys of its
+    own (the peers' PSKs differ), else the matched entries'."""
+    if st.own_keys:
+        return ", ".join(dict.fromkeys(src for src, _role in st.evidence.keyed_by.values()))
+    return st.entry.source
 
 
 def esp_sa_label(sa, spi: int | None = None) -> str:

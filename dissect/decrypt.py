@@ -14,12 +14,21 @@ payloads go through the same decoders as any other.
 It verifies HASH_I and HASH_R (RFC 2409 §5), the Quick Mode HASH(1)/(2)/(3)
 (§5.5) and Informational HASH(1) (§5.7), and gives each IKE SA a verdict:
 ``PSK verified``; ``HASH_I mismatch: wrong pre-shared key or DH secret``;
-``decryption gives no valid payload chain: this key material does not
-belong to this SA``.  In Aggressive Mode HASH_R travels in the clear, so a
+``PSK mismatch: the peers' pre-shared keys differ``; ``decryption gives no
+valid payload chain: this key material does not belong to this SA``
+(:mod:`dissect.verdict`).  In Aggressive Mode HASH_R travels in the clear, so a
 PSK is checked from the capture alone, and candidate PSKs can be tried.
 
 Retransmissions (the same bytes again) are decrypted with the IV their first
 copy used and do not move the chains.
+
+When the peers' PSKs differ, each derives its own keys for one IKE SA, and
+two key sources (both peers' charon logs, or two table rows) hold two key
+sets with the same cookies.  The keys in use decrypt one side's messages;
+a message from the other side that they do not decrypt is tried with the
+other sources' keys, and the first that decrypts it becomes that side's own
+keys (``SaState.own_keys``): each side's messages are then decrypted, and
+their hashes checked, with that side's keys.
 """
 from __future__ import annotations
 
@@ -34,11 +43,11 @@ from .isakmp import Message, decode_decrypted
 from .keysources import KeyEntry
 from .model import ERROR, WARNING, Expert, Packet
 from .payloads import SaPayload, Transform
-from .verdict import (INITIATOR, KEYS_VERIFIED, MISMATCH, NOT_DECRYPTED, NOT_THIS_SA, RESPONDER, VERIFIED, Evidence, KeyKind,
-                      judge)
+from .verdict import (INITIATOR, KEYS_VERIFIED, MISMATCH, MISMATCHES, NOT_DECRYPTED, NOT_THIS_SA, PEERS_DIFFER, RESPONDER,
+                      VERIFIED, Evidence, KeyKind, judge)
 
-__all__ = ["Decryptor", "SaState", "Phase1Keys", "missing_material", "VERIFIED", "MISMATCH", "NOT_THIS_SA",
-           "KEYS_VERIFIED"]
+__all__ = ["Decryptor", "SaState", "Phase1Keys", "missing_material", "VERIFIED", "MISMATCH", "PEERS_DIFFER",
+           "MISMATCHES", "NOT_THIS_SA", "KEYS_VERIFIED"]
 
 #: Authentication methods whose SKEYID is prf(Ni_b | Nr_b, g^xy) (RFC 2409 §5): DSS, RSA and ECDSA
 #: signatures (RFC 4754), hybrid (draft-ietf-ipsec-isakmp-hybrid-auth) and XAUTH over signatures.
@@ -108,6 +117,8 @@ class SaState:
     found_psk: bytes | None = None      # a PSK candidate that matched
     conflict: str | None = None         # another source holds other keys (see _disagreeing)
     others: list = field(default_factory=list)  # other entries to try if these keys fail (see alternatives)
+    own_keys: dict = field(default_factory=dict)  # side -> (Phase1Keys, SKEYID for its hashes): a peer's own keys
+    other_keys: list | None = None      # (keys, SKEYID for hashes) of ``others``, derived once (_try_own_keys)
     hash_skeyid: bytes | None = None    # SKEYID for HASH_I/HASH_R: the keys', or a given PSK's beside a log
     cut_clear: list = field(default_factory=list)  # roles of clear Phase 1 messages cut short by the capture
     candidate_params: tuple | None = None  # Main Mode, DH secret but no PSK: what _try_candidates needs
@@ -119,7 +130,9 @@ class SaState:
         return {"icookie": self.icookie.hex(), "rcookie": self.rcookie.hex(), "verdict": self.verdict,
                 "detail": self.detail, "decrypted": self.decrypted, "not_decrypted": self.failed,
                 "cut_short": self.truncated, "keys": self.keys.to_dict(show_secrets) if self.keys else None,
-                "key_error": self.key_error, "key_source": self.entry.source, "note": self.conflict}
+                "key_error": self.key_error, "key_source": self.entry.source, "note": self.conflict,
+                "keys_by_side": {side: src for side, (src, _role) in self.evidence.keyed_by.items()} or None,
+                "own_keys": {side: k.to_dict(show_secrets) for side, (k, _) in self.own_keys.items()} or None}
 
 
 def matches(entry: KeyEntry, icookie: bytes, peers: tuple[str, ...]) -> bool:
@@ -153,11 +166,10 @@ def merge(entries: list[KeyEntry]) -> KeyEntry:
 def _disagreeing(st: SaState) -> str | None:
     """A note when another source given for this SA holds other keys than the ones used: the
     other peer's log (their PSKs differ), or a stale key-table row."""
-    k = st.keys
-    if k is None:
+    if st.keys is None:
         return None
-    used = [e for e in st.found if (e.skeyid is not None and e.skeyid == k.skeyid)
-            or (e.enc_key is not None and e.enc_key == k.enc_key)]
+    used = [e for k in [st.keys] + [k for k, _ in st.own_keys.values()] for e in st.found
+            if (e.skeyid is not None and e.skeyid == k.skeyid) or (e.enc_key is not None and e.enc_key == k.enc_key)]
     files = {_file_of(e) for e in used}
     other = next((e for e in st.found if (e.skeyid is not None or e.enc_key is not None) and e not in used
                   and _file_of(e) not in files), None)
@@ -169,6 +181,13 @@ def _disagreeing(st: SaState) -> str | None:
                 f"logs of one exchange differ when the peers' PSKs differ; give {other.source} alone to "
                 "decrypt the other side")
     return f"{other.source} holds another cipher key for this SA than {mine}, whose keys are used"
+
+
+def key_source(st: SaState, keys: Phase1Keys) -> str:
+    """The source of the entry whose SKEYID (or cipher key) ``keys`` are, e.g. ``right.log:1546``; the merged
+    sources when no entry holds keys of its own (a PSK and a DH secret)."""
+    return next((e.source for e in st.found if (e.skeyid is not None and e.skeyid == keys.skeyid)
+                 or (e.skeyid is None and e.enc_key is not None and e.enc_key == keys.enc_key)), keys.source)
 
 
 def _file_of(entry: KeyEntry) -> str:
@@ -398,17 +417,20 @@ class Decryptor:
             msg.notes.append(Expert(WARNING, "not decrypted: the message is cut short in the capture", None,
                                     "undecoded"))
             return
-        k = st.keys
+        side = INITIATOR if from_initiator else RESPONDER
+        digest = hashlib.blake2b(msg.raw, digest_size=16).digest()
+        first_copy = st.recent.get(digest)
+        st.evidence.seen(msg.role.rstrip("?"), first_copy is not None)
+        k = st.own_keys[side][0] if side in st.own_keys else st.keys
         if k is None and st.candidate_params is not None and from_initiator and h.exchange_type == 2:
             k = self._try_candidates(st, msg, data)
         if k is None:
             return
         bs = k.cipher.block_size
-        digest = hashlib.blake2b(msg.raw, digest_size=16).digest()
-        first_copy = st.recent.get(digest)
         phase1 = h.exchange_type in (2, 4)
         chain = (h.exchange_type, h.message_id)
-        ivs = [first_copy] if first_copy is not None else self._iv_candidates(st, chain, phase1)
+        own = side in st.own_keys
+        ivs = [first_copy] if first_copy is not None else self._iv_candidates(st, chain, phase1, k.iv if own else None)
         if not ivs:
             msg.notes.append(Expert(WARNING, "not decrypted: the IV is unknown (a message before it is missing)",
                                     None, "undecoded"))
@@ -417,12 +439,14 @@ class Decryptor:
             iv, plain, decoded = _first_valid(k, ivs, data, msg)
             if decoded is None and phase1 and st.others and not st.decrypted:
                 k, iv, plain, decoded = self._try_others(st, msg, data, (k, iv, plain, decoded))
+            elif decoded is None and first_copy is None and st.others and side not in st.own_keys \
+                    and st.evidence.decrypted.get(RESPONDER if from_initiator else INITIATOR):
+                k, iv, plain, decoded = self._try_own_keys(st, side, msg, data, chain, phase1) or (k, iv, plain, decoded)
         except ValueError as err:
             msg.notes.append(Expert(ERROR, f"not decrypted: {err}", 28, "malformed"))
             return
         if first_copy is None:  # the chains move on (a retransmission reuses its first copy's IV)
             _advance(st, digest, chain, phase1, iv, data[-bs:], decoded is not None)
-        side = INITIATOR if from_initiator else RESPONDER
         if decoded is None:
             st.failed += 1
             st.evidence.count("failed", side)
@@ -438,6 +462,7 @@ class Decryptor:
         msg.padding = padding
         st.decrypted += 1
         st.evidence.count("decrypted", side)
+        st.evidence.keyed_by.setdefault(side, (key_source(st, k), msg.role.rstrip("?")))
         if not _padding_ok(plain, padding):
             msg.notes.append(Expert(WARNING, f"{padding} bytes of padding that are neither zeros nor as RFC 2409 "
                                     "App. B says (zeros, then the count of padding bytes before the last)", None,
@@ -457,6 +482,35 @@ class Decryptor:
                     return st.keys, iv, plain, decoded
         st.entry, st.keys, st.evidence.psk_check, st.key_error = saved
         return failed
+
+    def _try_own_keys(self, st: SaState, side: str, msg: Message, data: bytes, chain: tuple[int, int],
+                      phase1: bool) -> tuple | None:
+        """A message from ``side`` that the keys in use do not decrypt, though they decrypt the other side's:
+        each peer may have derived its own keys (their PSKs differ).  The other entries that matched this SA
+        (:func:`alternatives`: the other peer's log) are tried; the first whose keys give a valid payload
+        chain become ``side``'s own keys.  Returns (keys, iv, plaintext, decoded), or None."""
+        if st.other_keys is None:
+            st.other_keys = [kh for kh in (self._keys_of(st, other) for other in st.others)
+                             if kh[0] is not None and kh[0].enc_key != st.keys.enc_key]
+        for keys, hash_skeyid in st.other_keys:
+            iv, plain, decoded = _first_valid(keys, self._iv_candidates(st, chain, phase1, keys.iv), data, msg)
+            if decoded is not None:
+                st.own_keys[side] = (keys, hash_skeyid)
+                return keys, iv, plain, decoded
+        return None
+
+    def _keys_of(self, st: SaState, entry: KeyEntry) -> tuple[Phase1Keys | None, bytes | None]:
+        """(keys, SKEYID for the hashes) that another entry gives this SA (:meth:`_derive`); ``st`` is left
+        as it was."""
+        names = ("entry", "keys", "key_error", "p1_iv", "hash_skeyid", "found_psk", "candidate_params")
+        saved = [getattr(st, n) for n in names] + [st.evidence.psk_check]
+        st.entry, st.keys, st.key_error = entry, None, None
+        self._derive(st)
+        got = (st.keys, st.hash_skeyid) if st.key_error is None else (None, None)
+        for n, v in zip(names, saved):
+            setattr(st, n, v)
+        st.evidence.psk_check = saved[-1]
+        return got
 
     def _try_candidates(self, st: SaState, msg: Message, data: bytes) -> Phase1Keys | None:
         """Main Mode with a DH secret but no PSK: the candidate whose keys decrypt MM5 to a payload
@@ -487,7 +541,7 @@ class Decryptor:
         return None
 
     @staticmethod
-    def _iv_candidates(st: SaState, chain: tuple[int, int], phase1: bool) -> list[bytes]:
+    def _iv_candidates(st: SaState, chain: tuple[int, int], phase1: bool, initial: bytes | None = None) -> list[bytes]:
         """The IVs a message may have used, most likely first (RFC 2409 App. B).
 
         ``chain`` is (exchange type, message ID): an Informational may reuse a Quick Mode's
@@ -495,8 +549,12 @@ class Decryptor:
         accepted: one that failed to decrypt MM5 (another PSK) keeps the Phase 1 IV it had, so its
         Informational messages start from hash(that IV | M-ID); the last block of a message this
         key did not decrypt is the second guess (the peer whose key we may not hold accepted it).
-        Openswan encrypts an Informational sent during Phase 1 with the Phase 1 IV itself."""
+        Openswan encrypts an Informational sent during Phase 1 with the Phase 1 IV itself.  ``initial``
+        (hash(g^xi | g^xr)) is the last guess, for a peer's own keys: it decrypted none of the other
+        peer's Phase 1 messages, which the keys in use did."""
         bases = ([st.p1_iv] if st.p1_iv is not None else []) + st.p1_alts
+        if initial is not None and initial not in bases:
+            bases.append(initial)
         if phase1:
             return bases
         k = st.keys
@@ -520,7 +578,8 @@ class Decryptor:
         if st.keys is None and st.exchange == 4 and not from_initiator and hashes:
             self._aggressive_from_capture(st, msg, hashes[0].body)
             return
-        k = st.keys
+        side = INITIATOR if from_initiator else RESPONDER
+        k, hash_skeyid = st.own_keys.get(side, (st.keys, st.hash_skeyid))
         if not hashes or k is None or None in (st.g_xi, st.g_xr, st.sai_b, st.ni_b, st.nr_b):
             return
         ident = st.idii_b if from_initiator else st.idir_b
@@ -530,7 +589,7 @@ class Decryptor:
 
         def hash_with(skeyid: bytes) -> bytes:
             return hash_fn(k.hash_id, skeyid, st.g_xi, st.g_xr, st.icookie, st.rcookie, st.sai_b, ident)
-        if st.hash_skeyid is None:  # a cipher key alone: the PSK candidates can still be tried here
+        if hash_skeyid is None:  # a cipher key alone: the PSK candidates can still be tried here
             if self.psk_candidates and st.evidence.psk_check is None:
                 label, psk = next(((lbl, c) for lbl, c in self.psk_candidates
                                    if hash_with(ks.skeyid_psk(k.hash_id, c, st.ni_b, st.nr_b)) == hashes[0].body),
@@ -541,7 +600,7 @@ class Decryptor:
                                          f"{len(self.psk_candidates)} PSK candidates")
                 msg.hash_check = f"{name} {'verified' if label else 'mismatch'}"
             return
-        _record_hash(st, msg, name, hashes[0].body == hash_with(st.hash_skeyid), from_initiator)
+        _record_hash(st, msg, name, hashes[0].body == hash_with(hash_skeyid), from_initiator)
 
     def _aggressive_from_capture(self, st: SaState, msg: Message, hash_r_sent: bytes) -> None:
         """Aggressive Mode: SKEYID = prf(PSK, Ni_b | Nr_b) and HASH_R need nothing secret but the PSK
@@ -573,7 +632,8 @@ class Decryptor:
         msg = pkt.isakmp
         h = msg.header
         qm = self._learn_quick_mode(st, pkt) if h.exchange_type == 32 else None
-        k = st.keys
+        side = INITIATOR if from_initiator else RESPONDER
+        k = st.own_keys[side][0] if side in st.own_keys else st.keys
         if k is None or k.skeyid_a is None or not msg.payloads or msg.payloads[0].type != 8:
             return
         mid = h.message_id

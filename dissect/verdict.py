@@ -15,10 +15,16 @@ How the evidence reads (RFC 2409):
   this one.
 * If one side's messages decrypt and the other side's never do, the two
   peers derived different keys from the same g^xy and nonces: their PSKs
-  differ.  The responder then fails MM5's check (the "HASH_I mismatch" that
-  IOS logs as a failed hash), whichever side's PSK we hold.  A verified MM6
-  (HASH_R) says the responder accepted MM5, so a failing MM5 is then a
-  corrupted capture, not another PSK.
+  differ (``PSK mismatch: the peers' pre-shared keys differ``), whichever
+  side's keys we hold.  The responder cannot decrypt or verify MM5 (IOS logs
+  a failed hash), though HASH_I verifies with the initiator's keys.  The
+  same when two key sources decrypt one side's messages each (both peers'
+  logs).  A verified MM6 (HASH_R) says the responder accepted MM5, so a
+  failing MM5 is then a corrupted capture, not another PSK.
+* ``HASH_I mismatch`` is kept for a hash that does not verify with the
+  keys given, or a PSK given that does not give the SKEYID a log holds.
+* Without a hash check (a cipher key alone) one side decrypting is a hint,
+  not a proof: no verdict, a sentence saying what was seen.
 """
 from __future__ import annotations
 
@@ -26,6 +32,11 @@ from dataclasses import dataclass, field
 
 VERIFIED = "PSK verified"
 MISMATCH = "HASH_I mismatch: wrong pre-shared key or DH secret"
+#: Each peer derived its own keys: one side's messages decrypt (and verify) with keys the other side's
+#: do not decrypt with.
+PEERS_DIFFER = "PSK mismatch: the peers' pre-shared keys differ"
+#: The verdicts that say a pre-shared key is wrong (the one given, or one of the peers').
+MISMATCHES = frozenset({MISMATCH, PEERS_DIFFER})
 NOT_THIS_SA = "decryption gives no valid payload chain: this key material does not belong to this SA"
 #: the note on a message its SA's keys do not decrypt (what reads the notes looks for these words)
 NOT_DECRYPTED = "decryption with this SA's keys gives no valid payload chain"
@@ -43,6 +54,11 @@ class Evidence:
     hashes                 hash checks in capture order: (side, name, verified), e.g.
                            ("initiator", "HASH_I", True), ("responder", "HASH(2)", False)
     first_failure          role of the first message that did not decrypt ("MM5")
+    keyed_by               side -> (key source, role): the source whose keys decrypted the side's first
+                           message that decrypted, and that message's role; two sources when each peer's
+                           messages decrypt only with that peer's own keys (both peers' logs)
+    copies                 role -> encrypted messages with that role seen, retransmissions included
+    resent                 role -> retransmissions (the same bytes again) of encrypted messages
     psk_check              (matches, sentence) from a check of the PSK alone: a given or candidate PSK
                            against HASH_R of AM2, HASH_I of MM5, or the SKEYID a log holds
     """
@@ -51,6 +67,15 @@ class Evidence:
     hashes: list = field(default_factory=list)
     first_failure: str = ""
     psk_check: tuple[bool, str] | None = None
+    keyed_by: dict = field(default_factory=dict)
+    copies: dict = field(default_factory=dict)
+    resent: dict = field(default_factory=dict)
+
+    def seen(self, role: str, again: bool) -> None:
+        """One more encrypted message with this role (``again``: a retransmission)."""
+        self.copies[role] = self.copies.get(role, 0) + 1
+        if again:
+            self.resent[role] = self.resent.get(role, 0) + 1
 
     def count(self, table: str, side: str) -> None:
         """One more message in ``table`` ("decrypted" or "failed") from ``side``."""
@@ -86,8 +111,8 @@ class KeyKind:
 
 def judge(ev: Evidence, kind: KeyKind | None) -> tuple[str | None, str]:
     """(verdict, why) for one IKE SA; ``kind`` is None when no keys were derived.  The verdict is
-    None when nothing could be checked, or when the keys given disagree with each other (the
-    sentence then says what was found)."""
+    None when nothing could be checked (a cipher key alone: the sentence says what was seen), or
+    when the keys given disagree with each other (the sentence then says what was found)."""
     kind = kind or KeyKind(can_hash=False)
     what = "this PSK" if kind.cipher_from_psk else "these keys"
     sides = (INITIATOR, RESPONDER)
@@ -107,13 +132,19 @@ def judge(ev: Evidence, kind: KeyKind | None) -> tuple[str | None, str]:
         names = ev.names(True, side)
         return f" ({_names(names)} verified)" if names else ""
     lead = base + "; but " if base else ""
-    if good[INITIATOR] and bad[RESPONDER]:
-        return MISMATCH, (f"{lead}the initiator's messages decrypt with {what}{proof(INITIATOR)} and none of "
-                          "the responder's do: the responder has a different PSK")
-    if good[RESPONDER] and bad[INITIATOR] and not responder_accepted_mm5:
-        return MISMATCH, (f"{lead}the responder's messages decrypt with {what}{proof(RESPONDER)} and the "
-                          f"initiator's {ev.first_failure + ' does' if ev.first_failure else 'messages do'} not: "
-                          "the initiator uses a different PSK")
+    by = ev.keyed_by
+    if len({by[s][0] for s in by}) == 2 and not responder_accepted_mm5:
+        (src_i, role_i), (src_r, role_r) = by[INITIATOR], by[RESPONDER]
+        return PEERS_DIFFER, (f"{base + '; ' if base else ''}the initiator's messages decrypt with the keys of {src_i}{proof(INITIATOR)}, "
+                              f"the responder's with those of {src_r}{proof(RESPONDER)}: each peer derived its own "
+                              f"keys, so the responder could not decrypt {role_i}, nor the initiator {role_r}")
+    one_sided = (INITIATOR if good[INITIATOR] and bad[RESPONDER] else
+                 RESPONDER if good[RESPONDER] and bad[INITIATOR] and not responder_accepted_mm5 else None)
+    if one_sided and not kind.can_hash and not ev.hashes:
+        return None, f"{_unanswered(ev)}likely a PSK mismatch ({_one_side(ev, one_sided, what, '')}); " \
+                     "give the PSK (--psk) to check the hashes"
+    if one_sided:
+        return PEERS_DIFFER, lead + _one_side(ev, one_sided, what, proof(one_sided)) + _OTHER_PSK[one_sided]
     if base:
         return VERIFIED, base
     verified, mismatched = ev.names(True), ev.names(False)
@@ -132,3 +163,22 @@ def judge(ev: Evidence, kind: KeyKind | None) -> tuple[str | None, str]:
         return None, ("no hash in the capture to check the keys with" if kind.can_hash else
                       "a cipher key alone checks no hash: add the PSK (--psk) to check HASH_I and HASH_R")
     return None, ""
+
+
+def _one_side(ev: Evidence, side: str, what: str, proof: str) -> str:
+    """What was seen when one side's messages decrypt and none of the other side's do."""
+    if side == INITIATOR:
+        return f"the initiator's messages decrypt with {what}{proof} and none of the responder's do"
+    return (f"the responder's messages decrypt with {what}{proof} and the initiator's "
+            f"{ev.first_failure + ' does' if ev.first_failure else 'messages do'} not")
+
+
+#: What one side decrypting and the other not says, proven by a hash (or a PSK-derived cipher key)
+_OTHER_PSK = {INITIATOR: ": the responder has a different PSK", RESPONDER: ": the initiator uses a different PSK"}
+
+
+def _unanswered(ev: Evidence) -> str:
+    """``MM5 sent again with no MM6: … — `` when the capture shows it, else nothing."""
+    if ev.resent.get("MM5") and not ev.copies.get("MM6"):
+        return "MM5 sent again with no MM6: the responder did not accept it \N{EM DASH} "
+    return ""

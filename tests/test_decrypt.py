@@ -16,7 +16,7 @@ import pytest
 
 from conftest import CAPTURES, REPO, shipped_cases
 from dissect import dhgroups
-from dissect.decrypt import KEYS_VERIFIED, MISMATCH, NOT_THIS_SA, VERIFIED
+from dissect.decrypt import KEYS_VERIFIED, MISMATCH, NOT_THIS_SA, PEERS_DIFFER, VERIFIED
 from dissect.keysources import KeyEntry, load_key_file
 from dissect.pipeline import Dissector
 
@@ -59,7 +59,7 @@ def test_keys_from_psk_and_dh_shared(case):
         st = d.decryptor.states[bytes.fromhex(sa["initiator_cookie"])]
         assert_keys_equal_truth(st, sa)
         # psk-mismatch: the initiator's PSK derives the logged keys, but the responder's differs
-        assert st.verdict == (MISMATCH if case == "v6-psk-mismatch" else VERIFIED)
+        assert st.verdict == (PEERS_DIFFER if case == "v6-psk-mismatch" else VERIFIED)
     encrypted = [p for p in pkts if p.isakmp and p.isakmp.encrypted]
     if case != "v6-psk-mismatch":  # there the responder's messages use the responder's own PSK
         assert encrypted and all(p.isakmp.decrypted for p in encrypted)
@@ -75,7 +75,7 @@ def test_keys_from_the_charon_log_alone(case, side):
     for sa in sas_of(t):
         st = d.decryptor.states[bytes.fromhex(sa["initiator_cookie"])]
         if case == "v6-psk-mismatch":  # each log holds its own side's keys; the peers' PSKs differ
-            assert st.verdict == MISMATCH and "different PSK" in st.detail
+            assert st.verdict == PEERS_DIFFER and "different PSK" in st.detail
         if case == "v6-psk-mismatch" and side == "right":
             assert st.keys is not None  # the responder's own (different) keys: its messages decrypt
             continue
@@ -102,7 +102,7 @@ def test_psk_mismatch_with_the_initiators_psk():
     d, _ = run("v6-psk-mismatch", [KeyEntry(source="t", psk=t["psk_initiator"].encode(),
                                             dh_shared=bytes.fromhex(t["g_xy"]))])
     (st,) = d.decryptor.states.values()
-    assert st.verdict == MISMATCH and "HASH_I verified" in st.detail and "responder has a different PSK" in st.detail
+    assert st.verdict == PEERS_DIFFER and "HASH_I verified" in st.detail and "responder has a different PSK" in st.detail
 
 
 def test_psk_mismatch_with_the_responders_psk():
@@ -110,7 +110,7 @@ def test_psk_mismatch_with_the_responders_psk():
     d, _ = run("v6-psk-mismatch", [KeyEntry(source="t", psk=t["psk_responder"].encode(),
                                             dh_shared=bytes.fromhex(t["g_xy"]))])
     (st,) = d.decryptor.states.values()
-    assert st.verdict == MISMATCH and "initiator uses a different PSK" in st.detail
+    assert st.verdict == PEERS_DIFFER and "initiator uses a different PSK" in st.detail
 
 
 @pytest.mark.parametrize("case", ["v6-aes128-sha1-modp1024", "v4-aes128-sha1-modp1024", "v6-aggressive"])
@@ -284,3 +284,51 @@ def test_transaction_exchanges_decrypt_to_what_strongswan_logged():
                [(a["type"], a["format"], a["value"]) for a in cp["attributes"]], x["frame"]
     (st,) = d.decryptor.states.values()
     assert st.verdict == KEYS_VERIFIED and st.failed == 0
+
+
+def _log_line(t, side, value):
+    """The line truth.json gives for a value a side's log holds ("left.log line 1697 'SKEYID'") -> 1697."""
+    sources = t["ike_sas"][0]["sources" if side == "left" else "responder_side_sources"]
+    return int(sources[value].split()[2])
+
+
+@pytest.mark.parametrize("order", [("left", "right"), ("right", "left")])
+def test_both_peers_logs_decrypt_each_side_with_its_own_keys(order):
+    """Two logs, two key sets for one IKE SA (the peers' PSKs differ): the initiator's MM5 decrypts with the
+    initiator's keys, the responder's INFO with the responder's, and the verdict names both logs."""
+    case = CAPTURES / "v6-psk-mismatch"
+    t = truth("v6-psk-mismatch")
+    sa = t["ike_sas"][0]
+    d, pkts = run("v6-psk-mismatch", [e for side in order for e in load_key_file(str(case / f"{side}.log"))])
+    (st,) = d.decryptor.states.values()
+    assert_keys_equal_truth(st, sa)  # the initiator's keys (truth's own)
+    theirs, _ = st.own_keys["responder"]
+    assert (theirs.skeyid, theirs.enc_key) == (bytes.fromhex(sa["responder_side_keys"]["SKEYID"]),
+                                              bytes.fromhex(sa["responder_side_keys"]["enc_key"]))
+    frames = {p.frame: p.isakmp for p in pkts if p.isakmp is not None}
+    for f in t["frames"]["MM5"] + t["frames"]["MM5(retransmit)"]:
+        assert frames[f].decrypted and frames[f].hash_check == "HASH_I verified"
+    for f in t["frames"]["INFO"]:
+        assert frames[f].decrypted and frames[f].hash_check == "HASH(1) verified"
+        assert [p.notify_name for p in frames[f].payloads if p.type == 11] == ["PAYLOAD-MALFORMED"]  # N(PLD_MAL)
+    assert (st.decrypted, st.failed) == (len(t["frames"]["MM5"] + t["frames"]["MM5(retransmit)"] + t["frames"]["INFO"]), 0)
+    left, right = (f"{case / 'left.log'}:{_log_line(t, 'left', 'g_xy')}",
+                   f"{case / 'right.log'}:{_log_line(t, 'right', 'g_xy')}")
+    assert st.evidence.keyed_by == {"initiator": (left, "MM5"), "responder": (right, "INFO")}
+    assert st.verdict == PEERS_DIFFER and left in st.detail and right in st.detail
+    assert "HASH_I verified" in st.detail and "HASH(1) verified" in st.detail and st.conflict is None
+
+
+def test_a_cipher_key_alone_gives_no_psk_verdict():
+    """Wireshark's table holds Ka only: MM5 decrypts, no hash can be checked, the responder's INFO do not
+    decrypt; the capture shows MM5 resent with no MM6: said as a likely PSK mismatch, with no verdict."""
+    t = truth("v6-psk-mismatch")
+    d, pkts = run("v6-psk-mismatch", load_key_file(str(CAPTURES / "v6-psk-mismatch" / "ikev1_decryption_table")))
+    (st,) = d.decryptor.states.values()
+    frames = {p.frame: p.isakmp for p in pkts if p.isakmp is not None}
+    oracle = t["oracle"]["per_frame"]["5:MM5"]["decrypted_payload_types"]
+    assert ",".join(str(p.type) for p in frames[5].payloads) == oracle and not frames[5].hash_check
+    assert not any(frames[f].decrypted for f in t["frames"]["INFO"])
+    assert st.verdict is None and "HASH_I" not in st.detail
+    assert st.detail.startswith("MM5 sent again with no MM6") and "likely a PSK mismatch" in st.detail
+    assert "--psk" in st.detail

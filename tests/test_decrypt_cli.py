@@ -227,3 +227,41 @@ def test_a_bad_quick_mode_entry_costs_only_itself(tmp_path):
     keys.write_text(keys.read_text().replace('"zzz"', f'"0x{truth["quick_mode_message_ids"][0]}"'))
     r = cli("decrypt", PFS / "capture.pcap", "--keys", keys)
     assert r.returncode == 0 and r.stdout.count("3 packet(s), 456 bytes, 3 decrypted") == 2
+
+
+MISMATCHED = CAPTURES / "v6-psk-mismatch"
+
+
+def test_both_peers_logs_each_side_decrypted_in_dissect_decrypt_and_correlate():
+    """Both peers' logs of the PSK-mismatch lab: every message decrypts with its sender's keys, and the
+    verdict (dissect, decrypt, correlate, with --json) says the peers' PSKs differ, naming both logs."""
+    from dissect.verdict import PEERS_DIFFER
+    truth = json.loads((MISMATCHED / "truth.json").read_text())
+    capture, left, right = MISMATCHED / "capture.pcap", MISMATCHED / "left.log", MISMATCHED / "right.log"
+    keys = ["--keys", left, "--keys", right]
+    for command in ("dissect", "decrypt"):
+        r = cli(command, capture, *keys)
+        assert r.returncode == (0 if command == "dissect" else 1), r.stderr  # decrypt: no ESP to decrypt
+        (line,) = [x for x in r.stdout.splitlines() if x.startswith("    keys (")]
+        assert PEERS_DIFFER in line and str(left) in line and str(right) in line, line
+        assert "HASH_I mismatch" not in r.stdout and "note:" not in r.stdout
+    rows = [json.loads(x) for x in cli("dissect", capture, *keys, "--json").stdout.splitlines()]
+    encrypted = {x["frame"]: x["isakmp"] for x in rows if x.get("isakmp", {}).get("encrypted")}
+    assert sorted(encrypted) == sorted(f for label in ("MM5", "MM5(retransmit)", "INFO") for f in truth["frames"][label])
+    assert all(m["decrypted"] and m["hash_check"].endswith(" verified") for m in encrypted.values())
+    c = cli("correlate", capture, left, right, *keys, "--json")
+    assert c.returncode == 0, c.stderr
+    packets = [json.loads(x) for x in c.stdout.splitlines()][:-1]
+    facts = {p["frame"]: p["explanation"]["facts"] for p in packets}
+    for f in truth["frames"]["MM5"] + truth["frames"]["MM5(retransmit)"]:
+        assert facts[f]["key_verdict"] == PEERS_DIFFER and facts[f]["hash_check"] == "HASH_I verified"
+    assert all(facts[f]["hash_check"] == "HASH(1) verified" for f in truth["frames"]["INFO"])
+
+
+def test_a_cipher_key_alone_says_what_it_can():
+    """Wireshark's table (no PSK, no DH secret): no hash to check, so no HASH_I verdict; what was seen."""
+    r = cli("dissect", MISMATCHED / "capture.pcap", "--keys", MISMATCHED / "ikev1_decryption_table")
+    assert r.returncode == 0, r.stderr
+    assert "HASH_I mismatch" not in r.stdout
+    (line,) = [x for x in r.stdout.splitlines() if x.startswith("    keys (")]
+    assert "MM5 sent again with no MM6" in line and "likely a PSK mismatch" in line and "--psk" in line

@@ -18,7 +18,7 @@ import dpkt
 import pytest
 
 from conftest import CAPTURES, REPO
-from dissect.decrypt import KEYS_VERIFIED, MISMATCH, VERIFIED
+from dissect.decrypt import KEYS_VERIFIED, MISMATCH, PEERS_DIFFER, VERIFIED
 from dissect.keysources import KeyEntry, load_key_file
 from dissect.pipeline import Dissector
 
@@ -215,14 +215,15 @@ def test_clear_messages_cut_short_say_so(tmp_path):
     assert st.keys is None and "MM3, MM4 cut short in the capture" in missing_material(st)
 
 
-def test_both_peers_logs_name_the_one_used():
+def test_both_peers_logs_each_decrypt_their_own_side():
     case = CAPTURES / "v6-psk-mismatch"
     keys = load_key_file(str(case / "right.log")) + load_key_file(str(case / "left.log"))
     d = Dissector(str(case / "capture.pcap"), keys=keys)
-    list(d.packets())
+    pkts = list(d.packets())
     (st,) = d.decryptor.states.values()
-    assert st.verdict == MISMATCH and "left.log" in st.entry.source  # left's keys decrypt MM5
-    assert st.conflict.startswith(f"{case / 'right.log'}") and "give" in st.conflict
+    assert st.verdict == PEERS_DIFFER and "left.log" in st.entry.source  # left's keys decrypt MM5
+    assert "right.log" in st.own_keys["responder"][0].source and st.conflict is None  # right's the INFO
+    assert all(p.isakmp.decrypted for p in pkts if p.isakmp is not None and p.isakmp.encrypted)
 
 
 def test_a_log_with_a_wrong_psk_marks_hash_i_as_the_psk_gives_it():
