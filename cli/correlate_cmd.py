@@ -75,6 +75,36 @@ def _log_named(name: str, names: list[str]) -> str:
     return base[0] if len(base) == 1 else name
 
 
+def _split_logs(logs: list, offsets: dict[str, float], addresses: dict[str, str]):
+    """Each log that speaks for two endpoints (both gateways logging to one syslog server) split into one
+    log per endpoint (:func:`correlate.split.split_log`): (logs, offsets, addresses, notes).  A part takes
+    its file's ``--offset``, and its file's ``--log ADDR=`` when ADDR is the part's own address (said in
+    a note when it is none of the parts')."""
+    from correlate.split import own_addresses, split_log
+    out, notes = [], []
+    offsets, addresses = dict(offsets), dict(addresses)
+    for log in logs:
+        s = split_log(log)
+        if s.note:
+            notes.append(s.note)
+        if not s.parts:
+            out.append(log)
+            continue
+        out.extend(s.parts)
+        if log.name in offsets:
+            value = offsets.pop(log.name)
+            offsets.update((part.name, value) for part in s.parts)
+        for addr in [a for a, n in addresses.items() if n == log.name]:
+            part = next((p for p in s.parts if addr in own_addresses(p.events)), None)
+            if part is not None:
+                addresses[addr] = part.name
+            else:
+                del addresses[addr]
+                notes.append(f"{log.name}: --log gave it {addr}, which none of its {len(s.parts)} parts names "
+                             "as its own: each part's endpoint is found from its addresses")
+    return out, offsets, addresses, notes
+
+
 def add_arguments(c: argparse.ArgumentParser) -> None:
     from .main import _ports, _tz, _year
     c.add_argument("files", nargs="*", metavar="FILE",
@@ -167,6 +197,7 @@ def run_correlate(args: argparse.Namespace) -> int:
     if unknown:
         print(f"ikescope: --offset names no log given: {', '.join(unknown)}", file=sys.stderr)
         return EXIT_UNUSABLE
+    logs, offsets, addresses, split_notes = _split_logs(logs, offsets, addresses)
     from correlate import timeline as T
     if args.log_only:
         ignored = [opt for opt, given in (("--offset", args.offset), ("--keys", args.keys),
@@ -179,7 +210,7 @@ def run_correlate(args: argparse.Namespace) -> int:
                   file=sys.stderr)
         result = T.build_log_only(logs)
         (_json_log_only if args.json else _print_log_only)(result, not args.no_config)
-        for p in problems:
+        for p in problems + split_notes:
             print(f"ikescope: {p}", file=sys.stderr)
         return EXIT_PARTIAL if problems else EXIT_OK
     km = key_material(args)
@@ -192,7 +223,7 @@ def run_correlate(args: argparse.Namespace) -> int:
         print(f"ikescope: {e}", file=sys.stderr)
         return EXIT_UNUSABLE
     (_json_timeline if args.json else _print_timeline)(result, not args.no_config)
-    notes = list(result.alignment.notes)
+    notes = split_notes + list(result.alignment.notes)
     if args.year is None:
         year = _capture_year(result)
         for c in result.alignment.logs:
@@ -285,7 +316,8 @@ def _print_timeline(result, config: bool) -> None:
     console, plain, out = _writer()
     al = result.alignment
     for clock in al.logs:
-        where = f"speaks for {clock.address}" if clock.address else "endpoint not found"
+        where = (f"not this capture's log ({clock.foreign})" if clock.foreign else
+                 f"speaks for {clock.address}" if clock.address else "endpoint not found")
         out(f"{clock.name}: {where}; clock {_offset_text(clock.offset, clock.uncertainty)} against the capture"
             f"{' (given)' if clock.given else ''}; {clock.matched}/{clock.packet_events - clock.copies} packet lines "
             "matched" + (f" (and {clock.copies} pasted copies of them)" if clock.copies else ""),
@@ -441,7 +473,7 @@ def _json_timeline(result, config: bool) -> None:
         "summary": True,
         "logs": [{"file": c.name, "address": c.address, "offset": c.offset, "uncertainty": c.uncertainty,
                   "given": c.given, "resolution": c.resolution, "packet_events": c.packet_events,
-                  "matched": c.matched, "copies": c.copies, "notes": c.notes} for c in al.logs],
+                  "matched": c.matched, "copies": c.copies, "foreign": c.foreign, "notes": c.notes} for c in al.logs],
         "packets": len(result.entries),
         "matched": len(al.matches),
         "unmatched_events": [{"file": a.log, "line": a.event.record.line, "text": _record_line(a.event.record)}

@@ -6,7 +6,9 @@ parsed logs (:class:`correlate.model.LogResult`) and returns an
 :class:`Alignment`:
 
 1. which capture endpoint each log speaks for (:mod:`correlate.peers`;
-   ``addresses`` overrides: ADDR -> log name);
+   ``addresses`` overrides: ADDR -> log name); a log whose packet lines name two capture
+   endpoints as their own (both gateways in one file, not split by :mod:`correlate.split`) is
+   refused as a whole;
 2. each log's clock offset against the capture, with its uncertainty
    (:mod:`correlate.offset`; ``offsets`` overrides: log name -> seconds);
 3. each packet event of a log matched to at most one ISAKMP packet, one to one
@@ -39,7 +41,7 @@ from statistics import median
 
 from dissect import registry
 
-from . import blocks, config, match, offset, peers, spis
+from . import blocks, config, match, offset, peers, spis, split
 from .model import Event, LogResult
 
 __all__ = ["align", "Alignment", "LogClock", "Attached", "PacketMatch", "DELAY"]
@@ -265,6 +267,13 @@ def _one_log(log: LogResult, name: str, index: match.PacketIndex, talks, address
     if asg.note:
         clock.notes.append(asg.note)
     given = offsets.get(name)
+    both = [a for a in split.own_addresses(events) if a in talks]
+    if len(both) >= 2:   # both gateways' lines in one file that could not be split (correlate.split)
+        clock.address = asg.address
+        clock.foreign = (f"its lines speak for {len(both)} endpoints of the capture ({', '.join(both)}): "
+                         "one log per endpoint is needed")
+        clock.notes.append(f"{name}: the log is not lined up as one endpoint's ({clock.foreign})")
+        return clock, [], anchors
     if not anchors:
         clock.address = asg.address
         clock.notes.append(f"{name}: no packet sent or received in the log")

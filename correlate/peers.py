@@ -13,7 +13,10 @@ addresses; the log names addresses too:
   public address, the log only its private one.
 
 A mapping ADDR -> log name (``--log ADDR=FILE``) overrides both (an ADDR that is
-no IKE endpoint of the capture is said in the note).  It says which endpoint the
+no IKE endpoint of the capture is said in the note), but for a log that names
+other capture endpoints as its own (``sending packet: from LOCAL``) and never
+ADDR, an endpoint of the capture too: the address the log shows wins, and the
+note says so (two ``--log`` addresses swapped).  It says which endpoint the
 log speaks for, not that the log belongs to the capture: a log whose peers,
 ports, exchange mode, policy or message IDs contradict the capture is still
 refused (:func:`correlate.align._foreign`).  When the
@@ -77,12 +80,16 @@ def assign(name: str, events: Iterable[Event], talks: Mapping[str, Counter],
             peers[e.peer] += weight
     peer_list = [p for p, _ in peers.most_common()]
     mine = [a for a, n in (given or {}).items() if n == name]
+    own = [a for a, _ in locals_.most_common() if a in talks]
+    if mine and own and all(a in talks for a in mine) and not set(mine) & set(own):
+        return Assignment(name, own[0], own, peer_list, "local address",
+                          f"{name}: --log gave it {', '.join(mine)}, but the log names {own[0]} as its own address "
+                          f"(not {mine[0]}): {own[0]} is used")
     if mine:
         stray = [a for a in mine if a not in talks]
         note = (f"{name}: {', '.join(stray)}, given as its address, is not an IKE endpoint in the capture"
                 if stray else "")
         return Assignment(name, mine[0], mine, peer_list, "given", note)
-    own = [a for a, _ in locals_.most_common() if a in talks]
     if own:
         return Assignment(name, own[0], own, peer_list, "local address")
     score: Counter = Counter()

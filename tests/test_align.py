@@ -1008,3 +1008,80 @@ def test_the_latest_counters_of_each_spi_are_compared():
         assert ln.counted == last[ln.counter] == esp[spi] == ln.seen
         assert ln.difference == 0
         assert ln.events[-1].record.line > ln.events[0].record.line   # the filtered show, after the full one
+
+
+# ---------------------------------------------------------------- one file of both gateways (correlate.split)
+
+def _merged(case: str, host: bool = False) -> str:
+    """Both charon logs of ``case`` in one file, as `sort -s -k1,3 left.log right.log` writes it (one syslog
+    server for both gateways); with ``host``, each line carries its gateway's syslog host name."""
+    lines = []
+    for side in SIDES:
+        for line in (CAPTURES / case / f"{side}.log").read_text().splitlines():
+            if host:
+                line = _STAMP.sub(lambda m: f"{m.group(0)} vpn-{side} charon:", line, count=1)
+            lines.append(line)
+    return "\n".join(sorted(lines, key=lambda line: line.split()[:3])) + "\n"
+
+
+def _matches_per_frame(al) -> dict[int, set[str]]:
+    out: dict[int, set[str]] = {}
+    for m in al.matches:
+        out.setdefault(m.frame, set()).add(re.sub(r" vpn-\w+ charon:", "", m.event.record.text))
+    return out
+
+
+def _separate(case: str):
+    return align(Dissector(str(CAPTURES / case / "capture.pcap")).packets(),
+                 [parse_log(str(CAPTURES / case / f"{side}.log")) for side in SIDES])
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_one_file_of_both_gateways_is_split_per_local_address(case):
+    """No host names: the file is split by the local address of the packet lines (thread and IKE_SA tag for
+    the others), and each part matches every frame as its own log does."""
+    from correlate.split import split_log
+    truth = _truth(case)
+    s = split_log(parse_log_text(_merged(case), "both.log"))
+    assert s.by == "address", s.note
+    want = [truth["initiator"]["addr"], truth["responder"]["addr"]]
+    assert sorted(p.name for p in s.parts) == sorted(f"both.log[{a}]" for a in want)
+    al = align(Dissector(str(CAPTURES / case / "capture.pcap")).packets(), s.parts)
+    assert sorted(c.address for c in al.logs) == sorted(want)
+    assert not any(c.foreign for c in al.logs)
+    sep = _separate(case)
+    assert _matches_per_frame(al) == _matches_per_frame(sep)
+    assert len(al.matches) == len(sep.matches) > 0
+
+
+def test_one_file_of_both_gateways_with_host_names_is_split_per_host():
+    from correlate.split import split_log
+    case = "v4-aes128-sha1-modp1024"
+    s = split_log(parse_log_text(_merged(case, host=True), "both.log"))
+    assert s.by == "host" and [p.name for p in s.parts] == ["both.log[vpn-left]", "both.log[vpn-right]"]
+    assert "2 hosts (vpn-left, vpn-right)" in s.note
+    al = align(Dissector(str(CAPTURES / case / "capture.pcap")).packets(), s.parts)
+    assert [c.address for c in al.logs] == ["192.0.2.2", "192.0.2.3"]
+    assert _matches_per_frame(al) == _matches_per_frame(_separate(case))
+
+
+def test_a_file_of_both_gateways_given_whole_is_refused():
+    """Not split (the library's caller gave it whole): it speaks for two endpoints, so it matches nothing and
+    its findings are not the capture's."""
+    case = "v4-aes128-sha1-modp1024"
+    al = align(Dissector(str(CAPTURES / case / "capture.pcap")).packets(),
+               [parse_log_text(_merged(case), "both.log")])
+    (clock,) = al.logs
+    assert "2 endpoints of the capture (192.0.2.2, 192.0.2.3)" in clock.foreign
+    assert clock.matched == 0 and not al.matches
+
+
+def test_swapped_log_addresses_use_the_address_the_log_names():
+    case = "v4-aes128-sha1-modp1024"
+    left, right = (parse_log(str(CAPTURES / case / f"{side}.log")) for side in SIDES)
+    al = align(Dissector(str(CAPTURES / case / "capture.pcap")).packets(), [left, right],
+               {"192.0.2.3": left.name, "192.0.2.2": right.name})
+    assert [c.address for c in al.logs] == ["192.0.2.2", "192.0.2.3"]
+    assert [c.foreign for c in al.logs] == ["", ""]
+    assert [c.matched for c in al.logs] == [c.matched for c in _separate(case).logs]
+    assert any("--log gave it 192.0.2.3, but the log names 192.0.2.2 as its own address" in n for n in al.notes)

@@ -371,3 +371,52 @@ def test_an_option_whose_value_is_the_end_of_options_mark(option):
     r = correlate(SEED / "capture.pcap", SEED / "initiator.log", f"{option}=--")
     assert r.returncode == 2 and b"Traceback" not in r.stderr
     assert f"{option}: give a value, not --".encode() in r.stderr and len(r.stderr.strip().splitlines()) == 1
+
+
+_V4 = CAPTURES / "v4-aes128-sha1-modp1024"
+
+
+def _both_gateways(tmp_path):
+    lines = [line for side in ("left", "right") for line in (_V4 / f"{side}.log").read_text().splitlines()]
+    path = tmp_path / "both.log"
+    path.write_text("\n".join(sorted(lines, key=lambda line: line.split()[:3])) + "\n")  # sort -s -k1,3
+    return path
+
+
+def test_one_log_of_both_gateways_is_split_and_equals_the_two_logs(tmp_path):
+    both = _both_gateways(tmp_path)
+    r = correlate(_V4 / "capture.pcap", both, "--json")
+    assert r.returncode == 0, r.stderr
+    packets, summary = _jsonl(r)
+    sep_packets, sep_summary = _jsonl(correlate(_V4 / "capture.pcap", _V4 / "left.log", _V4 / "right.log", "--json"))
+    assert [(c["file"], c["address"], c["matched"], c["foreign"]) for c in summary["logs"]] == [
+        (f"{both}[192.0.2.2]", "192.0.2.2", 11, ""), (f"{both}[192.0.2.3]", "192.0.2.3", 11, "")]
+    assert summary["matched"] == sep_summary["matched"] == 22
+    assert {f["code"] for f in summary["findings"]} == {f["code"] for f in sep_summary["findings"]}
+    assert [sorted(x["text"] for x in p["log"]) for p in packets] == \
+        [sorted(x["text"] for x in p["log"]) for p in sep_packets]
+    assert "split into one log per address" in r.stderr.decode()
+
+
+def test_swapped_log_addresses_are_said_and_the_logs_own_used():
+    r = correlate(_V4 / "capture.pcap", "--log", f"192.0.2.3={_V4 / 'left.log'}", "--log",
+                  f"192.0.2.2={_V4 / 'right.log'}", "--json")
+    assert r.returncode == 0, r.stderr
+    _packets, summary = _jsonl(r)
+    assert [(c["address"], c["matched"], c["foreign"]) for c in summary["logs"]] == [
+        ("192.0.2.2", 11, ""), ("192.0.2.3", 11, "")]
+    err = r.stderr.decode()
+    assert "does not belong" not in err
+    assert "--log gave it 192.0.2.2, but the log names 192.0.2.3 as its own address (not 192.0.2.2)" in err
+
+
+@pytest.mark.skipif(not (_PUBLIC.exists() and _SAMPLES.exists()),
+                    reason="../shared/public-captures or ../shared/debug-samples is not there")
+def test_a_refused_log_shows_why_in_the_summary():
+    pcap = _PUBLIC / "wireshark-wiki" / "attachment_ikev1_main_mode.pcap"
+    s03 = next(_SAMPLES.glob("03-*.txt"))
+    _packets, summary = _jsonl(correlate(pcap, "--log", f"10.1.61.155={s03}", "--json"))
+    why = summary["logs"][0]["foreign"]
+    assert why
+    text = correlate(pcap, "--log", f"10.1.61.155={s03}").stdout.decode().splitlines()[0]
+    assert f"not this capture's log ({why})" in text and "speaks for" not in text
