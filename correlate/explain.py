@@ -844,18 +844,57 @@ def _log_notify(exp: Explanation, e: Event) -> None:
     name = M.notify_name(str(e.detail.get("notify", "")))
     if e.kind == "error" and any(n.get("name") == name for n in exp.facts.get("notifies", [])):
         return  # IOS says a received error notify twice: as a notify and as an error
-    meaning = M.NOTIFY_MEANINGS.get(name, "")
+    ikev2 = e.facility == "IKEv2" or e.exchange in _IKEV2_EXCHANGES or exp.role.startswith(
+        tuple(x + " " for x in _IKEV2_EXCHANGES))
+    meaning = M.notify_meaning(name, ikev2)
     way = {"in": "received", "out": "sent"}.get(e.direction or "", "")
     exp.lines.append(f"notify {name}{' ' + way if way else ''}" + (f": {meaning}" if meaning else ""))
     exp.facts.setdefault("notifies", []).append({"name": name, "direction": e.direction, "line": _where(e)})
+
+
+#: IOS's phase 1 policy checks that fail (``Encryption algorithm offered does not match policy!``, ``atts are
+#: not acceptable``): the next local policy is tried, so they are errors only when none matches
+_POLICY_MISS = ("offered does not match policy", "atts are not acceptable")
+_SKIPPED = "policy check: {text} (IOS tries its next policy)"
+
+
+#: IKEv2's exchanges (RFC 7296 §1.2), as the parsers name them; the log-only roles start with them
+_IKEV2_EXCHANGES = ("IKE_SA_INIT", "IKE_AUTH", "CREATE_CHILD_SA", "INFORMATIONAL", "IKE_INTERMEDIATE")
 
 
 def _log_error(exp: Explanation, e: Event) -> None:
     if "notify" in e.detail:
         _log_notify(exp, e)
         return
+    if e.detail.get("notify_not_sent"):  # IOS "ignoring request to send delete notify (no ISAKMP sa)"
+        spi = f" for SPI {_spi_text(e.spi)}" if e.spi is not None else ""
+        line = (f"{e.detail['notify_not_sent']} notify not sent{spi}: no IKE SA with the peer to protect it; "
+                "the SA goes locally, unannounced")
+        if line not in exp.lines:  # (IOS says it again for each SA of the pair)
+            exp.lines.append(line)
+        return
+    if e.message == "(empty error message)":  # IOS-XE "IKEv2-ERROR:(...):" with nothing after it
+        after = " (it follows the error notify above)" if exp.facts.get("notifies") else ""
+        exp.lines.append(f"an IKEv2-ERROR line without a message{after}")
+        return
     exp.lines.append(f"error: {e.message}")
     exp.facts.setdefault("errors", []).append({"message": e.message, "line": _where(e)})
+
+
+def _policy_miss(text: str) -> bool:
+    return any(p in text for p in _POLICY_MISS)
+
+
+def _log_proposal(exp: Explanation, e: Event) -> None:
+    """An IOS policy check that passed (``atts are acceptable``): the failed checks before it (still
+    shown as errors) were the policies tried first, not errors."""
+    if e.detail.get("acceptable") is not True or "errors" not in exp.facts:
+        return
+    exp.lines[:] = [_SKIPPED.format(text=x.removeprefix("error: ")) if x.startswith("error: ") and _policy_miss(x)
+                    else x for x in exp.lines]
+    exp.facts["errors"] = [x for x in exp.facts["errors"] if not _policy_miss(x["message"])]
+    if not exp.facts["errors"]:
+        del exp.facts["errors"]
 
 
 def _log_deleted(exp: Explanation, e: Event) -> None:
@@ -884,6 +923,9 @@ def _log_info(exp: Explanation, e: Event) -> None:
         who = {"both": "both hosts are", "local": "the local host is", "remote": "the remote host is"}
         exp.lines.append(f"{who.get(d['nat'], str(d['nat']) + ' host is')} behind NAT (from the NAT-D hashes)")
         exp.facts["nat_detected"] = True
+    elif d.get("paranoid_keepalives") is False:  # IOS, when it deletes an IKE SA
+        exp.lines.append("the peer does not do periodic DPD (IOS's \"paranoid\" keepalives): a routine line "
+                         "when an IKE SA is deleted, not an error")
 
 
 def _spi_text(spi: Any, text: Any = None) -> str:
@@ -913,8 +955,10 @@ def _log_sa_created(exp: Explanation, e: Event) -> None:
                                                   "transform": d.get("transform")})
 
 
-#: event kind -> handler(exp, event); proposals are read as a whole (config.policies_from_events)
+#: event kind -> handler(exp, event); proposals are read as a whole (config.policies_from_events), the
+#: proposal handler only turns the failed policy checks before an accepted one into checks (:func:`_log_proposal`)
 LOG_HANDLERS = {
     "packet": _log_packet, "payload": _log_payload, "notify": _log_notify, "error": _log_error,
     "sa_created": _log_sa_created, "sa_deleted": _log_deleted, "state": _log_state, "info": _log_info,
+    "proposal": _log_proposal,
 }

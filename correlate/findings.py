@@ -36,7 +36,7 @@ from typing import Any
 from dissect import keyschedule as ks
 from dissect.gcpolicy import paused_collector
 from dissect.model import ERROR, NOTE, WARNING
-from dissect.verdict import MISMATCH
+from dissect.verdict import MISMATCHES
 
 from .logonly import Step, Timeline, in_stamp_order, timeline as make_timeline
 from .model import Event, Record
@@ -52,7 +52,8 @@ _DETAIL_LABELS = (
     ("responder_lifetime", "responder lifetime"), ("counters", "counters"), ("sessions", "sessions"),
     ("resent", "resent"), ("r_u_there_sent", "R-U-THERE sent"), ("r_u_there_received", "R-U-THERE received"),
     ("r_u_there", "R-U-THERE"), ("acks", "R-U-THERE-ACK"), ("quick_modes", "Quick Modes"),
-    ("ike_sas", "IKE SAs with one peer"), ("port_floating", "port floating 500 -> 4500"), ("reasons", "reasons"),
+    ("ike_sas", "IKE SAs with one peer"), ("behind_nat", "NAT-D mismatch for"),
+    ("port_floating", "port floating 500 -> 4500"), ("reasons", "reasons"),
     ("missing", "not in the log"), ("logs", "logs"),
 )
 
@@ -163,9 +164,9 @@ CATALOG: dict[str, Kind] = {
         "re-keyed its SAs and the other keeps using the old ones. `crypto isakmp invalid-spi-recovery` and DPD "
         "let the peers resynchronise.")),
     "nat-detected": Kind(NOTE, "NAT detected, IKE floated to UDP 4500", (
-        "NAT discovery (RFC 3947 NAT-D hashes) found an address or port changed on the way, so IKE moved from "
-        "UDP 500 to 4500 and ESP is UDP-encapsulated (RFC 3948). Allow UDP 4500 on the path; a peer that forces "
-        "encapsulation fakes the hashes and looks the same.")),
+        "NAT discovery found an address or port changed on the way (a hash of an end's address and port that "
+        "a peer sent does not match), so IKE moved from UDP 500 to 4500 and ESP is UDP-encapsulated (RFC 3948). "
+        "Allow UDP 4500 on the path; a peer that forces encapsulation fakes the hashes and looks the same.")),
     "lifetime-mismatch": Kind(NOTE, "Lifetime mismatch (RESPONDER-LIFETIME)", (
         "The responder accepted the proposal but has a shorter lifetime and says so with a RESPONDER-LIFETIME "
         "notify (RFC 2407 §4.6.3.1); both sides then use the shorter one. Harmless, but the rekeys come sooner "
@@ -377,7 +378,7 @@ class Finding:
         lines = textwrap.wrap(self.explanation, width) or []
         for key, label in _DETAIL_LABELS:
             value = self.detail.get(key)
-            if value is None or value == [] or value == {}:
+            if value is None or value == [] or value == {} or self._counted_twice(key):
                 continue
             if isinstance(value, dict):
                 value = ", ".join(f"{k}: {v}" for k, v in value.items())
@@ -403,6 +404,11 @@ class Finding:
             lines.append(f"(+{more} more log lines)")
         return lines
 
+    def _counted_twice(self, key: str) -> bool:
+        """The capture's R-U-THERE count when a log already counted the same messages as sent or received."""
+        return key == "r_u_there" and self.detail[key] in (self.detail.get("r_u_there_sent"),
+                                                            self.detail.get("r_u_there_received"))
+
     def to_dict(self) -> dict[str, Any]:
         """The JSON object of a finding: code, severity, title, explanation, frames, log [{file, line,
         last_line, text}], detail."""
@@ -423,18 +429,21 @@ class _Collector:
 
     def add(self, code: str, records: Iterable[Record] = (), frames: Iterable[int] = (), title: str | None = None,
             more: str = "", severity: str | None = None, sums: dict[str, Any] | None = None,
-            **detail: Any) -> Finding:
+            explanation: str | None = None, **detail: Any) -> Finding:
         """Evidence for ``code``: log records, frames, a more specific title, a sentence for the explanation,
         details (a list joins the list already there; another value is kept if none is), and ``sums``:
-        counts added to those of earlier evidence (an int, or a dict of ints)."""
+        counts added to those of earlier evidence (an int, or a dict of ints); ``explanation``: the words to
+        use instead of the catalog's (IKEv2's terms), when the finding still has the catalog's."""
         f = self.by_code.get(code)
         if f is None:
             kind = CATALOG[code]
             f = self.by_code[code] = Finding(code, severity or kind.severity, title or kind.title,
-                                             kind.explanation)
+                                             explanation or kind.explanation)
             self._frames[code], self._refs[code] = set(), set()
         elif title and f.title == CATALOG[code].title:
             f.title = title
+        if explanation and f.explanation.startswith(CATALOG[code].explanation):
+            f.explanation = explanation + f.explanation[len(CATALOG[code].explanation):]
         wanted = severity or CATALOG[code].severity
         if _RANK[wanted] < _RANK[f.severity]:
             f.severity = wanted
@@ -473,6 +482,7 @@ class _Collector:
             f.log.sort(key=lambda r: (r.file, r.line))
             f.frames.sort()
             f.detail["evidence"] = {"frames": len(self._frames[code]), "log_lines": len(self._refs[code])}
+            _nat_verdict(f)
             out.append(f)
         return _ordered(_superseded(out))
 
@@ -551,7 +561,7 @@ def _log_rules(events: list[Event], records: Iterable[Record], tl: Timeline | No
         _step_rules(c, tl, step, notes.get(id(step), []), step.sa in failed_install)
     for sa in tl.sas:
         steps = [tl.steps[i] for i in sa.steps]
-        _sa_rules(c, steps, notes)
+        _sa_rules(c, steps, notes, sa.role)
     _status_rules(c, events)
     _rekeys(c, tl)
     _peer_rules(c, tl)
@@ -627,7 +637,8 @@ def _named(c: _Collector, tl: Timeline, code: str, r: Record, step: Step | None,
         title = _AFTER_QM2 if phase == 2 and _previous_role(tl, step) == "QM2" else \
             _proposal_title(phase, _ikev2(step), suspects)
         c.add(code, [r], title=title, phase=phase, severity=WARNING if past else None,
-              more="The negotiation went on and completed after this refusal." if past else "")
+              more="The negotiation went on and completed after this refusal." if past else "",
+              explanation=_proposal_words(_ikev2(step)))
         return
     if code == "proxy-id-mismatch" and "INVAL" in r.text.upper() and _in_phase1(tl, step, r.text):
         c.add("id-mismatch", [r])
@@ -719,6 +730,21 @@ def _proposal_title(phase: int, ikev2: bool = False, suspects: Iterable[str] = (
             "Phase 1 proposal mismatch (no acceptable ISAKMP policy)")
 
 
+#: the proposal mismatch in IKEv2's terms (RFC 7296 §2.7, §3.10.1)
+_PROPOSAL_V2 = (
+    "The responder found none of the initiator's proposals acceptable (NO_PROPOSAL_CHOSEN): for the IKE SA "
+    "(IKE_SA_INIT) the encryption, integrity, PRF or DH group differ (`crypto ikev2 proposal`, selected by "
+    "`crypto ikev2 policy`); for a child SA (IKE_AUTH, CREATE_CHILD_SA) the transform set, its mode "
+    "(tunnel/transport) or, in CREATE_CHILD_SA, the PFS group differ (`crypto ipsec transform-set`, `set pfs` in "
+    "the IPsec profile or crypto map). Compare both sides' proposals (listed below when the logs or the capture "
+    "show them).")
+
+
+def _proposal_words(ikev2: bool) -> str | None:
+    """The explanation of a refused proposal in the IKE version's terms (None: the catalog's, IKEv1's)."""
+    return _PROPOSAL_V2 if ikev2 else None
+
+
 def _ikev2(step: Step | None) -> bool:
     return step is not None and (step.role.startswith(("IKE_", "CREATE_CHILD_SA", "INFORMATIONAL"))
                                  or any(e.facility == "IKEv2" for e in step.events[:1]))
@@ -736,12 +762,12 @@ def _step_rules(c: _Collector, tl: Timeline, step: Step, notes: list[tuple[Event
         reasons = [e for e in step.events if e.kind == "error" and "match policy" in e.message]
         offered = _ios_offered(step)
         c.add("proposal-mismatch", [e.record for e in checks + reasons],
-              title=_proposal_title(_phase_of(step), _ikev2(step)),
+              title=_proposal_title(_phase_of(step), _ikev2(step)), explanation=_proposal_words(_ikev2(step)),
               phase=_phase_of(step), offered=offered or None,
               local=[e.message for e in reasons] or None)
     offered = [e for e in step.events if e.kind == "proposal" and isinstance(e.detail.get("proposals"), list)]
     roles = {e.detail.get("role") for e in offered}
-    if "received" in roles and "configured" in roles and "selected" not in roles:
+    if "received" in roles and "configured" in roles and "selected" not in roles and not _proposals_shared(offered):
         _strongswan_proposals(c, step, offered[-1])
     for e, names in notes:
         for n in names:
@@ -795,6 +821,15 @@ def _ios_offered(step: Step) -> list[str]:
     return out
 
 
+def _proposals_shared(events: list[Event]) -> bool:
+    """Whether a proposal received is one configured (strongSwan's ``received proposals:`` and ``configured
+    proposals:`` lines): then charon selects it, and a ``selected proposal`` line missing from this step
+    (a log whose threads wrote out of order, one cut short) is no refusal."""
+    def of(role: str) -> set[str]:
+        return {str(p) for e in events if e.detail.get("role") == role for p in e.detail["proposals"]}
+    return bool(of("received") & of("configured"))
+
+
 def _strongswan_proposals(c: _Collector, step: Step, error: Event) -> None:
     """strongSwan's ``no acceptable proposal found``, with the received and configured proposals side by side."""
     received: list[str] = []
@@ -810,6 +845,7 @@ def _strongswan_proposals(c: _Collector, step: Step, error: Event) -> None:
         c.add("pfs-mismatch", records, phase=2, offered=received, local=configured)
         return
     c.add("proposal-mismatch", records, title=_proposal_title(phase, _ikev2(step)), phase=phase,
+          explanation=_proposal_words(_ikev2(step)),
           offered=received or None,
           local=configured or None)
 
@@ -822,14 +858,37 @@ def _in_phase1_after_mm5(tl: Timeline, step: Step) -> bool:
 
 
 _MM5_AGAIN_SHORT = "Here MM5 was sent again and no MM6 came back."
-_MM5_AGAIN = (_MM5_AGAIN_SHORT[:-1] + "; the other cause to rule out is an MM5 that never reaches the peer (with "
+# (two sentences: merged with a log's finding, which says the first one too, each is kept once)
+_MM5_AGAIN = (_MM5_AGAIN_SHORT + " The other cause to rule out is an MM5 that never reaches the peer (with "
               "certificates a large MM5 is fragmented, and fragments get dropped).")
+#: what the capture alone cannot tell, and how to make it tell
+_GIVE_KEYS = ("Give the keys to check the hashes: `--keys LOG` with a strongSwan charon log of either peer at "
+              "loglevel 4 (it holds the DH secret and the nonces), or `--psk` with one peer's pre-shared key.")
 
 
-def _sa_rules(c: _Collector, steps: list[Step], notes: _Notes) -> None:
+def _undecrypted(steps: list[tuple[Step, list[Event]]], sa_role: str) -> list[str]:
+    """One sentence per message (role and direction) that could not be decrypted: who (the log's device,
+    by its part in the IKE SA), which message, how often, and where the log says so."""
+    by_message: dict[tuple[str, str | None], list[Event]] = {}
+    for step, bad in steps:
+        by_message.setdefault((step.role, step.direction), []).append(bad[0])
+    out = []
+    who = f"the {sa_role}" if sa_role else "this side"
+    for (role, direction), errors in by_message.items():
+        what = ("the Informational" if role == "INFO" else f"the {role}") + (
+            " it received" if direction != "out" else " it sent") + (" after MM5" if role == "INFO" else "")
+        times = f" ({len(errors)} times)" if len(errors) > 1 else ""
+        r = errors[0].record
+        out.append(f"Here {who} could not decrypt {what} with its keys{times} ({r.file}:{r.line}: "
+                   f"{errors[0].detail.get('error')}).")
+    return out
+
+
+def _sa_rules(c: _Collector, steps: list[Step], notes: _Notes, sa_role: str = "") -> None:
     """Rules about one IKE SA's messages: PSK mismatch from the order of MM5/MM6 and from decryption
     failures in phase 1, INVALID_COOKIE at MM_WAIT_MSG4, retransmissions, NAT-T, DPD, rekeys, deletes
-    (``notes``: the steps' notifies, :func:`_step_notifies`)."""
+    (``notes``: the steps' notifies, :func:`_step_notifies`; ``sa_role``: the log's device's part in the
+    IKE SA, "initiator", "responder" or "")."""
     real = [s for s in steps if s.duplicate_of is None]
     roles = [s.role for s in real if not s.implied]
     phase1_done = any(r in ("MM6", "AM3") for r in roles) or any(
@@ -839,8 +898,8 @@ def _sa_rules(c: _Collector, steps: list[Step], notes: _Notes) -> None:
         (s, [e for e in s.events if e.kind == "error" and e.detail.get("error") in _DECRYPT_ERRORS]) for s in real
         if s.role in ("MM5", "MM6", "AM3") or (s.role == "INFO" and "MM5" in roles)]
     undecrypted = [(s, bad) for s, bad in undecrypted if bad]
-    for s, bad in undecrypted:
-        c.add("psk-mismatch", [e.record for e in bad], more=f"Here {s.role} could not be decrypted with this side's keys.")
+    for sentence in _undecrypted(undecrypted, sa_role):
+        c.add("psk-mismatch", [e.record for _s, bad in undecrypted for e in bad], more=sentence)
     mm5 = [s for s in real if s.role == "MM5"]
     if len(mm5) > 1 and "MM6" not in roles and not phase1_done:
         c.add("psk-mismatch", [e.record for s in mm5 for e in _packet_line(s)],
@@ -883,8 +942,11 @@ def _retransmissions(c: _Collector, steps: list[Step]) -> None:
 
 
 def _nat(c: _Collector, steps: list[Step]) -> None:
+    """NAT-T from a log: its lines that say an end is behind NAT (``behind_nat``: the addresses whose NAT-D
+    hash did not match, :func:`_nat_verdict`) and IKE moving from UDP 500 to 4500."""
     records = []
     ports = []
+    claims: set[str] = set()
     for s in steps:
         for e in s.events:
             if e.kind == "packet" and (e.peer_port or e.local_port):
@@ -894,10 +956,44 @@ def _nat(c: _Collector, steps: list[Step]) -> None:
                     d.get("nat_t") or d.get("nat") in ("local", "remote", "both") or d.get("nat_detection")):
                 if "NOT behind" not in e.message or "IS behind" in e.message:
                     records.append(e.record)
+                    claims |= {"local", "remote"} if d.get("nat") == "both" else {d.get("nat")} - {None}
     floated = [r for (pp, lp, r) in ports if 4500 in (pp, lp)]
     started = any(500 in (pp, lp) for (pp, lp, _r) in ports)
     if records or (floated and started):
-        c.add("nat-detected", records + floated[:1], port_floating=bool(floated and started) or None)
+        c.add("nat-detected", records + floated[:1], port_floating=bool(floated and started) or None,
+              behind_nat=_ends(steps, claims) or None)
+
+
+def _ends(steps: list[Step], claims: set[str]) -> list[str]:
+    """The addresses a log says are behind NAT ("local": the log's device, "remote": its peer), its name
+    where the log does not give the address."""
+    local = next((e.local for s in steps for e in s.events if e.local), None)
+    peer = next((s.peer for s in steps if s.peer), None)
+    file = steps[0].file if steps else "the log"
+    names = {"local": local or f"this side ({file})", "remote": peer or f"the peer of {file}"}
+    return [names[k] for k in ("local", "remote") if k in claims]
+
+
+#: the title and explanation of NAT-T when both ends' NAT-D hashes fail to match
+_NAT_BOTH = ("NAT-T in use: NAT-D mismatch on both sides (a NAT between them, or UDP encapsulation forced by "
+             "a peer)")
+_NAT_BOTH_EXPLANATION = (
+    "The NAT discovery hashes of both ends fail to match, so IKE moved from UDP 500 to 4500 and ESP is "
+    "UDP-encapsulated (RFC 3948). One NAT changes one end's address only: either both ends sit behind NATs, "
+    "or a peer forces UDP encapsulation by faking the hash of its own address (strongSwan does with encap=yes "
+    "or kernel-libipsec), and with no NAT on the path it is the latter, which is harmless. Allow UDP 4500 on "
+    "the path either way.")
+
+
+def _nat_verdict(f: Finding) -> None:
+    """NAT-T found at both ends at once (``behind_nat`` names two addresses) is not named a NAT: the title and
+    explanation say what it may be (:data:`_NAT_BOTH`); the sentences about this case ("Here ...") stay."""
+    ends = f.detail.get("behind_nat") or []
+    if f.code != "nat-detected" or len(set(ends)) < 2:
+        return
+    f.title = _NAT_BOTH
+    here = [x for x in _sentences(f.explanation) if x.startswith("Here ")]
+    f.explanation = " ".join([_NAT_BOTH_EXPLANATION] + here)
 
 
 def _dpd(c: _Collector, steps: list[Step], notes: _Notes) -> None:
@@ -993,7 +1089,7 @@ def _peer_rules(c: _Collector, tl: Timeline) -> None:
     """Several IKE SAs with one peer in one log, each established: re-authentication or IKE rekey."""
     by_peer: dict[tuple[str, str | None], list[int]] = {}
     for sa in tl.sas:
-        roles = {tl.steps[i].role for i in sa.steps}
+        roles = {tl.steps[i].role for i in sa.steps if tl.steps[i].duplicate_of is None}  # (not a pasted copy)
         if roles & {"MM6", "AM3", "IKE_AUTH response"}:
             by_peer.setdefault((sa.file, sa.peer), []).append(sa.index)
     for (_file, peer), sas in by_peer.items():
@@ -1146,7 +1242,7 @@ def _capture_sa(c: _Collector, st: _CapSa, decryptor) -> None:
     for frame, role, _sport in st.frames:
         frames_of.setdefault(role, []).append(frame)
     state = decryptor.states.get(sa.icookie) if decryptor is not None and sa.version == 1 else None
-    if state is not None and state.verdict == MISMATCH:
+    if state is not None and state.verdict in MISMATCHES:
         evidence = [f for r in ("MM5", "MM6", "AM3", "INFO") for f in frames_of.get(r, [])]
         # the peers went on (MM6 answers MM5 only when HASH_I verified with the responder's own key; a Quick
         # Mode needs phase 1 done): the key that does not verify is the one given, not one of theirs
@@ -1154,8 +1250,10 @@ def _capture_sa(c: _Collector, st: _CapSa, decryptor) -> None:
         c.add("keys-given-wrong" if went_on else "psk-mismatch", frames=evidence,
               more=f"With the keys given: {state.detail}.", verdict=state.verdict)
     elif sa.retransmitted.get("MM5") and "MM6" not in roles and (state is None or state.verdict is None):
-        # (no verdict: the keys, when given, could check nothing)
-        c.add("psk-mismatch", frames=frames_of.get("MM5", []), more=_MM5_AGAIN + " Give the keys to check the hashes.")
+        # (no verdict: the keys, when given, could check nothing; the decryptor says what it saw)
+        seen = state is not None and state.detail
+        c.add("psk-mismatch", frames=frames_of.get("MM5", []) + (frames_of.get("INFO", []) if seen else []),
+              more=_MM5_AGAIN + (f" With the keys given: {state.detail}." if seen else " " + _GIVE_KEYS))
     if st.retransmits:
         c.add("retransmissions", frames=st.retransmits, sums={"resent": dict(sa.retransmitted)})
         for first, answer in (("MM1", "MM2"), ("AM1", "AM2"), ("IKE_SA_INIT request", "IKE_SA_INIT response")):
@@ -1211,6 +1309,7 @@ def _capture_proposal(c: _Collector, st: _CapSa, frame: int, before: str) -> Non
         return
     title = _AFTER_QM2 if after_qm2 else _proposal_title(2 if phase2 else 1, st.sa.version == 2)
     c.add("proposal-mismatch", frames=[frame], title=title, phase=2 if phase2 else 1, offered=offered,
+          explanation=_proposal_words(st.sa.version == 2),
           chosen=(st.offered.get("QM2") or None) if after_qm2 else None, severity=severity, more=more)
 
 
@@ -1220,6 +1319,7 @@ def _capture_nat(c: _Collector, st: _CapSa) -> None:
     moving from UDP 500 to 4500."""
     sa = st.sa
     mismatched: list[int] = []
+    ends: list[str] = []  # the addresses whose hash does not match (the sender's own, or the one it sees)
     for frame, bodies, where in st.nat_d:
         try:
             if sa.version == 2:
@@ -1230,6 +1330,7 @@ def _capture_nat(c: _Collector, st: _CapSa) -> None:
                     want = ks.hash_(2, header.icookie + rspi + _ip_bytes(ip) + (port or 0).to_bytes(2, "big"))
                     if p.data != want:
                         mismatched.append(frame)
+                        ends.append(ip)
                 continue
             d = where
             if st.hash_id not in ks.HASHES or len(bodies) < 2:
@@ -1238,16 +1339,22 @@ def _capture_nat(c: _Collector, st: _CapSa) -> None:
 
             def nat_hash(ip: str, port: int | None) -> bytes:
                 return ks.hash_(st.hash_id, cookies + _ip_bytes(ip) + (port or 0).to_bytes(2, "big"))
-            if bodies[0] != nat_hash(d.dst, d.dport) or nat_hash(d.src, d.sport) not in bodies[1:]:
+            wrong = [ip for ip, bad in ((d.dst, bodies[0] != nat_hash(d.dst, d.dport)),
+                                        (d.src, nat_hash(d.src, d.sport) not in bodies[1:])) if bad]
+            if wrong:
                 mismatched.append(frame)
+                ends.extend(wrong)
         except (ValueError, KeyError, TypeError):
             continue
     ports = [(f, sport) for f, _r, sport in st.frames]
     floated = [f for f, p in ports if p == 4500]
     started = any(p == 500 for _f, p in ports)
     if mismatched:
+        what = ("NAT_DETECTION_SOURCE_IP / NAT_DETECTION_DESTINATION_IP notifies (RFC 7296 §2.23)" if sa.version == 2
+                else "NAT-D payloads (RFC 3947 §3.2)")
         c.add("nat-detected", frames=mismatched + floated[:1], port_floating=bool(floated and started) or None,
-              more="Here the NAT-D hashes do not match the addresses and ports seen in the capture.")
+              behind_nat=list(dict.fromkeys(ends)),
+              more=f"Here the {what} do not match the addresses and ports seen in the capture.")
     elif floated and started:
         c.add("nat-detected", frames=floated[:1], port_floating=True)
 
@@ -1366,7 +1473,19 @@ def merge(*lists: Iterable[Finding]) -> list[Finding]:
                     g.detail[k].extend(x for x in v if x not in g.detail[k])
                 else:
                     g.detail.setdefault(k, v)
+    for g in out.values():
+        g.explanation = _settled(g.explanation)
+        _nat_verdict(g)
     return _ordered(_superseded(list(out.values())))
+
+
+def _settled(text: str) -> str:
+    """An explanation without the capture's hedges that a log settled: a log that shows a peer could not
+    decrypt a phase 1 message proves MM5 reached it and its keys differ (no other cause, no keys needed)."""
+    if " could not decrypt " not in text:
+        return text
+    hedges = set(_sentences(_MM5_AGAIN)[1:]) | set(_sentences(_GIVE_KEYS))
+    return " ".join(s for s in _sentences(text) if s not in hedges)
 
 
 def _sentences(text: str) -> list[str]:

@@ -76,9 +76,11 @@ Events (``Event.kind``, and what is set besides facility, conn_id and the record
   inside NAT`` (nat_d "his"/"mine", hash_match False, local_behind_nat; IOS also says the first with no
   NAT at all, so it says nothing of the peer); ``Process initial contact, bring down existing phase 1
   and 2 SA's with local A remote B remote port P`` (direction "in", local, peer, peer_port,
-  initial_contact); ``peer matches *none* of the profiles`` / ``peer matches X profile``
-  (profile_match, profile); ``SA authentication status: S`` (authentication_status); ``Started
-  lifetime timer: N`` (phase 1, lifetime_sec); ``Created a peer struct for A, peer port P`` (peer,
+  initial_contact); ``peer does not do paranoid keepalives.`` (paranoid_keepalives False: routine when
+  IOS deletes an IKE SA, no error); ``ignoring request to send delete notify (no ISAKMP sa)`` is an
+  ``error`` with ``detail`` notify_not_sent "DELETE" (no notify went out); ``peer matches *none* of the
+  profiles`` / ``peer matches X profile`` (profile_match, profile); ``SA authentication status: S``
+  (authentication_status); ``Started lifetime timer: N`` (phase 1, lifetime_sec); ``Created a peer struct for A, peer port P`` (peer,
   peer_port); ``local port L, remote port R`` (local_port, peer_port); ``Crypto mapdb : proxy_match``
   blocks (facility CRYPTO, ``detail`` proxy_match, src, dst, protocol, src_port, dst_port); the fields
   of an ID payload block that IOS-XE logs as records of their own (``address : A``, ``protocol : 17``
@@ -581,9 +583,15 @@ def promote_ip_sends(events: list[Event]) -> None:
 def _ignoring_delete(m: re.Match, c: _Ctx) -> list[Event]:
     """``ignoring request to send delete notify (no ISAKMP sa) src A dst B for SPI 0x...``"""
     src, dst, spi = (p.search(m.string, m.end()) for p in _SRC_DST_SPI)
-    return [c.ev("error", "delete notify not sent (no ISAKMP SA)", {"notify": "DELETE"},
+    return [c.ev("error", "delete notify not sent (no ISAKMP SA)", {"notify_not_sent": "DELETE"},
                  local=address(src["a"]) if src else None, peer=address(dst["a"]) if dst else None,
                  spi=_spi(spi["a"]) if spi else None)]
+
+
+def _paranoid(m: re.Match, c: _Ctx) -> list[Event]:
+    """``peer does not do paranoid keepalives.``: IOS deletes an IKE SA whose peer does not announce DPD
+    the way IOS's periodic keepalives want (a routine line when the SA goes, no error)."""
+    return [c.ev("info", m.string.strip(), {"paranoid_keepalives": False})]
 
 
 def _error(message: str | None = None, peer_group: str | None = "peer") -> Handler:
@@ -683,7 +691,7 @@ ISAKMP_ROWS: tuple[tuple[tuple[str, ...], re.Pattern, Handler], ...] = (
     (("no",), re.compile(r"No pre-shared key with\s+" + _A_PEER), _error()),
     (("encryption", "hash", "diffie-hellman", "preshared", "lifetime", "authentication"),
      re.compile(r"[\w -]+offered does not match policy"), _error()),
-    (("peer",), re.compile(r"peer does not do paranoid keepalives"), _error()),
+    (("peer",), re.compile(r"peer does not do paranoid keepalives"), _paranoid),
     (("qm",), re.compile(r"QM FSM error"), _error()),
     (("phase",), re.compile(r"phase 1 SA policy not acceptable"), _error()),
     (("ipsec",), re.compile(r"IPSec policy invalidated proposal"), _error()),

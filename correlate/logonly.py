@@ -64,8 +64,8 @@ How a step gets its role, strongest evidence first:
   decrypt payloads") in phase 1 after MM4 is MM5.
 
 Then, per IKE SA: a step that repeats the role, direction and message ID of an earlier one is a
-retransmission; a step whose packet line repeats an earlier one to the millisecond (a document that
-pastes one block twice, as the seed does) is marked ``duplicate_of`` it; and messages that a later
+retransmission; a step whose packet line repeats an earlier one to the millisecond, of the same message
+ID (a document that pastes one block twice, as the seed does) is marked ``duplicate_of`` it; and messages that a later
 state proves happened but the log does not show (the seed's initiator starts at MM4) are added as
 steps with ``implied`` True and no events, so that MM1..MM6 and QM1..QM3 are complete where the
 exchange got that far.
@@ -83,6 +83,7 @@ from dissect.gcpolicy import paused_collector
 from .model import Event, LogResult, Record
 
 __all__ = ["Step", "LogSa", "Timeline", "LogAnalysis", "timeline", "analyse", "in_stamp_order", "role_of",
+           "doubled_records",
            "IOS_NEW_STATE_ROLES", "IOS_TRANSITION_ROLES", "IOS_PACKET_ROLES"]
 
 #: IOS ISAKMP states entered once a message was sent ("out") or received ("in"): new state -> message
@@ -321,7 +322,8 @@ def _new_step(e: Event, why: str) -> Step:
 class _Cutter:
     """Walks the events once and cuts them into steps (see the module doc)."""
 
-    def __init__(self) -> None:
+    def __init__(self, doubled: set[int] = frozenset()) -> None:
+        self.doubled = doubled  # records that repeat the line above them (:func:`doubled_records`)
         self.steps: list[Step] = []
         self.by_conn: dict[tuple[str, int], Step] = {}
         self.by_peer: dict[tuple[str, str], Step] = {}
@@ -339,6 +341,9 @@ class _Cutter:
 
     def add(self, e: Event) -> None:
         file, family = e.record.file, e.record.family
+        if id(e.record) in self.doubled and file in self.last:
+            self.last[file].events.append(e)  # the line above written twice: its step, no other message
+            return
         if _is_show(e):
             step = self.show.get(file)
             if step is None or step is not self.last.get(file):  # show output pasted after other lines: a new step
@@ -1109,14 +1114,15 @@ def _merge_unlogged(steps: list[Step]) -> list[Step]:
 def _mark_repeats(steps: list[Step]) -> None:
     """Pasted copies (same packet line, same millisecond) and retransmissions (same role, direction and
     message ID again in one IKE SA; IOS and strongSwan also say so themselves)."""
-    seen_lines: dict[tuple[str, str, str], int] = {}
+    seen_lines: dict[tuple[str, str, str, int | None], int] = {}
     seen_roles: dict[tuple[int, str, str | None, int | None], int] = {}
     for i, step in enumerate(steps):
         if step.sa is None or step.implied:
             continue
         pkt = next((e for e in step.events if e.kind == "packet"), None)
         if pkt is not None and "." in pkt.record.time_text:
-            key = (step.file, pkt.record.time_text, pkt.record.text)
+            # (with the message ID: charon may send two messages of one size in one millisecond, v4-xauth-modecfg)
+            key = (step.file, pkt.record.time_text, pkt.record.text, step.message_id)
             first = seen_lines.setdefault(key, i)
             if first != i:
                 step.duplicate_of = first
@@ -1211,7 +1217,8 @@ def timeline(events: Iterable[Event]) -> Timeline:
 
 def _timeline(events: Iterable[Event]) -> Timeline:
     """:func:`timeline` with the collector paused."""
-    cutter = _Cutter()
+    events = list(events)
+    cutter = _Cutter(doubled_records(events))
     for e in events:
         cutter.add(e)
     steps = _move_builders(_split_attempts(cutter.steps))
@@ -1264,17 +1271,28 @@ def _stamp_keys(evs: list[Event]) -> list[tuple[int, float]]:
     keys: list[tuple[int, float]] = []
     run, latest, last = 0, None, float("-inf")
     time, t_of_time = None, None  # the last stamp read (records of one instant share the object)
+    seen: set[tuple[str, str]] = set()  # (stamp text, text) of the records of the current run
+    previous = None
     for e in evs:
-        if e.record.time is not time:
-            time = e.record.time
+        r = e.record
+        if r.time is not time:
+            time = r.time
             t_of_time = _stamp(time)
         t = t_of_time
+        if r is not previous:
+            line = (r.time_text, r.text)
+            repeat = line in seen
+            seen.add(line)
+            previous = r
+        else:
+            repeat = False
         if t is None:
             t = last
         elif latest is None or t > latest:
             latest = t
-        elif t < latest - _STAMP_SLACK:
-            run, latest = run + 1, t
+        elif t < latest - _STAMP_SLACK or (repeat and t < latest):
+            # (a record written again word for word, stamp included, after later ones: a pasted copy)
+            run, latest, seen = run + 1, t, {(r.time_text, r.text)}
         last = t
         keys.append((run, t))
     return keys
@@ -1287,6 +1305,35 @@ def _stamp(time: dt.datetime | None) -> float | None:
         return time.timestamp()
     except (OverflowError, OSError, ValueError):
         return None
+
+
+#: the share of a file's records that must repeat the record above them for the file to count as pasted
+#: with every line twice (a real log repeats a line now and then: ASA logs two INVALID_COOKIE notifies
+#: received in one second with the same words, sample 13)
+_DOUBLED_SHARE = 0.4
+
+
+def doubled_records(events: Iterable[Event]) -> set[int]:
+    """The ids of the records (``id(record)``) of a log pasted with every line twice in place: in a file
+    where at least :data:`_DOUBLED_SHARE` of the records repeat word for word, stamp included, the record
+    right above them (the next physical line), those repeats.  Such a copy is no other message:
+    :func:`timeline` keeps its events in the step of the line it repeats, and the findings count it once.
+    A file with a repeat here and there keeps them (two messages logged alike in one second)."""
+    repeats: dict[str, list[int]] = {}
+    records: dict[str, int] = {}
+    above: dict[str, tuple[Record, bool]] = {}  # file -> its latest record, and whether it was a repeat
+    for e in events:
+        r = e.record
+        prev, prev_repeat = above.get(r.file, (None, False))
+        if prev is r:
+            continue
+        records[r.file] = records.get(r.file, 0) + 1
+        repeat = (prev is not None and not prev_repeat and r.line == prev.last_line + 1 and r.text == prev.text
+                  and r.time_text == prev.time_text)
+        if repeat:
+            repeats.setdefault(r.file, []).append(id(r))
+        above[r.file] = (r, repeat)
+    return {i for file, ids in repeats.items() if len(ids) >= _DOUBLED_SHARE * records[file] for i in ids}
 
 
 def analyse(log: LogResult | Iterable[Event], records: Iterable[Record] = ()) -> LogAnalysis:

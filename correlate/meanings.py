@@ -170,6 +170,26 @@ NOTIFY_MEANINGS: dict[str, str] = {
     "UNITY-LOAD-BALANCE": "Cisco load balancing: connect to another gateway",
 }
 
+#: IKEv2's own meanings where IKEv1's words (ISAKMP policy, Quick Mode) do not fit (RFC 7296 §3.10.1)
+NOTIFY_MEANINGS_V2: dict[str, str] = {
+    "NO-PROPOSAL-CHOSEN": "none of the offered proposals is acceptable: in IKE_SA_INIT no IKEv2 proposal "
+                          "matches (`crypto ikev2 proposal`, chosen by `crypto ikev2 policy`); in IKE_AUTH or "
+                          "CREATE_CHILD_SA the child SA's transform set, its mode (tunnel/transport) or PFS group "
+                          "differ, or the SA cannot be installed",
+    "AUTHENTICATION-FAILED": "the AUTH payload did not verify: a pre-shared key mismatch (`crypto ikev2 keyring`), "
+                             "or a signature or certificate that does not verify",
+    "TS-UNACCEPTABLE": "the traffic selectors (the child SA's protected subnets) match no policy: the crypto ACLs "
+                       "or the IPsec profile's selectors differ",
+    "INVALID-KE-PAYLOAD": "the KE payload's DH group is not the one the responder wants; it names its group",
+}
+
+
+def notify_meaning(name: str, ikev2: bool = False) -> str:
+    """What a notify type (the registry's name, :func:`notify_name`) means, in IKEv2's terms when ``ikev2``
+    (:data:`NOTIFY_MEANINGS_V2`), else IKEv1's (:data:`NOTIFY_MEANINGS`); "" when unknown."""
+    return (NOTIFY_MEANINGS_V2.get(name) if ikev2 else None) or NOTIFY_MEANINGS.get(name, "")
+
+
 #: names for notify types in logs (IOS, ASA, strongSwan short names) -> the registry's name
 NOTIFY_ALIASES: dict[str, str] = {
     "PROPOSAL-NOT-CHOSEN": "NO-PROPOSAL-CHOSEN", "NO-PROP": "NO-PROPOSAL-CHOSEN",

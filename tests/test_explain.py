@@ -15,7 +15,7 @@ from conftest import CAPTURES, SHARED, require_tshark
 from correlate import meanings
 from correlate.explain import Explainer, explain_events, explain_packet, role_of_events
 from correlate.logparse import parse_log
-from dissect.decrypt import MISMATCH
+from dissect.decrypt import PEERS_DIFFER
 from dissect.keysources import KeyEntry, load_key_file
 from dissect.pipeline import Dissector
 
@@ -177,9 +177,9 @@ def test_psk_mismatch_with_the_responders_keys():
     MM5 does not: explained as a HASH failure, a pre-shared key mismatch."""
     pkts, exps = explained("v6-psk-mismatch", side="right")
     mm5 = first(pkts, exps, "MM5")
-    assert mm5.facts["decrypts"] is False and mm5.facts["key_verdict"] == MISMATCH
+    assert mm5.facts["decrypts"] is False and mm5.facts["key_verdict"] == PEERS_DIFFER
     assert "a different pre-shared key on the two peers" in text(mm5)
-    assert "HASH_I mismatch" in text(mm5)
+    assert f"IKE SA verdict: {PEERS_DIFFER}" in text(mm5)
     info = first(pkts, exps, "INFO")
     assert [n["name"] for n in info.facts["notifies"]] == ["PAYLOAD-MALFORMED"]
     assert "a pre-shared key mismatch" in text(info)
@@ -194,8 +194,8 @@ def test_psk_mismatch_with_the_initiators_psk():
     pkts, exps = explained("v6-psk-mismatch", keys=keys)
     mm5 = first(pkts, exps, "MM5")
     assert mm5.facts["hash_check"] == "HASH_I verified"
-    assert mm5.facts["key_verdict"] == MISMATCH
-    assert "IKE SA verdict: HASH_I mismatch" in text(mm5)
+    assert mm5.facts["key_verdict"] == PEERS_DIFFER  # HASH_I verifies: not a "HASH_I mismatch"
+    assert f"IKE SA verdict: {PEERS_DIFFER}" in text(mm5) and "IKE SA verdict: HASH_I mismatch" not in text(mm5)
 
 
 def test_aggressive_mode_hash_r_from_the_psk_alone():
@@ -390,7 +390,10 @@ def test_sample_proposal_not_chosen_and_responder_lifetime():
     assert "PFS group" in text(e)  # the meaning names the PFS group among the Quick Mode causes
     assert ("phase 1 transform accepted against local policy 5: 3DES-CBC, hash SHA, Pre-shared key, DH group 2 "
             "(Alternate 1024-bit MODP group), lifetime 86400 s") in e.lines
-    assert "error: Encryption algorithm offered does not match policy!" in e.lines
+    # policy 3 failed, policy 5 was accepted on the next lines: a policy check, not an error
+    assert ("policy check: Encryption algorithm offered does not match policy! (IOS tries its next policy)"
+            in e.lines)
+    assert not [line for line in e.lines if line.startswith("error: ") and "policy" in line]
 
 
 def test_notify_names_from_logs():
@@ -445,3 +448,46 @@ def test_role_of_events_is_the_log_only_timelines(case, side):
         assert role_of_events(s.events) == s.role, (s.role, s.lines[0])
     assert role_of_events([e for s in steps[:3] for e in s.events]) == ""
     assert explain_events(steps[0].events).role == steps[0].role
+
+
+# --------------------------------------------------------------------------- log lines labelled as they are
+
+def test_05_ikev2_notify_in_ikev2_terms_and_the_empty_error_line():
+    """Sample 05 (IOS-XE IKEv2): NO_PROPOSAL_CHOSEN in the IKE_AUTH response is explained with IKEv2's
+    configuration (no ISAKMP policy, no Quick Mode); the empty ``IKEv2-ERROR:(...):`` line after it
+    (line 101) is not shown as an error."""
+    events = _sample("05-iosxe16-ikev2-ipv6-initiator-auth-no-proposal-chosen.txt")
+    response = [e for e in events if 94 <= e.record.line <= 101]
+    e = explain_events(response, role="IKE_AUTH response")
+    (notify,) = [x for x in e.lines if x.startswith("notify NO-PROPOSAL-CHOSEN")]
+    assert "`crypto ikev2 proposal`" in notify and "child SA" in notify
+    assert "ISAKMP" not in notify and "Quick Mode" not in notify
+    assert "an IKEv2-ERROR line without a message (it follows the error notify above)" in e.lines
+    assert not [x for x in e.lines if x.startswith("error:")]
+    assert "errors" not in e.facts
+
+
+def test_01_delete_notify_not_sent_is_no_notify():
+    """Sample 01: ``ignoring request to send delete notify (no ISAKMP sa) ... for SPI 0x3EA71AED`` says a
+    DELETE was not sent: no "notify DELETE"; the same SPI said twice is one line."""
+    events = [x for x in _sample("01-iosxe-natt-mm-qm-responder-console-interleaved.txt") if x.record.line in (6, 24)]
+    e = explain_events(events, role="")
+    assert e.lines == ["DELETE notify not sent for SPI 0x3ea71aed: no IKE SA with the peer to protect it; the SA "
+                       "goes locally, unannounced"]
+    assert "notifies" not in e.facts
+
+
+def test_09_paranoid_keepalives_is_routine():
+    events = [x for x in _sample("09-ios15-mm-ok-qm-proposal-not-chosen-pfs-console-dots.txt") if x.record.line == 141]
+    e = explain_events(events, role="")
+    assert e.lines == ["the peer does not do periodic DPD (IOS's \"paranoid\" keepalives): a routine line when an "
+                       "IKE SA is deleted, not an error"]
+
+
+def test_09_policy_checks_stay_errors_when_no_policy_matches():
+    """The MM2 of sample 09 without its last lines (policy 5 accepted): the failed check is an error again."""
+    events = _sample("09-ios15-mm-ok-qm-proposal-not-chosen-pfs-console-dots.txt")
+    failed = [x for x in events if x.record.line in (27, 28)]
+    e = explain_events(failed, role="MM2")
+    assert [x for x in e.lines if x.startswith("error: ")] == [
+        "error: Encryption algorithm offered does not match policy!", "error: atts are not acceptable"]

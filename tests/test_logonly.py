@@ -425,3 +425,62 @@ def test_charon_socket_thread_lines_start_the_step_of_their_packet(case, side):
         step = step_at(tl, worker)
         assert step_at(tl, socket) is step, (socket, worker)
         assert step.lines[0][1] == socket and step.direction == "in"
+
+
+# --------------------------------------------------------------------------- logs pasted twice
+
+@pytest.mark.parametrize("case", ["v4-aes128-sha1-modp1024", "v6-aggressive", "v4-xauth-modecfg"])
+def test_a_charon_log_pasted_twice(case, tmp_path):
+    """A whole charon log pasted after itself (its stamps span less than the stamp slack, so reading in
+    stamp order would interleave the copies): the second copy is a pasted copy of the first, step by step,
+    and gives no retransmission, no rekey and no second IKE SA with the peer."""
+    log = CAPTURES / case / "left.log"
+    text = log.read_text(encoding="utf-8")
+    twice = tmp_path / "twice.log"
+    twice.write_text(text + text, encoding="utf-8")
+    n = text.count("\n")
+    once = analyse(parse_log(str(log)))
+    a = analyse(parse_log(str(twice)))
+    originals = [s for s in a.timeline.steps if s.duplicate_of is None]
+    copies = [s for s in a.timeline.steps if s.duplicate_of is not None]
+    assert [(s.role, s.direction, s.message_id) for s in originals] == [
+        (s.role, s.direction, s.message_id) for s in once.timeline.steps]
+    assert len(copies) == len(originals)
+    for s in copies:  # each copy repeats its original's lines, n lines further down
+        original = a.timeline.steps[s.duplicate_of]
+        assert (s.role, s.direction, s.message_id) == (original.role, original.direction, original.message_id)
+        assert [line - n for _f, line, _l in s.lines] == [line for _f, line, _l in original.lines]
+    assert not any(s.retransmission for s in a.timeline.steps)
+    codes = {f.code for f in a.findings}
+    assert {f.code for f in once.findings} == codes and not codes & {"retransmissions", "rekey"}
+
+
+@pytest.mark.parametrize("prefix", ["01", "03", "09"])
+def test_an_ios_log_with_every_line_twice(prefix, tmp_path):
+    """Every line of an IOS debug written twice in a row: the repeats join the step of the line they repeat,
+    so the messages, their roles and the retransmissions are those of the log as written once."""
+    (path,) = SAMPLES.glob(prefix + "-*.txt")
+    lines = path.read_text(encoding="utf-8").split("\n")
+    doubled = tmp_path / "doubled.txt"
+    doubled.write_text("\n".join(x for line in lines for x in (line, line)), encoding="utf-8")
+    once, twice = analyse(parse_log(str(path))), analyse(parse_log(str(doubled)))
+
+    def shape(a):
+        return [(s.role, s.direction, s.message_id, s.retransmission, s.implied) for s in a.timeline.steps]
+    assert shape(twice) == shape(once)
+    for s, t in zip(once.timeline.steps, twice.timeline.steps):  # line n is now lines 2n-1 and 2n
+        if s.sa is not None and s.events:
+            assert t.first_line == 2 * s.first_line - 1
+    resent = {f.code: f.detail.get("resent") for f in once.findings}.get("retransmissions")
+    assert {f.code: f.detail.get("resent") for f in twice.findings}.get("retransmissions") == resent
+    assert {f.code for f in twice.findings} == {f.code for f in once.findings}
+
+
+def test_a_line_repeated_now_and_then_is_a_message():
+    """Sample 13: the ASA logs two INVALID_COOKIE notifies received in one second with the same words
+    (lines 26 and 27); a file with only such a repeat is no pasted document, both are messages."""
+    path = SAMPLES / "13-asa804-syslog-year-mm-wait-msg4-invalid-cookie.txt"
+    assert line_of(path, r"RECEIVED Message .*NOTIFY", 0) + 1 == line_of(path, r"RECEIVED Message .*NOTIFY", 1)
+    tl = tl_of(path)
+    infos = [s for s in tl.steps if s.role == "INFO"]
+    assert [s.first_line for s in infos] == [26, 27] and all(s.duplicate_of is None for s in infos)
