@@ -64,6 +64,7 @@ from dataclasses import dataclass, field
 from dissect import registry
 
 from . import offset
+from .logonly import doubled_records
 from .model import Event
 
 __all__ = ["Anchor", "anchors", "attach", "exchange_types", "canonical_payloads", "HORIZON", "ROLES"]
@@ -258,7 +259,22 @@ def anchors(events: Sequence[Event]) -> list[Anchor]:
         elif k and not a.markers and (found[k - 1].event.record.time_text, found[k - 1].event.record.text) == (
                 r.time_text, r.text) and _alike(found[k - 1], a):   # no stamp: a repeat of the line before
             a.copy_of = found[k - 1].copy_of if found[k - 1].copy_of is not None else k - 1
+    _doubled_copies(events, found)
     return found
+
+
+def _doubled_copies(events: Sequence[Event], found: list[Anchor]) -> None:
+    """A log pasted with every line twice in place (a console and a terminal monitor both logging; see
+    :func:`correlate.logonly.doubled_records`): each packet line that repeats the one right above it is a
+    copy of it, whatever facts the two derived from their (doubled) neighbours."""
+    doubled = doubled_records(events)
+    if not doubled:
+        return
+    for k in range(1, len(found)):
+        a, before = found[k], found[k - 1]
+        r, above = a.event.record, before.event.record
+        if a.copy_of is None and id(r) in doubled and r.line == above.last_line + 1 and r.text == above.text:
+            a.copy_of = before.copy_of if before.copy_of is not None else k - 1
 
 
 def _alike(a: Anchor, b: Anchor) -> bool:

@@ -568,6 +568,12 @@ def promote_ip_sends(events: list[Event]) -> None:
             just_sent = (previous is not None and previous.kind == "packet" and previous.direction == "out"
                          and previous.record.file == e.record.file and previous.conn_id == e.conn_id
                          and previous.record.last_line + 1 >= e.record.line - 1)
+            if previous is not None and previous.record.file == e.record.file and \
+                    previous.record.last_line + 1 == e.record.line and previous.record.text == e.record.text:
+                just_sent = just_sent or previous.kind == "packet"  # (the line written twice: its first copy's)
+                if previous.kind != "packet":  # a copy of a line that stayed info stays info
+                    previous = e
+                    continue
             before = last_packet.get((e.record.file, e.conn_id))
             if not just_sent and before is not None:
                 e.kind, e.direction = "packet", "out"

@@ -1085,3 +1085,31 @@ def test_swapped_log_addresses_use_the_address_the_log_names():
     assert [c.foreign for c in al.logs] == ["", ""]
     assert [c.matched for c in al.logs] == [c.matched for c in _separate(case).logs]
     assert any("--log gave it 192.0.2.3, but the log names 192.0.2.2 as its own address" in n for n in al.notes)
+
+
+def test_a_log_with_every_record_written_twice_matches_as_the_original(tmp_path):
+    """The seed's IOS logs with each record written twice in place (a console and a terminal monitor both
+    logging): every packet line and its copy sit on the frame truth.json names for the original line, the
+    copies add no match and no unmatched line, and the offsets are the originals'."""
+    from correlate.records import split_records
+    case = CAPTURES / "seed-ios-ipv6"
+    truth = json.loads((case / "truth.json").read_text())
+    logs, originals, line_of = [], [], {}
+    for name in ("initiator.log", "responder.log"):
+        text = (case / name).read_text().splitlines()
+        doubled: list[str] = []
+        for r in split_records(text, name, year=2012):
+            for copy in (0, 1):
+                for k, raw in enumerate(r.raw):
+                    line_of[(name, len(doubled) + 1)] = r.line + k
+                    doubled.append(raw)
+        (tmp_path / name).write_text("\n".join(doubled) + "\n")
+        logs.append(parse_log(str(tmp_path / name), year=2012, keep_records=False))
+        originals.append(parse_log(str(case / name), year=2012, keep_records=False))
+    al = align(Dissector(str(case / "capture.pcap")).packets(), logs)
+    base = align(Dissector(str(case / "capture.pcap")).packets(), originals)
+    placed = {(frame, name): {line_of[(name, n)] for n in lines} for (frame, name), lines in _packet_lines_placed(al).items()}
+    assert placed == _packet_lines_placed(base) == _packet_lines_of_truth(truth)
+    assert len(al.matches) == len(base.matches) and not al.unmatched_events
+    for c, b in zip(al.logs, base.logs):
+        assert abs(c.offset - b.offset) < 1e-6
