@@ -24,7 +24,8 @@ optional) and the message.  A syslog server's host name in front of the tag
 * proposals, DPD keep-alives, notifies, retransmissions (``Duplicate Phase 1
   packet detected``);
 * errors: ``QM FSM error (…, mess id 0x3012dbd)``, ``Session is being torn
-  down. Reason: crypto map policy not found``, ``Received an un-encrypted
+  down. Reason: crypto map policy not found`` (``detail["refused"]``: the
+  peer's message it refused, QM1, :data:`REFUSALS`), ``Received an un-encrypted
   INVALID_COOKIE notify message``, ``All IPSec SA proposals found
   unacceptable!``, and any message that says it failed.
 
@@ -42,7 +43,7 @@ from typing import Any
 from .addresses import address
 from .model import Event, Record, never_raises
 
-__all__ = ["events", "RULES"]
+__all__ = ["events", "RULES", "REFUSALS"]
 
 #: syslog tag or console tag (perhaps after a syslog server's host name), then the peer's group, user, IP
 _HEAD = re.compile(
@@ -55,6 +56,9 @@ _HEAD = re.compile(
 _ERROR_NOTIFY_LIMIT = 16384
 _STATUS_NOTIFIES = frozenset({"CONNECTED", "RESPONDER_LIFETIME", "REPLAY_STATUS", "INITIAL_CONTACT", "R_U_THERE",
                               "R_U_THERE_ACK", "R-U-THERE", "R-U-THERE-ACK"})
+#: session teardown reasons that say which received message the ASA refused (``detail["refused"]``): "crypto
+#: map policy not found" is the responder's check of the peer's Quick Mode identities, carried by QM1
+REFUSALS: dict[str, str] = {"crypto map policy not found": "QM1"}
 #: session teardown reasons that are not failures
 _BENIGN_REASONS = ("user requested", "administrator reset", "idle timeout", "max time exceeded", "peer terminate",
                    "sa expired")
@@ -122,7 +126,11 @@ def _qm_fsm_error(m: re.Match, c: _Ctx, msg: str) -> Event:
 def _torn_down(m: re.Match, c: _Ctx, msg: str) -> Event:
     reason = m["reason"].strip().rstrip(".!")
     benign = reason.lower().startswith(_BENIGN_REASONS)
-    return c.event("sa_deleted" if benign else "error", msg, detail={"reason": reason, "teardown": True})
+    d: dict[str, Any] = {"reason": reason, "teardown": True}
+    refused = next((role for phrase, role in REFUSALS.items() if reason.lower().startswith(phrase)), None)
+    if refused is not None:
+        d["refused"] = refused
+    return c.event("sa_deleted" if benign else "error", msg, detail=d)
 
 
 def _unencrypted_notify(m: re.Match, c: _Ctx, msg: str) -> Event:

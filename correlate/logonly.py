@@ -47,7 +47,13 @@ How a log is cut into steps:
   key", then ``set new node 0`` minutes later) is cut: the failed attempt is a step of its own, role
   "" and :attr:`Step.note` "an attempt that sent nothing";
 * a pasted tcpdump line's step is "out" or "in" when its source or destination is the log's own
-  address (the ``local`` address of the file's other events), else its direction is None.
+  address (the ``local`` address of the file's other events), else its direction is None;
+* an ASA error naming a Quick Mode message ID that the step of its context does not have (``QM FSM
+  error (..., mess id 0x3012dbd)``) opens a step of that message: each refused Quick Mode is its own
+  message (sample 04), and ``Session is being torn down`` ends the IKE SA (the next is another's);
+* libreswan's whack output logs only what it sends: the lines after a sent message that end the
+  exchange (``Peer ID is``, ``ISAKMP SA established`` after ``sent Main Mode I3``) are the peer's
+  answer's (MM6, QM2), a step without a packet line (:func:`_libreswan_answers`).
 
 How a step gets its role, strongest evidence first:
 
@@ -61,7 +67,11 @@ How a step gets its role, strongest evidence first:
   lines, ASA's payload list, libreswan's ``I2``/``R1``: :func:`role_of`;
 * the IOS packet line's state (``(I) MM_SA_SETUP`` sent is MM3): :data:`IOS_PACKET_ROLES`;
 * the order of the exchange: a received message that could not be read (strongSwan: "could not
-  decrypt payloads") in phase 1 after MM4 is MM5.
+  decrypt payloads") in phase 1 after MM4 is MM5;
+* a teardown that says which received message was refused (ASA ``crypto map policy not found``: QM1).
+
+A tcpdump decode pasted in a daemon's log that fits exactly one of the log's IKE SAs is marked as the
+same session (:attr:`LogSa.same_as`, a note on each of its steps).
 
 Then, per IKE SA: a step that repeats the role, direction and message ID of an earlier one is a
 retransmission; a step whose packet line repeats an earlier one to the millisecond, of the same message
@@ -162,8 +172,11 @@ class Step:
     retransmission  the message repeats an earlier step of the same IKE SA
     duplicate_of  index of the step whose lines this one repeats to the millisecond (a pasted copy)
     sa            index of its :class:`LogSa` in :attr:`Timeline.sas`, or None (show output, preamble)
-    note          what the log says about a step without a message: "an attempt that sent nothing" for
-                  an exchange the device gave up before its first packet (IOS "No pre-shared key"), else ""
+    note          what the log says about the step beyond its role: "an attempt that sent nothing" for
+                  an exchange the device gave up before its first packet (IOS "No pre-shared key");
+                  "refused: <reason>" for a received message the device refused (ASA "crypto map policy
+                  not found"); for a pasted tcpdump line of a session the log negotiates, the line of the
+                  same message in the log (:func:`_same_sessions`); else ""
     """
     role: str = ""
     direction: str | None = None
@@ -213,6 +226,8 @@ class LogSa:
     role     "initiator" or "responder" of phase 1 (the log's device), or "" when the log does not say
     version  1 or 2
     steps    indexes into :attr:`Timeline.steps`, in log order (implied steps included)
+    same_as  index of the other :class:`LogSa` that is this same session seen another way (a tcpdump decode
+             pasted in the file of a daemon's log: :func:`_same_sessions`), or None
     """
     index: int
     file: str
@@ -221,10 +236,11 @@ class LogSa:
     version: int = 1
     conn_ids: list[int] = field(default_factory=list)
     steps: list[int] = field(default_factory=list)
+    same_as: int | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {"sa": self.index, "file": self.file, "peer": self.peer, "role": self.role or None,
-                "version": self.version, "conn_ids": self.conn_ids, "steps": self.steps}
+                "version": self.version, "conn_ids": self.conn_ids, "steps": self.steps, "same_as": self.same_as}
 
 
 @dataclass
@@ -307,6 +323,16 @@ def _opens_step(e: Event) -> str:
     return ""
 
 
+def _other_exchange(e: Event, context: Step | None) -> bool:
+    """An ASA error that names a Quick Mode's message ID (``QM FSM error (..., mess id 0x3012dbd)``) no
+    step of its context has: the log shows that exchange only by its failure (sample 04: four Quick Modes
+    refused, one line of each), so it is a message of its own."""
+    if e.record.family != "asa" or e.kind != "error" or e.exchange != "QUICK_MODE" or e.message_id is None:
+        return False
+    return context is None or (context.message_id if context.message_id is not None
+                               else _first_mid(context.events)) != e.message_id
+
+
 def _new_step(e: Event, why: str) -> Step:
     r = e.record
     peer = e.peer
@@ -357,6 +383,8 @@ class _Cutter:
         if family == "strongswan" and e.detail.get("initiating") is True and e.conn_id is not None:
             self.initiating[file] = e.conn_id
         why = _opens_step(e) if e.kind in _OPENING_KINDS else ""
+        if not why and family == "asa" and _other_exchange(e, self._context(e)):
+            why = "exchange"
         if why:
             pending = self._pending(e) if why == "packet" and e.direction == "out" else None
             if pending is not None:
@@ -805,6 +833,46 @@ def _phase1_internal(e: Event) -> bool:
     return e.detail.get("input") == "IKE_MESG_INTERNAL"
 
 
+#: libreswan: a message this device sent -> the peer's answer, which whack output shows only by what its
+#: processing logs (``Peer ID is ...``, ``ISAKMP SA established``), and the message sent at once on it
+_LIBRESWAN_ANSWERS: dict[str, tuple[str, str | None]] = {
+    "MM5": ("MM6", None), "AM1": ("AM2", "AM3"), "AM2": ("AM3", None), "QM1": ("QM2", "QM3"), "QM2": ("QM3", None)}
+
+
+def _libreswan_answers(steps: list[Step]) -> list[Step]:
+    """libreswan's whack output logs the messages it sends (``sent Main Mode I3``) but not those it
+    receives: the lines after a sent message that end its exchange (``ISAKMP SA established`` after
+    ``sent Main Mode I3``; ``IPsec SA established`` after ``sent Quick Mode request``), with the peer's ID
+    before them, are the processing of the peer's answer (MM6, QM2: RFC 2409 §5), a step of its own, not
+    logged; the message sent at once on that answer (QM3, AM3) is added as implied.  A responder's SA
+    established after its last message (MM6 sent) stays in that message's step."""
+    out: list[Step] = []
+    for step in steps:
+        out.append(step)
+        if step.family != "libreswan" or step.direction != "out" or not step.logged:
+            continue
+        answer = _LIBRESWAN_ANSWERS.get(_libreswan_role(step))
+        pkt = next((i for i, e in enumerate(step.events) if e.kind == "packet"), None)
+        if answer is None or pkt is None:
+            continue
+        done = next((i for i in range(pkt + 1, len(step.events)) if step.events[i].kind == "sa_created"), None)
+        if done is None:
+            continue
+        start = next(i for i in range(pkt + 1, done + 1)
+                     if step.events[i].kind == "sa_created" or step.events[i].detail.get("peer_id"))
+        moved, step.events = step.events[start:], step.events[:start]
+        received = Step(role=answer[0], direction="in", file=step.file, peer=step.peer,
+                        conn_id=moved[0].conn_id if moved[0].conn_id is not None else step.conn_id,
+                        message_id=step.message_id, exchange=step.exchange, events=moved, family="libreswan",
+                        role_source="order")
+        out.append(received)
+        if answer[1] is not None:
+            out.append(Step(role=answer[1], direction="out", file=step.file, peer=step.peer,
+                            conn_id=received.conn_id, message_id=step.message_id, exchange=step.exchange,
+                            implied=True, family="libreswan", role_source="order"))
+    return out
+
+
 def _answer(step: Step, also: tuple[str, str] | None) -> list[Step]:
     """The implied step of a message a transition says was sent at once, without a packet line."""
     if also is None:
@@ -897,7 +965,8 @@ def _sa_key(step: Step) -> tuple:
 
 
 def _group(steps: list[Step]) -> list[LogSa]:
-    """Assign each message step to an IKE SA and give it its role, walking the steps in order."""
+    """Assign each message step to an IKE SA and give it its role, walking the steps in order.  An ASA
+    step with ``Session is being torn down`` ends its IKE SA: the peer's next message is of a new one."""
     sas: list[LogSa] = []
     open_: dict[tuple, _SaState] = {}
     of_peer: dict[tuple[str, str | None], _SaState] = {}  # (file, peer) -> its latest IKE SA
@@ -910,6 +979,8 @@ def _group(steps: list[Step]) -> list[LogSa]:
             if not step.role:
                 continue  # events before the first message: no IKE SA to put them in
         key = _sa_key(step)
+        if step.family == "libreswan" and not step.events and i and steps[i - 1].sa is not None:
+            key = _sa_key(steps[i - 1])  # an implied answer (:func:`_libreswan_answers`): its message's IKE SA
         st = open_.get(key)
         if step.family == "ios" and step.side == "" and st is None:
             st = of_peer.get((step.file, step.peer))  # a packet line without IOS's (I)/(R)
@@ -930,6 +1001,8 @@ def _group(steps: list[Step]) -> list[LogSa]:
         if st.sa.peer is None and step.peer is not None:
             st.sa.peer = step.peer
         of_peer[(step.file, step.peer)] = st
+        if step.family == "asa" and any(e.detail.get("teardown") for e in step.events):
+            del open_[key]  # "Session is being torn down": the IKE SA is gone, the next message is another's
     return sas
 
 
@@ -954,7 +1027,15 @@ def _same_first(role: str, step: Step, st: _SaState) -> bool:
 
 
 def _role_without_packet(step: Step) -> None:
-    """A step without a packet line (the start of a log cut mid-exchange): the role its states name."""
+    """A step without a packet line (the start of a log cut mid-exchange): the role its states name, or
+    the received message a teardown says was refused (ASA ``crypto map policy not found``: the peer's QM1,
+    ``detail["refused"]``, :data:`correlate.asa.REFUSALS`)."""
+    refused = next((e for e in step.events if e.detail.get("refused")), None)
+    if refused is not None:
+        step.role, step.direction, step.role_source = str(refused.detail["refused"]), "in", "refusal"
+        step.message_id = step.message_id if step.message_id is not None else _first_mid(step.events)
+        step.note = f"refused: {refused.detail.get('reason') or refused.message}"
+        return
     for e in step.events:
         found = _state_role(e)
         if found is not None:
@@ -1225,6 +1306,7 @@ def _timeline(events: Iterable[Event]) -> Timeline:
     _tcpdump_directions(steps)
     steps = _split_ios(_split_preparation(steps))
     _return_phase1_ends(steps)
+    steps = _libreswan_answers(steps)
     sas = _group(steps)
     steps = _merge_unlogged(steps)
     _number(steps, sas)
@@ -1236,7 +1318,49 @@ def _timeline(events: Iterable[Event]) -> Timeline:
     for s in steps:  # duplicate_of was counted before the implied steps were inserted
         if s.duplicate_of is not None:
             s.duplicate_of = position[id(before[s.duplicate_of])]
+    _same_sessions(steps, sas)
     return Timeline(steps, sas)
+
+
+def _sa_roles(steps: list[Step], sa: LogSa) -> list[str]:
+    return [steps[i].role for i in sa.steps if not steps[i].retransmission and steps[i].duplicate_of is None]
+
+
+def _is_subsequence(short: list[str], long: list[str]) -> bool:
+    rest = iter(long)
+    return all(any(x == y for y in rest) for x in short)
+
+
+def _same_sessions(steps: list[Step], sas: list[LogSa]) -> None:
+    """A tcpdump decode pasted in the file of a daemon's log (sample 14: whack output, then tcpdump's text
+    of the same exchange) is the same session when exactly one IKE SA of the daemon's lines in that file
+    fits it: the same IKE version, its peer (when known) one of the tcpdump's two addresses, and its
+    messages, in order, among the decode's (which begins with the same first message).  Both get
+    :attr:`LogSa.same_as`; each tcpdump step gets a :attr:`Step.note` naming the line of the same message
+    in the log, or saying the log implies it.  Nothing is joined when two IKE SAs would fit."""
+    def family(sa: LogSa) -> str:
+        return steps[sa.steps[0]].family if sa.steps else ""
+
+    for wire in (sa for sa in sas if family(sa) == "tcpdump" and sa.same_as is None):
+        roles = _sa_roles(steps, wire)
+        ends = {a for i in wire.steps for e in steps[i].events for a in (e.detail.get("src"), e.detail.get("dst")) if a}
+        fits = [sa for sa in sas if sa.file == wire.file and family(sa) not in ("tcpdump", "show", "")
+                and sa.same_as is None and sa.version == wire.version and (sa.peer is None or sa.peer in ends)
+                and (mine := _sa_roles(steps, sa)) and roles and mine[0] == roles[0]
+                and _is_subsequence(mine, roles)]
+        if len(fits) != 1:
+            continue
+        log = fits[0]
+        log.same_as, wire.same_as = wire.index, log.index
+        shown = [steps[i] for i in log.steps if not steps[i].retransmission and steps[i].duplicate_of is None]
+        for i in wire.steps:
+            step = steps[i]
+            twin = next((s for s in shown if s.role == step.role), None)
+            if twin is None or step.note:
+                continue
+            shown.remove(twin)
+            step.note = (f"tcpdump's decode of the message at line {twin.first_line}: the same session" if twin.events
+                         else "tcpdump's decode of a message the log implies: the same session")
 
 
 def in_stamp_order(events: Iterable[Event]) -> list[Event]:

@@ -59,8 +59,16 @@ def test_sample_04_qm_fsm_error_crypto_map_policy_not_found():
     assert [e.record.time for e in fsm] == [dt.datetime(2016, 11, 8, 7, 10, s) for s in (5, 10, 15, 20)]
     torn = [e for e in events if e.detail.get("teardown")]
     assert [e.detail["reason"] for e in torn] == ["crypto map policy not found"] * 4
+    assert [e.detail["refused"] for e in torn] == ["QM1"] * 4  # the peer's QM1, its identities matched no map
     assert [e.message for e in events if e not in fsm and e not in torn] == \
         ["Removing peer from correlator table failed, no match!"] * 4
+
+
+def test_teardown_names_the_refused_message_only_for_a_refusal():
+    e = _one("[IKEv1]Group = 10.1.1.1, IP = 10.1.1.1, Session is being torn down. Reason: User Requested")
+    assert (e.kind, e.detail.get("refused")) == ("sa_deleted", None)
+    e = _one("[IKEv1]Group = 10.1.1.1, IP = 10.1.1.1, Session is being torn down. Reason: Phase 2 Mismatch")
+    assert (e.kind, e.detail.get("refused")) == ("error", None)
 
 
 def test_sample_13_mm_wait_msg4_invalid_cookie():

@@ -224,13 +224,61 @@ def test_asa_initiator_stuck_at_mm_wait_msg4():
 
 
 def test_libreswan_whack_and_pasted_tcpdump():
-    """14: whack's status lines tell the initiator's MM1, MM3, MM5 and QM1 (the answers are implied);
-    the tcpdump text pasted after them is the same session on the wire: MM1..MM6, QM1..QM3."""
-    tl = tl_of(SAMPLES / "14-libreswan-ikev1-mm-qm-whack-plus-tcpdump-same-session.txt")
+    """14: whack's status lines tell the initiator's MM1, MM3, MM5 and QM1; "Peer ID" and "ISAKMP SA
+    established" are the processing of MM6 (which completes phase 1), "IPsec SA established" of QM2 (on
+    which QM3 goes out at once); MM2, MM4 and QM3 are implied.  The tcpdump text pasted after them is the
+    same session on the wire, MM1..QM3: the two IKE SAs name each other, each tcpdump step the line of its
+    message in whack's output."""
+    path = SAMPLES / "14-libreswan-ikev1-mm-qm-whack-plus-tcpdump-same-session.txt"
+    tl = tl_of(path)
     whack, wire = tl.sas
-    assert tl.roles(whack.index) == ["MM1", "MM2", "MM3", "MM4", "MM5", "QM1"]
-    assert [s.role for s in steps_of(tl, whack) if s.implied] == ["MM2", "MM4"]
-    assert tl.roles(wire.index) == ["MM1", "MM2", "MM3", "MM4", "MM5", "MM6", "QM1", "QM2", "QM3"]
+    full = ["MM1", "MM2", "MM3", "MM4", "MM5", "MM6", "QM1", "QM2", "QM3"]
+    assert tl.roles(whack.index) == full
+    assert [s.role for s in steps_of(tl, whack) if s.implied] == ["MM2", "MM4", "QM3"]
+    isakmp, ipsec = line_of(path, r"ISAKMP SA established"), line_of(path, r"IPsec SA established")
+    mm6, qm2 = step_at(tl, isakmp), step_at(tl, ipsec)
+    assert (mm6.role, mm6.direction, mm6.logged, lines_of(mm6)) == ("MM6", "in", False, [24, 25])
+    assert (qm2.role, qm2.direction, qm2.logged, lines_of(qm2)) == ("QM2", "in", False, [28])
+    assert lines_of(step_at(tl, line_of(path, r"sent Main Mode I3"))) == [23]
+    assert lines_of(step_at(tl, line_of(path, r"sent Quick Mode request"))) == [26, 27]
+    assert tl.roles(wire.index) == full
+    assert (whack.same_as, wire.same_as) == (wire.index, whack.index)
+    notes = [s.note for s in steps_of(tl, wire)]
+    assert notes[0] == "tcpdump's decode of the message at line 20: the same session"
+    assert notes[5] == f"tcpdump's decode of the message at line {24}: the same session"  # MM6
+    assert notes[1] == "tcpdump's decode of a message the log implies: the same session"  # MM2
+    assert [s.note for s in steps_of(tl, whack)] == [""] * 9
+
+
+def test_a_tcpdump_decode_is_joined_only_to_the_session_it_fits():
+    """14 cut after the phase 1 lines and before Quick Mode is still the same session; with its whack
+    output pasted twice (two IKE SAs that fit), the decode is joined to neither."""
+    path = SAMPLES / "14-libreswan-ikev1-mm-qm-whack-plus-tcpdump-same-session.txt"
+    events = parse_log(str(path)).events
+    before_qm = [e for e in events if not 26 <= e.record.line <= 28]
+    tl = timeline(before_qm)
+    whack, wire = tl.sas
+    assert tl.roles(whack.index) == ["MM1", "MM2", "MM3", "MM4", "MM5", "MM6"]
+    assert whack.same_as == wire.index
+    whack_lines = [e for e in events if e.record.line <= 28]
+    tl = timeline(whack_lines + events)
+    assert len(tl.sas) == 3 and {sa.same_as for sa in tl.sas} == {None}
+
+
+def test_asa_quick_modes_refused_each_its_own_message():
+    """04: four Quick Modes from 192.0.2.2 refused ("crypto map policy not found"), each of its own
+    message ID, its own step (QM1 received, refused) and, since the ASA tears the session down each
+    time, its own IKE SA; no rekey is reported."""
+    path = SAMPLES / "04-asa-ikev1-syslog-qm-crypto-map-policy-not-found.txt"
+    result = analyse(parse_log(str(path)))
+    tl = result.timeline
+    assert [(s.role, s.direction, s.message_id, lines_of(s)) for s in tl.steps] == [
+        ("QM1", "in", 0xFC16EEC2, [1, 2, 3]), ("QM1", "in", 0x03012DBD, [4, 5, 6]),
+        ("QM1", "in", 0x77A7A125, [7, 8, 9]), ("QM1", "in", 0xA3D4A473, [10, 11, 12])]
+    assert {s.note for s in tl.steps} == {"refused: crypto map policy not found"}
+    assert [sa.steps for sa in tl.sas] == [[0], [1], [2], [3]]
+    assert {sa.peer for sa in tl.sas} == {"192.0.2.2"}
+    assert [f.code for f in result.findings] == ["proxy-id-mismatch"]
 
 
 @pytest.mark.parametrize("path", ALL_SAMPLES, ids=lambda p: p.name)
