@@ -493,7 +493,8 @@ def _json_log_only(result, config: bool) -> None:
         d = entry.step.to_dict()
         d["explanation"] = _explanation_dict(entry.explanation, config)
         out.write(json.dumps(d, ensure_ascii=True) + "\n")
-    out.write(json.dumps({"summary": True, "findings": [f.to_dict() for f in result.findings]},
+    sas = [{"file": log.name, **sa.to_dict()} for log, a in zip(result.logs, result.analyses) for sa in a.timeline.sas]
+    out.write(json.dumps({"summary": True, "sas": sas, "findings": [f.to_dict() for f in result.findings]},
                          ensure_ascii=True) + "\n")
 
 

@@ -420,3 +420,15 @@ def test_a_refused_log_shows_why_in_the_summary():
     assert why
     text = correlate(pcap, "--log", f"10.1.61.155={s03}").stdout.decode().splitlines()[0]
     assert f"not this capture's log ({why})" in text and "speaks for" not in text
+
+
+def test_log_only_json_lists_the_sessions_and_joins_a_tcpdump_decode():
+    """Sample 14 (libreswan whack output, then tcpdump's decode of the same session): the summary lists
+    both views as IKE SAs, each naming the other as ``same_as``, and their steps are the messages'."""
+    (path,) = (DATA / "debug-samples").glob("14-*.txt")
+    r = correlate("--log-only", "--json", path)
+    assert r.returncode in (0, 1), r.stderr
+    messages, summary = _jsonl(r)
+    sas = summary["sas"]
+    assert len(sas) == 2 and sas[0]["same_as"] == sas[1]["sa"] and sas[1]["same_as"] == sas[0]["sa"]
+    assert [m["role"] for m in messages if m["sa"] == sas[0]["sa"]][:6] == ["MM1", "MM2", "MM3", "MM4", "MM5", "MM6"]
