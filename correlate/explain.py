@@ -948,8 +948,11 @@ def _log_sa_created(exp: Explanation, e: Event) -> None:
     life = ""
     if "lifetime_kb" in d:
         life = f", lifetime {d['lifetime_kb']} KB / {d.get('lifetime_sec')} s"
-    toward = d.get("dest") or e.peer or "a peer the line does not name"
-    exp.lines.append(f"IPsec SA created: SPI 0x{e.spi:08X} toward {toward}"
+    if "inbound" in d:
+        where = f"{'inbound, from' if d['inbound'] else 'outbound, to'} {e.peer or d.get('remote') or '?'}"
+    else:  # (IOS's sa_dest: this router for the inbound SA, the peer for the outbound one)
+        where = f"destination {d['dest']}" if d.get("dest") else "a destination the line does not name"
+    exp.lines.append(f"IPsec SA created: SPI 0x{e.spi:08X}, {where}"
                      + (f", {d['transform']}" if d.get("transform") else "") + life)
     exp.facts.setdefault("ipsec_sas", []).append({"spi": e.spi, "dest": d.get("dest", e.peer),
                                                   "transform": d.get("transform")})

@@ -55,9 +55,10 @@ Events (``Event.kind``, and what is set besides facility, conn_id and the record
   key_length, encaps/mode, acceptable; ``IPSEC(validate_proposal_request|sa_request)``: local,
   local_port, peer, peer_port and ``detail`` function, local_proxy, remote_proxy, protocol,
   transform, lifedur, spi, conn_id, keysize, flags, direction;
-* ``sa_created``: ``IPSEC(create_sa)``: spi, peer = sa_dest, ``detail`` dest, proto, transform,
-  conn_id (the IPsec SA's), lifetime_kb, lifetime_sec and, in IOS-XE's ``(identity)`` form, local,
-  remote, proxies and inbound (sa_dest is the local address); ``Successfully installed IPSEC SA
+* ``sa_created``: ``IPSEC(create_sa)``: spi, ``detail`` dest, proto, transform, conn_id (the IPsec
+  SA's), lifetime_kb, lifetime_sec and, in IOS-XE's ``(identity)`` form, local, remote, proxies and
+  inbound (sa_dest is the local address), with peer and local then (the classic form names no peer:
+  its sa_dest is this router for the inbound SA); ``Successfully installed IPSEC SA
   (SPI:0x...)``; IKEv2 ``IKEV2 SA created``;
 * ``sa_deleted``: ``deleting node N error FALSE reason "..."`` (message_id, ``detail`` reason,
   error), ``deleting SA reason "..."``, ``purging node N``, IKEv2 ``Sending DELETE INFO`` (spi);
@@ -915,9 +916,12 @@ def _ipsec_sa(c: _Ctx, text: str, kind: str, verb: str) -> list[Event]:
             detail[key] = kv[key]
     if dest and local and remote:
         detail["inbound"] = dest == local
+    # sa_dest is the peer for the outbound SA and this router for the inbound one: the classic form does
+    # not say which, so the peer is named only when the record's local/remote say it
+    peer = (remote if detail["inbound"] else dest) if "inbound" in detail else None
     return [c.ev(kind, f"{verb} {detail.get('transform', '')} SPI "
                  + (f"0x{spi:08X}" if spi is not None else "?") + (f" dest {dest}" if dest else ""),
-                 detail, spi=spi, peer=dest, conn_id=None)]
+                 detail, spi=spi, peer=peer, local=local, conn_id=None)]
 
 
 _OUTBOUND = re.compile(r"peer\s+" + _A_PEER + r".*?SPI\s+(?:0x)?(?P<spi>[0-9A-Fa-f]+)")

@@ -1113,3 +1113,18 @@ def test_a_log_with_every_record_written_twice_matches_as_the_original(tmp_path)
     assert len(al.matches) == len(base.matches) and not al.unmatched_events
     for c, b in zip(al.logs, base.logs):
         assert abs(c.offset - b.offset) < 1e-6
+
+
+def test_an_ios_excerpt_without_its_show_output_speaks_for_its_router(tmp_path):
+    """The seed's initiator log cut before its pasted ``show crypto ipsec sa`` (it ends at Tunnel23 up):
+    IPSEC(create_sa)'s sa_dest names the router itself for its inbound SA, which is no peer: the log still
+    speaks for 2001:db8::2 and every packet line matches as in the whole log."""
+    case = CAPTURES / "seed-ios-ipv6"
+    lines = (case / "initiator.log").read_text().splitlines(keepends=True)
+    cut = next(n for n, line in enumerate(lines) if "show crypto ipsec sa" in line or "sh crypto ipsec sa" in line)
+    assert any("create_sa" in line for line in lines[:cut])
+    (tmp_path / "initiator.log").write_text("".join(lines[:cut]))
+    whole = align(Dissector(str(case / "capture.pcap")).packets(), [parse_log(str(case / "initiator.log"), year=2012)])
+    al = align(Dissector(str(case / "capture.pcap")).packets(), [parse_log(str(tmp_path / "initiator.log"), year=2012)])
+    assert al.logs[0].address == whole.logs[0].address == "2001:db8::2"
+    assert {(m.frame, m.event.record.line) for m in al.matches} == {(m.frame, m.event.record.line) for m in whole.matches}

@@ -355,7 +355,8 @@ def test_seed_blocks_are_explained():
     qm3i = explain_events(blocks[787])
     assert qm3i.role == "QM3"
     assert [s["spi"] for s in qm3i.facts["ipsec_sas"]] == [0x45F16A9A, 0x221A7153]
-    assert ("IPsec SA created: SPI 0x45F16A9A toward 2001:db8::2, esp-aes esp-sha-hmac, "
+    # (sa_dest: R1 itself for its inbound SA; the classic form does not say which SA is inbound)
+    assert ("IPsec SA created: SPI 0x45F16A9A, destination 2001:db8::2, esp-aes esp-sha-hmac, "
             "lifetime 4608000 KB / 3439 s") in qm3i.lines
 
 

@@ -114,7 +114,9 @@ def test_seed_create_sa_spis():
     created = [e for e in events if e.kind == "sa_created"]
     assert [e.spi for e in created] == [0x45F16A9A, 0x221A7153]
     assert [e.spi for e in created] == [1173449370, 572158291]   # the decimal IOS prints beside the hex
-    assert [e.peer for e in created] == ["2001:db8::2", "2001:db8::3"]   # sa_dest
+    assert [e.detail["dest"] for e in created] == ["2001:db8::2", "2001:db8::3"]   # sa_dest
+    # the classic form does not say which SA is inbound (sa_dest = this router) and which outbound: no peer
+    assert [e.peer for e in created] == [None, None]
     assert [e.detail["conn_id"] for e in created] == [305, 306]
     for e in created:
         assert e.facility == "IPSEC" and e.detail["proto"] == 50
@@ -297,7 +299,8 @@ def test_08_two_create_sa_and_proposal():
     assert {e.message_id for e in events if e.message_id} == {3329780046}
     created = [e for e in events if e.kind == "sa_created" and e.facility == "IPSEC"]
     assert [(e.spi, e.peer, e.detail["conn_id"], e.detail["inbound"]) for e in created] == [
-        (0x63A278D7, "203.0.113.200", 2005, True), (0x731256EB, "203.0.113.100", 2006, False)]
+        (0x63A278D7, "203.0.113.100", 2005, True), (0x731256EB, "203.0.113.100", 2006, False)]  # the peer: remote
+    assert [e.detail["dest"] for e in created] == ["203.0.113.200", "203.0.113.100"]  # sa_dest: this router, peer
     for e in created:   # continuation lines indented 2/4 blanks, "(identity)" block included
         assert e.detail["transform"] == "esp-aes 256 esp-sha512-hmac" and e.detail["proto"] == 50
         assert (e.detail["lifetime_kb"], e.detail["lifetime_sec"]) == (4608000, 3600)
