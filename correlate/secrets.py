@@ -30,13 +30,15 @@ _PATTERNS = (
     # keyring: pre-shared-key address A [M] key [0|6] KEY / hostname H key KEY
     re.compile(r"(?P<pre>\bpre-shared-key\s+(?:address\s+\S+(?:\s+\S+)?|hostname\s+\S+)\s+key\s+(?:[06]\s+)?)"
                + _KEY, re.IGNORECASE),
-    # IKEv2 keyring / ASA: pre-shared-key [local|remote] [0|6|8] KEY (not "pre-shared-key address ...")
+    # IKEv2 keyring / ASA: [ikev1|ikev2 [local-|remote-authentication]] pre-shared-key [local|remote] [0|6|8]
+    # KEY (not "pre-shared-key address ...", the keyring form above); anywhere in a record: a terminal or a
+    # ticket may have joined the configuration line with others
     re.compile(r"(?P<pre>\bpre-shared-key\s+(?:local\s+|remote\s+)?(?:[068]\s+)?)(?!address\b|hostname\b)"
-               + _KEY + r"\s*$", re.IGNORECASE),
+               + _KEY, re.IGNORECASE),
     # strongSwan ipsec.secrets: [ids] : PSK "KEY"
     re.compile(r"(?P<pre>:\s*PSK\s+)" + _KEY),
     # swanctl.conf: secret = KEY
-    re.compile(r"(?P<pre>^\s*secret\s*=\s*)" + _KEY),
+    re.compile(r"(?P<pre>\bsecret\s*=\s*)" + _KEY),
 )
 
 
