@@ -192,12 +192,28 @@ def run_correlate(args: argparse.Namespace) -> int:
             logs.remove(log)
         else:
             seen_texts.setdefault(same, log.name)
-    offsets = {_log_named(n, [log.name for log in logs]): v for n, v in offsets.items()}
-    unknown = [n for n in offsets if n not in {log.name for log in logs}]
+    names = [log.name for log in logs]
+    # an offset for a part of a split log (FILE[192.0.2.2], as the notes name the parts) is set after the split
+    parts: dict[str, float] = {}
+    plain: dict[str, float] = {}
+    for n, v in offsets.items():
+        m = None if n in names else re.fullmatch(r"(.+)\[([^\[\]]+)\]", n)
+        base = _log_named(m[1], names) if m else None
+        if base in names:
+            parts[f"{base}[{m[2]}]"] = v
+        else:
+            plain[_log_named(n, names)] = v
+    offsets = plain
+    unknown = [n for n in offsets if n not in names]
     if unknown:
         print(f"ikescope: --offset names no log given: {', '.join(unknown)}", file=sys.stderr)
         return EXIT_UNUSABLE
     logs, offsets, addresses, split_notes = _split_logs(logs, offsets, addresses)
+    unknown = [n for n in parts if n not in {log.name for log in logs}]
+    if unknown:
+        print(f"ikescope: --offset names no part of a split log: {', '.join(unknown)}", file=sys.stderr)
+        return EXIT_UNUSABLE
+    offsets.update(parts)
     from correlate import timeline as T
     if args.log_only:
         ignored = [opt for opt, given in (("--offset", args.offset), ("--keys", args.keys),

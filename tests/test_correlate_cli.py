@@ -432,3 +432,15 @@ def test_log_only_json_lists_the_sessions_and_joins_a_tcpdump_decode():
     sas = summary["sas"]
     assert len(sas) == 2 and sas[0]["same_as"] == sas[1]["sa"] and sas[1]["same_as"] == sas[0]["sa"]
     assert [m["role"] for m in messages if m["sa"] == sas[0]["sa"]][:6] == ["MM1", "MM2", "MM3", "MM4", "MM5", "MM6"]
+
+
+def test_an_offset_for_a_part_of_a_split_log(tmp_path):
+    """The name a split part is given (``FILE[192.0.2.2]``) takes an ``--offset`` of its own: that part's
+    clock is the one given, the other part's is estimated; a part no split makes is refused (exit 2)."""
+    both = _both_gateways(tmp_path)
+    r = correlate(_V4 / "capture.pcap", both, "--json", f"--offset={both}[192.0.2.2]=0")
+    assert r.returncode == 0, r.stderr
+    given = {c["file"]: c["given"] for c in _jsonl(r)[1]["logs"]}
+    assert given == {f"{both}[192.0.2.2]": True, f"{both}[192.0.2.3]": False}
+    r = correlate(_V4 / "capture.pcap", both, f"--offset={both}[10.9.9.9]=0")
+    assert r.returncode == 2 and b"names no part of a split log" in r.stderr
