@@ -903,7 +903,7 @@ class ConfigPayload(Payload):
         if not a.tv and not a.raw:
             return ""  # an empty attribute: a request for it, or an acknowledgement
         if a.type in registry.CFG_SECRET_ATTRIBUTES and not SHOW_SECRETS[0]:
-            return f"******** ({len(a.raw)} bytes)"
+            return "********"  # (not even its length: a password's length narrows a guess)
         if a.type in registry.CFG_TEXT_ATTRIBUTES:
             return text_of(a.raw)
         if a.type in registry.CFG_IPV4_ATTRIBUTES and len(a.raw) == 4:
