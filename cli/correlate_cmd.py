@@ -52,6 +52,11 @@ def seconds(text: str) -> float:
     return -total if m["sign"] == "-" else total
 
 
+def _us(seconds: float | None) -> float | None:
+    """Seconds rounded to the microsecond (None stays None)."""
+    return None if seconds is None else round(seconds, 6)
+
+
 def _capture_year(result) -> int | None:
     """The year of the capture's first IKE packet (UTC), or None."""
     import datetime as dt
@@ -487,7 +492,8 @@ def _json_timeline(result, config: bool) -> None:
     al = result.alignment
     summary = {
         "summary": True,
-        "logs": [{"file": c.name, "address": c.address, "offset": c.offset, "uncertainty": c.uncertainty,
+        # (seconds to the microsecond: beyond that the digits are float noise, 0.0005000000001018634)
+        "logs": [{"file": c.name, "address": c.address, "offset": _us(c.offset), "uncertainty": _us(c.uncertainty),
                   "given": c.given, "resolution": c.resolution, "packet_events": c.packet_events,
                   "matched": c.matched, "copies": c.copies, "foreign": c.foreign, "notes": c.notes} for c in al.logs],
         "packets": len(result.entries),
