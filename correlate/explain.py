@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import functools
 import ipaddress
+import re
 import struct
 from collections import OrderedDict
 from dataclasses import dataclass, field
@@ -223,7 +224,10 @@ class Explainer:
                                                   C.names_from_log(log.events, log.records, peer))
         return cls(states, list(routers.values()))
 
-    def explain(self, pkt: Packet) -> Explanation:
+    def explain(self, pkt: Packet, log: Sequence[Event] = ()) -> Explanation:
+        """The explanation of ``pkt``, the next packet of the capture; ``log``: the log events placed on
+        it (:attr:`correlate.align.Alignment.attached`), which say what an encrypted message carries
+        when the keys are not there (:func:`explain_packet`)."""
         msg = pkt.isakmp
         ctx = None
         if msg is not None and msg.header is not None:
@@ -236,7 +240,7 @@ class Explainer:
             else:
                 self.contexts.move_to_end(key)
         state = self.states.get(msg.header.icookie) if msg is not None and msg.header is not None else None
-        exp = explain_packet(pkt, ctx, state, self.perspective)
+        exp = explain_packet(pkt, ctx, state, self.perspective, log)
         if ctx is not None:
             ctx.learn(pkt)
         return exp
@@ -246,7 +250,8 @@ class Explainer:
 # A packet
 
 def explain_packet(pkt: Packet, ctx: SaContext | None = None, state: Any = None,
-                   perspective: str | Sequence[C.RouterView] | None = None) -> Explanation:
+                   perspective: str | Sequence[C.RouterView] | None = None,
+                   log: Sequence[Event] = ()) -> Explanation:
     """The explanation of one packet.
 
     ``ctx``: what earlier messages of its IKE SA said (:class:`SaContext`; without it, QM2 is not
@@ -257,7 +262,9 @@ def explain_packet(pkt: Packet, ctx: SaContext | None = None, state: Any = None,
     shown for it; a choice (MM2/AM2, QM2) is shown for each router of ``perspective`` that is an
     endpoint of the packet, initiator first, each with its own key line, mirrored ACL and the names
     its log gives; when none is, or ``perspective`` is None, for the exchange's initiator.  Each is
-    labelled (its log, its role).
+    labelled (its log, its role).  ``log``: the log events of the lines that sent or processed the
+    packet; for an encrypted message that was not decrypted, what their payload and notify lines say
+    it carries is added, marked "from the log" (:func:`_log_view`).
     """
     if pkt.isakmp is None:
         return _not_ike(pkt)
@@ -288,7 +295,7 @@ def explain_packet(pkt: Packet, ctx: SaContext | None = None, state: Any = None,
                          "(its first copy or the answer was lost, or the peer could not process it)")
         exp.facts["retransmission_of"] = msg.retransmission_of
     if msg.encrypted and not msg.decrypted:
-        _encrypted(exp, msg, meaning)
+        _encrypted(exp, msg, meaning, log)
         if role == "INFO" and "MM5" in ctx.phase1_roles and "MM6" not in ctx.phase1_roles:
             exp.lines.append("an encrypted Informational answers MM5 where MM6 should be: typically the responder's "
                              "error notify (PAYLOAD-MALFORMED or INVALID-HASH-INFORMATION) because MM5 does not "
@@ -314,7 +321,7 @@ def explain_packet(pkt: Packet, ctx: SaContext | None = None, state: Any = None,
     if msg.decrypted:
         exp.facts["decrypted"] = True
     if msg.hash_check:
-        _hash_check(exp, msg.hash_check)
+        _hash_check(exp, msg.hash_check, msg.encrypted)
     _verdict(exp, role, state)
     if role == "QM3":
         _qm3(exp, ctx.quick_modes.get(msg.header.message_id))
@@ -338,19 +345,70 @@ def _not_ike(pkt: Packet) -> Explanation:
                        ["one byte 0xFF on UDP 4500: keeps a NAT mapping open"], frame=pkt.frame)
 
 
-def _encrypted(exp: Explanation, msg, meaning: M.RoleMeaning | None) -> None:
+def _encrypted(exp: Explanation, msg, meaning: M.RoleMeaning | None, log: Sequence[Event] = ()) -> None:
     size = msg.encrypted_length
     first = registry.PAYLOAD_TYPES_V1.get(msg.header.next_payload)
     first = first[0] if first else f"#{msg.header.next_payload}"
+    said = _log_view(log)
     exp.lines.append(f"encrypted: {size} bytes, first payload {first}; without the keys "
-                     "only its size and role can be seen")
-    if meaning:
+                     + ("the capture shows only its size and role; its log lines say:" if said else
+                        "only its size and role can be seen"))
+    if said:
+        exp.lines.extend(line for line, _refs in said)
+        exp.facts["from_log"] = [{"text": line, "log": refs} for line, refs in said]
+    listed = any(e.kind == "payload" and e.payloads and (e.exchange or e.detail.get("action")) for e in log)
+    if meaning and not listed:  # (a notify line alone does not list the rest)
         exp.lines.append(f"normally carries {meaning.carries}")
     if any(NOT_DECRYPTED_NOTE in n.message for n in msg.notes):
         exp.lines.append("the keys given do not decrypt it: its sender used other keys (in phase 1: a different "
                          "pre-shared key on the two peers, or another DH secret)")
         exp.facts["decrypts"] = False
     exp.facts.update({"encrypted": True, "encrypted_length": size})
+
+
+#: a notify in a strongSwan payload list: ``N(DPD)``, ``N(DPD_ACK)``, ``N(INITIAL_CONTACT)``
+_LISTED_NOTIFY = re.compile(r"\bN\((\w+)\)")
+
+
+def _log_view(events: Sequence[Event]) -> list[tuple[str, list[str]]]:
+    """What the log lines of a message say it carries, as (line, its log lines "file:line") pairs, each
+    line marked "from the log": charon's ``generating``/``parsed`` payload lists (the notifies in them
+    with their meaning: ``N(DPD)`` is an R-U-THERE, RFC 3706), IOS's and ASA's per-payload
+    ``processing``/``constructing`` lines, and the notify lines; [] when none says (packet and state
+    lines say nothing of the content)."""
+    out: list[tuple[str, list[str]]] = []
+    per_action: dict[str, tuple[list[str], list[str]]] = {}
+    for e in events:
+        d = e.detail
+        if e.kind == "payload" and e.payloads and e.exchange:  # strongSwan: the whole list at once
+            kind = "request" if d.get("request") else "response"
+            text = f"{'generated' if e.direction == 'out' else 'parsed'} {e.exchange} {kind}: {' '.join(e.payloads)}"
+            notes = [f"{n} = {M.notify_name(n)}" + (f", {m}" if (m := M.notify_meaning(M.notify_name(n), False))
+                                                   else "")
+                     for n in dict.fromkeys(_LISTED_NOTIFY.findall(" ".join(e.payloads)))]
+            out.append((f"from the log: {text}" + (f" ({'; '.join(notes)})" if notes else ""), [_where(e)]))
+        elif e.kind == "payload" and e.payloads and d.get("action"):  # IOS: one line per payload
+            names, refs = per_action.setdefault(str(d["action"]), ([], []))
+            names.extend(x for x in e.payloads if x not in names)
+            refs.append(_where(e))
+        elif e.kind == "notify" or (e.kind == "error" and "notify" in d):
+            view = Explanation("", "")
+            _log_notify(view, e)
+            out.extend((f"from the log: {line}", [_where(e)]) for line in view.lines)
+    for action, (names, refs) in per_action.items():
+        verb = "processed" if action == "processing" else "built"
+        out.append((f"from the log: payloads {verb}: {', '.join(names)}", refs))
+    seen: set[str] = set()
+    return [(t.replace("from the log:", f"from the log ({_short_refs(r)}):", 1), r) for t, r in out
+            if not (t in seen or seen.add(t))]
+
+
+def _short_refs(refs: list[str]) -> str:
+    """``left.log:3049`` for ``captures/x/left.log:3049``; a run of one file's lines as ``f:10, 12``."""
+    first = refs[0].rsplit(":", 1)
+    name = first[0].replace("\\", "/").rsplit("/", 1)[-1]
+    lines = [r.rsplit(":", 1)[1] for r in refs if r.rsplit(":", 1)[0] == first[0]]
+    return f"{name}:{', '.join(lines[:3])}" + (" ..." if len(lines) > 3 or len(lines) != len(refs) else "")
 
 
 def _payload(exp: Explanation, p, short: str, role: str, ctx: SaContext, from_initiator: bool) -> None:
@@ -565,12 +623,18 @@ def _identity(exp: Explanation, p: IdPayload, role: str, ctx: SaContext, from_in
                         if p.id_type in (1, 5) else ""))
 
 
-def _hash_check(exp: Explanation, check: str) -> None:
+def _hash_check(exp: Explanation, check: str, encrypted: bool) -> None:
+    """A hash check's line.  HASH_I/HASH_R need SKEYID = prf(PSK, Ni_b | Nr_b) alone (RFC 2409 §5): one
+    that verifies in a message that decrypted also proves the DH secret (g^xy gave its cipher key); one
+    in the clear (Aggressive Mode's AM2) proves the pre-shared key only."""
     name, _, verdict = check.rpartition(" ")
     exp.facts["hash_check"] = check
     if verdict == "verified":
-        exp.lines.append(f"{name} verified with the keys given: the sender derived the same keys"
-                         + (" (same pre-shared key and DH secret)" if name in ("HASH_I", "HASH_R") else ""))
+        same = ""
+        if name in ("HASH_I", "HASH_R"):
+            same = (" (same pre-shared key and DH secret: the message decrypted)" if encrypted else
+                    " (same pre-shared key; in the clear, so no DH secret is involved)")
+        exp.lines.append(f"{name} verified with the keys given: the sender derived the same keys" + same)
     else:
         exp.lines.append(f"{name} does NOT verify: the sender used another key"
                          + (" — a pre-shared key mismatch" if name in ("HASH_I", "HASH_R") else ""))
@@ -912,8 +976,30 @@ def _log_state(exp: Explanation, e: Event) -> None:
         exp.facts.setdefault("states", []).append([e.old_state, e.state])
 
 
+#: IOS IKEv2's offer as it builds a message: ``IKE Proposal: 1, SPI size: 0 (initial negotiation), Num.
+#: transforms: 15 AES-CBC ... DH_GROUP_1024_MODP/Group 2`` (``ESP Proposal`` in IKE_AUTH, CREATE_CHILD_SA)
+_IKEV2_OFFER = re.compile(r"^(IKE|ESP|AH) Proposal: (\d+), SPI size: \d+(?: \(([^)]*)\))?, Num\. transforms: (\d+)"
+                          r"\s*(.*)$")
+
+
+def _ikev2_offer(exp: Explanation, e: Event) -> bool:
+    """An IOS IKEv2 proposal line: the transforms offered, as the log names them (RFC 7296 §3.3)."""
+    m = _IKEV2_OFFER.match(e.message.strip()) if e.facility == "IKEv2" else None
+    if m is None:
+        return False
+    kind, number, _why, count, names = m.groups()
+    listed = [x for x in re.split(r"\s{2,}", names.strip()) if x]
+    exp.lines.append(f"{kind} proposal {number} offered, {count} transforms"
+                     + (f": {', '.join(listed)}" if listed else ""))
+    exp.facts.setdefault("ikev2_proposals", []).append({"protocol": kind, "number": int(number),
+                                                         "transforms": listed, "line": _where(e)})
+    return True
+
+
 def _log_info(exp: Explanation, e: Event) -> None:
     d = e.detail
+    if _ikev2_offer(exp, e):
+        return
     if d.get("vendor_id") or d.get("peer_platform"):  # charon/ASA vendor IDs; IOS "speaking to another IOS box"
         _log_vendor(exp, str(d.get("vendor_id") or d["peer_platform"]))
     elif d.get("nat_t"):

@@ -54,7 +54,8 @@ _DETAIL_LABELS = (
     ("r_u_there", "R-U-THERE"), ("acks", "R-U-THERE-ACK"), ("quick_modes", "Quick Modes"),
     ("ike_sas", "IKE SAs with one peer"), ("behind_nat", "NAT-D mismatch for"),
     ("port_floating", "port floating 500 -> 4500"), ("reasons", "reasons"),
-    ("missing", "not in the log"), ("logs", "logs"),
+    ("missing", "not in the log"), ("proven", "not in the excerpt, but the log's other lines show it"),
+    ("logs", "logs"),
 )
 
 #: evidence kept per finding (the count of all of it is kept too)
@@ -1235,6 +1236,14 @@ _CAPTURE_NOTIFIES_V2 = {14: "proposal-mismatch", 24: "psk-mismatch", 38: "proxy-
                         4: "invalid-cookie", 11: "invalid-spi"}
 
 
+#: keys-given-wrong when the key material given was a pre-shared key: the title and explanation
+_PSK_GIVEN_WRONG = ("The pre-shared key given is wrong (it does not give the peers' hashes)", (
+    "The hashes do not verify with the pre-shared key given (SKEYID = prf(PSK, Ni_b | Nr_b), RFC 2409 §5), but "
+    "the peers agree with each other: the responder answered the initiator's authentication (MM6 after MM5, or "
+    "the exchange went on to Quick Mode), which it does only when the hash verified with its own key. So the "
+    "PSK given to ikescope is wrong, not the peers' configuration: give the PSK the peers use."))
+
+
 def _capture_sa(c: _Collector, st: _CapSa, decryptor) -> None:
     sa = st.sa
     roles = set(sa.roles)
@@ -1247,8 +1256,10 @@ def _capture_sa(c: _Collector, st: _CapSa, decryptor) -> None:
         # the peers went on (MM6 answers MM5 only when HASH_I verified with the responder's own key; a Quick
         # Mode needs phase 1 done): the key that does not verify is the one given, not one of theirs
         went_on = "MM6" in roles or "AM3" in roles or roles & {"QM1", "QM2", "QM3"}
+        psk = went_on and getattr(getattr(state, "entry", None), "psk", None) is not None
         c.add("keys-given-wrong" if went_on else "psk-mismatch", frames=evidence,
-              more=f"With the keys given: {state.detail}.", verdict=state.verdict)
+              more=f"With the keys given: {state.detail}.", verdict=state.verdict,
+              title=_PSK_GIVEN_WRONG[0] if psk else None, explanation=_PSK_GIVEN_WRONG[1] if psk else None)
     elif sa.retransmitted.get("MM5") and "MM6" not in roles and (state is None or state.verdict is None):
         # (no verdict: the keys, when given, could check nothing; the decryptor says what it saw)
         seen = state is not None and state.detail
@@ -1423,9 +1434,13 @@ def findings_from_alignment(alignment) -> list[Finding]:
             continue
         first, last = min(seen), max(seen)
         inside = [f for f in frames if first < f < last and f not in alignment.retransmissions]
+        proven = _proven_by_log(alignment, log, inside)
+        inside = [f for f in inside if f not in proven]
         if inside:
             c.add("not-logged", frames=inside, logs=[log],
-                  missing=[f"{log}: frame{'s' if len(inside) > 1 else ''} {', '.join(map(str, inside))}"])
+                  missing=[f"{log}: frame{'s' if len(inside) > 1 else ''} {', '.join(map(str, inside))}"],
+                  proven=[f"{log}: frame {f} ({s.role}, {'received' if s.direction == 'in' else 'sent'})"
+                          for f, s in proven.items()] or None)
     for a in alignment.unmatched_events:
         lines = lines_of.get(a.log)
         if lines and min(lines) < a.event.record.line < max(lines):
@@ -1438,6 +1453,44 @@ def findings_from_alignment(alignment) -> list[Finding]:
                   counters=[f"SPI 0x{link.spi:08x} ({link.log}): {link.counter} {link.counted}, "
                             f"{link.seen} in the capture"])
     return c.result()
+
+
+def _log_events(alignment, log: str) -> list[Event]:
+    """The events of the log called ``log`` as the alignment placed them (on frames, or nowhere), in the
+    order :func:`correlate.logonly.analyse` reads them (the order of their stamps), each once."""
+    placed = chain(chain.from_iterable(alignment.attached.values()), alignment.unattached,
+                   alignment.unmatched_events)
+    seen: dict[int, Event] = {}
+    for a in placed:
+        if a.log == log:
+            seen.setdefault(id(a.event), a.event)
+    return in_stamp_order(sorted(seen.values(), key=lambda e: e.record.line))
+
+
+def _proven_by_log(alignment, log: str, frames: list[int]) -> dict[int, Step]:
+    """Of ``frames`` (packets to or from the log's endpoint that no packet line of ``log`` matched), those
+    whose message the log's other lines prove was sent or received, with that message's step: a message
+    without a packet line in the log's own timeline (:func:`correlate.logonly.timeline`: ``implied`` by a
+    later state, or processed without a packet line), between the messages of two matched packet lines,
+    when the frames between those two packets are as many as such messages (each then is one of them, in
+    order).  The seed's initiator logs no line for QM2, but its QM3 and ``IKE_QM_I_QM1 ->
+    IKE_QM_PHASE2_COMPLETE`` prove QM2 reached it: no evidence of a drop."""
+    if not frames:
+        return {}
+    steps = make_timeline(_log_events(alignment, log)).steps
+    where = {id(e): i for i, s in enumerate(steps) for e in s.events}
+    anchors = sorted({(where[id(m.event)], m.frame) for m in alignment.matches
+                      if m.log == log and id(m.event) in where and steps[where[id(m.event)]].duplicate_of is None})
+    proven: dict[int, Step] = {}
+    for (i, a), (j, b) in zip(anchors, anchors[1:]):
+        if a >= b:
+            continue
+        between = [f for f in frames if a < f < b]
+        unlogged = [s for s in steps[i + 1:j] if not s.logged and s.role and s.direction in ("in", "out")
+                    and s.duplicate_of is None and not s.retransmission]
+        if between and len(between) == len(unlogged):
+            proven.update(zip(between, unlogged))
+    return proven
 
 
 # --------------------------------------------------------------------------- merging

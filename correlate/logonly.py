@@ -563,8 +563,9 @@ def _builds(e: Event, before: Event | None) -> bool:
     event before it in its step): ASA ``constructing ... payload`` and ``Send ... VID``, IOS ``Send
     initial contact``, ``SA is doing ... authentication``, ``beginning ... Mode exchange`` and its own
     ID payload (one not right after ``processing ID payload``), strongSwan ``sending ... vendor ID``,
-    ``sending DELETE``, ``sending DPD request``, ``initiating ...``, IOS IKEv2 ``Sending DELETE INFO`` and
-    ``Building packet for encryption``, and
+    ``sending DELETE``, ``sending DPD request``, ``initiating ...``, IOS IKEv2 ``Sending DELETE INFO``,
+    ``Generating IKE_SA_INIT message`` (the offer's ``IKE Proposal`` lines follow) and ``Building packet for
+    encryption``, and
     IOS ``set new node N`` after a received message's processing (:func:`_move_builders` gives it only
     to a message of ID N)."""
     text = e.message.lower()
@@ -584,6 +585,8 @@ def _builds(e: Event, before: Event | None) -> bool:
             return True
         if e.facility == "IKEv2" and text.startswith("building packet"):
             return True  # IOS IKEv2 "Building packet for encryption. Payload contents: ..." of the next request
+        if e.facility == "IKEv2" and text.startswith("generating ") and text.endswith(" message"):
+            return True  # IOS IKEv2 "Generating IKE_SA_INIT message", then its "IKE Proposal: 1 ..." offer
         if e.detail.get("vendor_id") and text.startswith("send"):
             return True
         if e.record.family == "asa" and e.detail.get("role") == "initiator" and e.detail.get("phase") == 1:

@@ -78,8 +78,11 @@ def build(dissector, logs: Sequence[LogResult], addresses: Mapping[str, str] | N
         matches: dict[int, list[PacketMatch]] = {}
         for m in alignment.matches:
             matches.setdefault(m.frame, []).append(m)
-        entries = [Entry(p, explainer.explain(p), alignment.attached.get(p.frame, []), matches.get(p.frame, []))
-                   for p in kept]
+        entries = []
+        for p in kept:  # the log lines placed on a packet say what it carries when the keys do not
+            placed = alignment.attached.get(p.frame, [])
+            entries.append(Entry(p, explainer.explain(p, [a.event for a in placed]), placed,
+                                 matches.get(p.frame, [])))
         # a log that speaks for no endpoint of the capture, or that was taken for another session's, is about
         # another tunnel: its findings are not this capture's (``--log-only`` gives them)
         placed = []

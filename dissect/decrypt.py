@@ -13,7 +13,8 @@ payloads go through the same decoders as any other.
 
 It verifies HASH_I and HASH_R (RFC 2409 §5), the Quick Mode HASH(1)/(2)/(3)
 (§5.5) and Informational HASH(1) (§5.7), and gives each IKE SA a verdict:
-``PSK verified``; ``HASH_I mismatch: wrong pre-shared key or DH secret``;
+``PSK verified``; ``HASH_I mismatch: wrong pre-shared key or DH secret`` (``HASH_R mismatch: wrong
+pre-shared key`` for Aggressive Mode's AM2, checked with the PSK alone);
 ``PSK mismatch: the peers' pre-shared keys differ``; ``decryption gives no
 valid payload chain: this key material does not belong to this SA``
 (:mod:`dissect.verdict`).  In Aggressive Mode HASH_R travels in the clear, so a
@@ -43,11 +44,11 @@ from .isakmp import Message, decode_decrypted
 from .keysources import KeyEntry
 from .model import ERROR, WARNING, Expert, Packet
 from .payloads import SaPayload, Transform
-from .verdict import (INITIATOR, KEYS_VERIFIED, MISMATCH, MISMATCHES, NOT_DECRYPTED, NOT_THIS_SA, PEERS_DIFFER, RESPONDER,
-                      VERIFIED, Evidence, KeyKind, judge)
+from .verdict import (HASH_R_MISMATCH, INITIATOR, KEYS_VERIFIED, MISMATCH, MISMATCHES, NOT_DECRYPTED, NOT_THIS_SA,
+                      PEERS_DIFFER, RESPONDER, VERIFIED, Evidence, KeyKind, judge)
 
-__all__ = ["Decryptor", "SaState", "Phase1Keys", "missing_material", "VERIFIED", "MISMATCH", "PEERS_DIFFER",
-           "MISMATCHES", "NOT_THIS_SA", "KEYS_VERIFIED"]
+__all__ = ["Decryptor", "SaState", "Phase1Keys", "missing_material", "VERIFIED", "MISMATCH", "HASH_R_MISMATCH",
+           "PEERS_DIFFER", "MISMATCHES", "NOT_THIS_SA", "KEYS_VERIFIED"]
 
 #: Authentication methods whose SKEYID is prf(Ni_b | Nr_b, g^xy) (RFC 2409 §5): DSS, RSA and ECDSA
 #: signatures (RFC 4754), hybrid (draft-ietf-ipsec-isakmp-hybrid-auth) and XAUTH over signatures.
@@ -612,6 +613,8 @@ class Decryptor:
             return
         given = [("the given PSK", st.entry.psk)] if st.entry.psk is not None else []
         tried = given or list(self.psk_candidates)  # candidates are for when no PSK is given
+        if tried:
+            st.evidence.psk_check_by = "HASH_R"  # (the verdict then names HASH_R, not HASH_I)
         for label, psk in tried:
             skeyid = ks.skeyid_psk(hash_id, psk, st.ni_b, st.nr_b)
             if ks.hash_r(hash_id, skeyid, st.g_xi, st.g_xr, st.icookie, st.rcookie, st.sai_b, st.idir_b) == hash_r_sent:

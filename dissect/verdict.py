@@ -22,7 +22,9 @@ How the evidence reads (RFC 2409):
   logs).  A verified MM6 (HASH_R) says the responder accepted MM5, so a
   failing MM5 is then a corrupted capture, not another PSK.
 * ``HASH_I mismatch`` is kept for a hash that does not verify with the
-  keys given, or a PSK given that does not give the SKEYID a log holds.
+  keys given, or a PSK given that does not give the SKEYID a log holds;
+  ``HASH_R mismatch`` when the failed check was HASH_R (Aggressive Mode's
+  AM2, checked in the clear with the PSK alone: no DH secret is involved).
 * Without a hash check (a cipher key alone) one side decrypting is a hint,
   not a proof: no verdict, a sentence saying what was seen.
 """
@@ -32,11 +34,16 @@ from dataclasses import dataclass, field
 
 VERIFIED = "PSK verified"
 MISMATCH = "HASH_I mismatch: wrong pre-shared key or DH secret"
+#: HASH_R = prf(SKEYID, g^xr | g^xi | CKY-R | CKY-I | SAi_b | IDir_b) with SKEYID = prf(PSK, Ni_b | Nr_b)
+#: (RFC 2409 §5): in Aggressive Mode it travels in the clear, so only the PSK can make it fail.
+HASH_R_MISMATCH = "HASH_R mismatch: wrong pre-shared key"
+#: the mismatch verdict per hash whose check failed (:attr:`Evidence.psk_check_by`); the rest get MISMATCH
+_MISMATCH_BY = {"HASH_R": HASH_R_MISMATCH}
 #: Each peer derived its own keys: one side's messages decrypt (and verify) with keys the other side's
 #: do not decrypt with.
 PEERS_DIFFER = "PSK mismatch: the peers' pre-shared keys differ"
 #: The verdicts that say a pre-shared key is wrong (the one given, or one of the peers').
-MISMATCHES = frozenset({MISMATCH, PEERS_DIFFER})
+MISMATCHES = frozenset({MISMATCH, HASH_R_MISMATCH, PEERS_DIFFER})
 NOT_THIS_SA = "decryption gives no valid payload chain: this key material does not belong to this SA"
 #: the note on a message its SA's keys do not decrypt (what reads the notes looks for these words)
 NOT_DECRYPTED = "decryption with this SA's keys gives no valid payload chain"
@@ -61,12 +68,14 @@ class Evidence:
     resent                 role -> retransmissions (the same bytes again) of encrypted messages
     psk_check              (matches, sentence) from a check of the PSK alone: a given or candidate PSK
                            against HASH_R of AM2, HASH_I of MM5, or the SKEYID a log holds
+    psk_check_by           "HASH_R" when ``psk_check`` compared Aggressive Mode's HASH_R (in the clear), else ""
     """
     decrypted: dict = field(default_factory=dict)
     failed: dict = field(default_factory=dict)
     hashes: list = field(default_factory=list)
     first_failure: str = ""
     psk_check: tuple[bool, str] | None = None
+    psk_check_by: str = ""
     keyed_by: dict = field(default_factory=dict)
     copies: dict = field(default_factory=dict)
     resent: dict = field(default_factory=dict)
@@ -125,7 +134,7 @@ def judge(ev: Evidence, kind: KeyKind | None) -> tuple[str | None, str]:
     if ev.psk_check is not None:
         ok, why = ev.psk_check
         if not ok:
-            return MISMATCH, why
+            return _MISMATCH_BY.get(ev.psk_check_by, MISMATCH), why
         base = why
 
     def proof(side: str) -> str:
@@ -155,7 +164,8 @@ def judge(ev: Evidence, kind: KeyKind | None) -> tuple[str | None, str]:
         why = f"{_names(verified)} verified" + (f"; {_names(mismatched)} did not" if mismatched else "")
         return (VERIFIED if kind.psk_based else KEYS_VERIFIED), why
     if mismatched:
-        return (MISMATCH if kind.psk_based else NOT_THIS_SA), f"{_names(mismatched)} did not verify"
+        return ((_MISMATCH_BY.get(mismatched[0], MISMATCH) if kind.psk_based else NOT_THIS_SA),
+                f"{_names(mismatched)} did not verify")
     if bad[INITIATOR] or bad[RESPONDER]:
         return ((MISMATCH if kind.cipher_from_psk else NOT_THIS_SA),
                 f"{ev.first_failure or 'no message'} does not decrypt to a valid payload chain")

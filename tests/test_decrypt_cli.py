@@ -265,3 +265,12 @@ def test_a_cipher_key_alone_says_what_it_can():
     assert "HASH_I mismatch" not in r.stdout
     (line,) = [x for x in r.stdout.splitlines() if x.startswith("    keys (")]
     assert "MM5 sent again with no MM6" in line and "likely a PSK mismatch" in line and "--psk" in line
+
+
+def test_a_wrong_psk_in_aggressive_mode_names_the_hash_that_failed():
+    """v6-aggressive, a wrong --psk and no DH secret: the capture alone checks AM2's HASH_R (RFC 2409 §5),
+    so the verdict names HASH_R and the PSK, not HASH_I or a DH secret that was not given."""
+    r = cli("dissect", CAPTURES / "v6-aggressive" / "capture.pcap", "--psk", "not-the-psk")
+    (line,) = [x for x in r.stdout.splitlines() if "keys (command line)" in x]
+    assert "HASH_R mismatch: wrong pre-shared key: HASH_R of AM2 does not match the given PSK" in line
+    assert "HASH_I" not in line and "DH secret" not in line and "not-the-psk" not in r.stdout

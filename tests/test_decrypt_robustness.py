@@ -18,7 +18,7 @@ import dpkt
 import pytest
 
 from conftest import CAPTURES, REPO
-from dissect.decrypt import KEYS_VERIFIED, MISMATCH, PEERS_DIFFER, VERIFIED
+from dissect.decrypt import HASH_R_MISMATCH, KEYS_VERIFIED, MISMATCH, PEERS_DIFFER, VERIFIED
 from dissect.keysources import KeyEntry, load_key_file
 from dissect.pipeline import Dissector
 
@@ -248,7 +248,7 @@ def test_aggressive_mode_candidates_are_for_when_no_psk_is_given():
                   psk_candidates=[("line 1", t["psk"].encode())])
     list(d.packets())
     (st,) = d.decryptor.states.values()
-    assert st.verdict == MISMATCH and "given PSK" in st.detail
+    assert st.verdict == HASH_R_MISMATCH and "given PSK" in st.detail
 
 
 def test_dh_private_and_shared_must_agree():

@@ -272,7 +272,7 @@ def test_xauth_and_mode_config_attributes():
     trans = [e for p, e in zip(pkts, exps) if p.isakmp.role == "TRANSACTION"]
     assert len(trans) == len(t["frames"]["TRANSACTION"]) == 6
     all_text = "\n".join(text(e) for e in trans)
-    assert "XAUTH_USER_PASSWORD=******** (14 bytes)" in all_text
+    assert "XAUTH_USER_PASSWORD=********" in all_text and "14 bytes" not in all_text
     assert "XAUTH_STATUS=Success — XAUTH succeeded" in all_text
     assert "INTERNAL_IP4_ADDRESS=10.99.0.1" in all_text
     assert t["psk_initiator"] not in all_text
@@ -492,3 +492,41 @@ def test_09_policy_checks_stay_errors_when_no_policy_matches():
     e = explain_events(failed, role="MM2")
     assert [x for x in e.lines if x.startswith("error: ")] == [
         "error: Encryption algorithm offered does not match policy!", "error: atts are not acceptable"]
+
+
+def test_a_hash_in_the_clear_claims_no_dh_secret():
+    """AM2's HASH_R verified with the PSK alone (no DH secret was given): the line says the pre-shared key
+    is the same, not a DH secret; MM6's HASH_R, in a message that decrypted, proves both."""
+    t = truth("v6-aggressive")
+    pkts, exps = explained("v6-aggressive", keys=[KeyEntry(source="test", psk=t["psk"].encode())])
+    am2 = text(first(pkts, exps, "AM2"))
+    assert "HASH_R verified with the keys given" in am2 and "DH secret is involved" in am2
+    assert "same pre-shared key and DH secret" not in am2
+    pkts, exps = explained("v6-aes128-sha1-modp1024")  # the keys of left.log: MM6 decrypts
+    assert "(same pre-shared key and DH secret: the message decrypted)" in text(first(pkts, exps, "MM6"))
+
+
+def test_without_keys_the_log_lines_say_what_an_encrypted_message_carries():
+    """v4-rekey-dpd without keys: charon's ``generating``/``parsed INFORMATIONAL_V1 request ... [ HASH
+    N(DPD) ]`` lines, attached to the DPD frames, say what the capture cannot (RFC 3706 R-U-THERE)."""
+    from correlate import timeline as T
+
+    case = CAPTURES / "v4-rekey-dpd"
+    t = truth("v4-rekey-dpd")
+    tl = T.build(Dissector(str(case / "capture.pcap")), [parse_log(str(case / n)) for n in ("left.log", "right.log")])
+    by_frame = {e.packet.frame: e for e in tl.entries}
+    dpd = [r for r in t["frame_table"] if "N(DPD" in (r.get("left_log_summary") or "")]
+    assert len(dpd) >= 2
+    for row in dpd:
+        exp = by_frame[row["frame"]].explanation
+        said = [x["text"] for x in exp.facts["from_log"]]
+        for side in ("left", "right"):
+            summary = row[f"{side}_log_summary"]
+            verb, exchange, kind, _mid, *listed = summary.strip(" ]").replace("[ ", "").split()
+            verb = {"generating": "generated"}.get(verb, verb)
+            want = (f"from the log ({side}.log:{row[side + '_log_line']}): {verb} {exchange} {kind}: "
+                    f"{' '.join(listed)}")
+            assert any(x.startswith(want) for x in said), (want, said)
+        assert "its log lines say:" in exp.lines[0] and not any(x.startswith("normally carries") for x in exp.lines)
+    # without the log lines the explanation says only what the capture shows
+    assert explain_packet(by_frame[dpd[0]["frame"]].packet).lines[0].endswith("only its size and role can be seen")

@@ -574,3 +574,44 @@ def test_proposals_received_and_configured_alike_are_no_refusal(case, tmp_path):
         log = tmp_path / f"{side}.log"
         log.write_text("".join(kept))
         assert "proposal-mismatch" not in by_code(of_log(log)), side
+
+
+def test_a_packet_the_log_proves_it_received_is_not_reported_as_never_logged():
+    """The seed: the initiator's excerpt has no line for QM1 (frame 7) nor QM2 (frame 8), the responder's
+    none for QM2; but the initiator's QM3 and ``IKE_QM_I_QM1 -> IKE_QM_PHASE2_COMPLETE`` prove QM2 reached
+    it, and the responder's ``IKE_QM_R_QM2`` that it sent QM2: no packet was dropped on the path."""
+    import datetime as dt
+
+    from correlate.align import align
+    from correlate.findings import _proven_by_log, findings_from_alignment
+
+    seed = CAPTURES / "seed-ios-ipv6"
+    logs = [parse_log(str(seed / n), year=2012, tz=dt.timezone.utc) for n in ("initiator.log", "responder.log")]
+    pkts = list(Dissector(str(seed / "capture.pcap")).packets())
+    roles = {p.frame: p.isakmp.role for p in pkts if p.isakmp is not None}
+    al = align(pkts, logs)
+    init, resp = (log.name for log in logs)
+    assert (roles[7], roles[8]) == ("QM1", "QM2")
+    assert {7, 8} <= set(al.unmatched_packets[init]) and 8 in al.unmatched_packets[resp]
+    proven = _proven_by_log(al, init, [7, 8])
+    assert {f: (s.role, s.direction, s.implied) for f, s in proven.items()} == {
+        7: ("QM1", "out", True), 8: ("QM2", "in", True)}
+    assert {f: s.role for f, s in _proven_by_log(al, resp, [8]).items()} == {8: "QM2"}
+    assert "not-logged" not in by_code(findings_from_alignment(al))
+
+
+@pytest.mark.parametrize("case, keys, verdict", [
+    ("v6-aggressive", None, "HASH_R mismatch: wrong pre-shared key"),
+    ("seed-ios-ipv6", "keys.toml", "HASH_I mismatch: wrong pre-shared key or DH secret"),
+])
+def test_a_wrong_psk_given_is_called_the_wrong_psk(case, keys, verdict):
+    """Peers that went on past authentication agree with each other: a PSK given that does not verify is
+    the user's mistake, and the finding says it is the PSK (the seed's keys file gives the DH secret)."""
+    from dissect.keysources import KeyEntry
+
+    given = (load_key_file(str(CAPTURES / case / keys)) if keys else []) + [
+        KeyEntry(source="command line", psk=b"not-the-psk", explicit=True)]
+    d = Dissector(str(CAPTURES / case / "capture.pcap"), keys=given)
+    f = by_code(findings_from_capture(d.packets(), d.decryptor))["keys-given-wrong"]
+    assert f.title == "The pre-shared key given is wrong (it does not give the peers' hashes)"
+    assert f.detail["verdict"] == verdict and "PSK given to ikescope is wrong" in f.explanation

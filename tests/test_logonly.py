@@ -532,3 +532,26 @@ def test_a_line_repeated_now_and_then_is_a_message():
     tl = tl_of(path)
     infos = [s for s in tl.steps if s.role == "INFO"]
     assert [s.first_line for s in infos] == [26, 27] and all(s.duplicate_of is None for s in infos)
+
+
+def test_ikev2_offer_lines_belong_to_the_message_they_build():
+    """05: ``Generating IKE_SA_INIT message`` and the ``IKE Proposal: 1 ... Num. transforms: 15`` line
+    that follows build the IKE_SA_INIT request, not the preamble that ends the previous session (``Deleting
+    SA``); ``Generating IKE_AUTH message`` and its ``ESP Proposal`` line build the IKE_AUTH request.  The
+    request's explanation then names the offer."""
+    from correlate.explain import explain_events
+
+    path = SAMPLES / "05-iosxe16-ikev2-ipv6-initiator-auth-no-proposal-chosen.txt"
+    tl = tl_of(path)
+    owner = {(e.record.line): s for s in tl.steps for e in s.events}
+    for generating, offer, role in (("Generating IKE_SA_INIT message", r"IKE Proposal: 1,", "IKE_SA_INIT request"),
+                                    ("Generating IKE_AUTH message", r"ESP Proposal: 1,", "IKE_AUTH request")):
+        first, second = line_of(path, generating), line_of(path, offer)
+        assert owner[first] is owner[second] and owner[first].role == role, (generating, owner[first].role)
+    init = owner[line_of(path, "IKE Proposal: 1,")]
+    assert not any("Deleting SA" in e.record.text for e in init.events)
+    exp = explain_events(init.events, init.role)
+    (offer,) = [x for x in exp.lines if x.startswith("IKE proposal")]
+    assert offer.startswith("IKE proposal 1 offered, 15 transforms: AES-CBC, AES-CBC, AES-CBC, SHA512")
+    assert offer.endswith("DH_GROUP_1536_MODP/Group 5, DH_GROUP_1024_MODP/Group 2")
+    assert len(exp.facts["ikev2_proposals"][0]["transforms"]) == 15
