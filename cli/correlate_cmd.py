@@ -425,11 +425,21 @@ def _print_findings(out, findings) -> None:
             out(f"      {line}")
 
 
+def _unmatched_events(al) -> tuple[list, int]:
+    """The packet lines without a packet of the logs lined up with the capture, and how many more the
+    refused logs (another session's, :attr:`correlate.align.LogClock.foreign`) have: not the capture's, they
+    are not counted."""
+    refused = {c.name for c in al.logs if c.foreign}
+    kept = [a for a in al.unmatched_events if a.log not in refused]
+    return kept, len(al.unmatched_events) - len(kept)
+
+
 def _print_summary(out, result) -> None:
     al = result.alignment
-    unmatched = len(al.unmatched_events)
-    out(f"{len(result.entries)} IKE packets, {len(al.matches)} packet lines matched, {unmatched} packet lines "
-        f"without a packet, {len(al.unlogged)} packets no log mentions", "bold")
+    kept, refused = _unmatched_events(al)
+    aside = f" ({refused} of refused logs not counted)" if refused else ""
+    out(f"{len(result.entries)} IKE packets, {len(al.matches)} packet lines matched, {len(kept)} packet lines "
+        f"without a packet{aside}, {len(al.unlogged)} packets no log mentions", "bold")
     for link in al.spis:
         if link.counter and link.difference:
             out(f"  SPI 0x{link.spi:08x} ({link.log}): {link.counter} {link.counted}, capture {link.seen} "
@@ -499,7 +509,7 @@ def _json_timeline(result, config: bool) -> None:
         "packets": len(result.entries),
         "matched": len(al.matches),
         "unmatched_events": [{"file": a.log, "line": a.event.record.line, "text": _record_line(a.event.record)}
-                             for a in al.unmatched_events],
+                             for a in _unmatched_events(al)[0]],
         "unlogged_frames": al.unlogged,
         "unmatched_packets": al.unmatched_packets,
         "spis": [{"spi": s.spi, "log": s.log, "direction": s.direction, "packets": s.packets, "counter": s.counter,

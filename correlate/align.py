@@ -27,7 +27,9 @@ parsed logs (:class:`correlate.model.LogResult`) and returns an
 
 Pure: no printing, no files; a log that cannot be placed (no address in
 common with the capture, no stamps) is said in ``notes`` and still gives what
-it can.  A log of other exchanges between the same addresses (another
+it can.  A log none of whose packet lines got a packet (or that has none), and that
+names no SPI or cookie of the capture, is marked ``foreign`` too: nothing ties its
+findings to the capture.  A log of other exchanges between the same addresses (another
 session, the other IKE version, a document's example) matches nothing, and a
 note says why it does not belong to the capture (:func:`_foreign`).
 """
@@ -35,13 +37,14 @@ from __future__ import annotations
 
 import bisect
 import gc
+import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from statistics import median
 
 from dissect import registry
 
-from . import blocks, config, match, offset, peers, spis, split
+from . import blocks, config, match, meanings, offset, peers, spis, split
 from .model import Event, LogResult
 
 __all__ = ["align", "Alignment", "LogClock", "Attached", "PacketMatch", "DELAY"]
@@ -60,6 +63,11 @@ MAX_DRIFT = 1e-3
 RANDOM_MID = 256
 #: a log with at most this many packet lines that fit may be a coincidence, when more contradicts them
 FEW = 2
+#: seconds of clock offset beyond which a log whose stamps carry their year needs evidence of its own (a month)
+IMPLAUSIBLE_OFFSET = 31 * 86400
+#: matched packet lines whose byte count equals their packet's that tie a log to the capture by sizes alone
+#: (Main Mode's first two messages have the same sizes between many peers: two prove nothing)
+SIZE_EVIDENCE = 3
 
 
 @dataclass
@@ -195,11 +203,15 @@ def _align(packets, logs, addresses, offsets, delay) -> Alignment:
     watch = {e.spi for log in logs for e in log.events if e.spi is not None and e.detail.get("esp")}
     table = spis.EspTable(watch)
     wire: list[match.WirePacket] = []
+    cookies: set[str] = set()
     for pkt in packets:
         if pkt.isakmp is not None:
             w = match.wire_packet(pkt)
             if w is not None:
                 wire.append(w)
+            h = pkt.isakmp.header
+            if h is not None:
+                cookies.update(c.hex() for c in (h.icookie, h.rcookie) if any(c))
         elif pkt.esp is not None:
             table.add(pkt)
     index = match.PacketIndex(wire)
@@ -208,7 +220,8 @@ def _align(packets, logs, addresses, offsets, delay) -> Alignment:
                     retransmissions={w.frame: w.retransmission_of for w in wire if w.retransmission_of is not None})
     matched_frames: set[int] = set()
     for log, name in zip(logs, names):
-        clock, chosen, anchors = _one_log(log, name, index, talks, addresses, offsets, delay)
+        clock, chosen, anchors = _one_log(log, name, index, talks, addresses, offsets, delay,
+                                          _Proof(cookies, set(table.by_spi)))
         out.logs.append(clock)
         _place(out, log, name, clock, anchors, chosen, index, table)
         matched_frames.update(index.wire[ed.p].frame for ed in chosen)
@@ -249,7 +262,57 @@ def _capture_time(clock: LogClock):
     return convert
 
 
-def _one_log(log: LogResult, name: str, index: match.PacketIndex, talks, addresses, offsets, delay):
+@dataclass
+class _Proof:
+    """What of the capture a log may name that no other session has: the ISAKMP cookies (16 hex digits,
+    both of every packet, zero ones aside) and the ESP SPIs of its flows."""
+    cookies: set[str]
+    spis: set[int]
+
+
+def _one_log(log: LogResult, name: str, index: match.PacketIndex, talks, addresses, offsets, delay,
+             proof: _Proof | None = None):
+    """The clock, the chosen edges and the anchors of one log; a log none of whose packet lines matched
+    (or that has none) is marked foreign unless it names an SPI or cookie of the capture
+    (:func:`_unplaced`)."""
+    proof = proof or _Proof(set(), set())
+    clock, chosen, anchors = _one_log_clock(log, name, index, talks, addresses, offsets, delay, proof)
+    if not chosen and not clock.foreign and clock.address is not None:
+        why = _unplaced(log.events, anchors, proof, clock.given)
+        if why is not None:
+            clock.foreign = why
+            clock.notes.append(f"{name}: nothing ties the log to this capture ({why}): its findings are not "
+                               "the capture's")
+    return clock, chosen, anchors
+
+
+def _unplaced(events: Sequence[Event], anchors, proof: _Proof, given: bool) -> str | None:
+    """Why a log with no matched packet line is not the capture's, or None when it names an ESP SPI or an
+    ISAKMP cookie the capture has (``show crypto ipsec sa`` of the capture's tunnel, without debug)."""
+    if _named_spis(events) & proof.spis or _named_cookies(events) & proof.cookies:
+        return None
+    if not anchors:
+        return "it has no packet line, and names no SPI or cookie of the capture"
+    at = " at the offset given" if given else ""
+    return (f"none of its {len(anchors)} packet line{'s' if len(anchors) != 1 else ''} matched a packet of the "
+            f"capture{at}, and it names no SPI or cookie of the capture")
+
+
+def _named_spis(events: Sequence[Event]) -> set[int]:
+    """The SPIs a log's events name (an SA's, ``spi_in``/``spi_out``)."""
+    out = {e.spi for e in events if e.spi is not None}
+    out.update(v for e in events for k in ("spi_in", "spi_out") if isinstance(v := e.detail.get(k), int))
+    return out
+
+
+def _named_cookies(events: Sequence[Event]) -> set[str]:
+    """The ISAKMP cookies a log's events name (16 hex digits, lower case; zero ones aside)."""
+    return {v.lower() for e in events for k in ("initiator_cookie", "responder_cookie")
+            if isinstance(v := e.detail.get(k), str) and len(v) == 16 and v.strip("0")}
+
+
+def _one_log_clock(log: LogResult, name: str, index: match.PacketIndex, talks, addresses, offsets, delay,
+                   proof: _Proof):
     """The clock, the chosen edges and the anchors of one log."""
     events = log.events
     anchors = blocks.anchors(events)
@@ -277,6 +340,12 @@ def _one_log(log: LogResult, name: str, index: match.PacketIndex, talks, address
     if not anchors:
         clock.address = asg.address
         clock.notes.append(f"{name}: no packet sent or received in the log")
+        if asg.address is not None:
+            stranger = _unknown_peers(index, asg.address, asg.peers, events, [], [], proof)
+            if stranger is not None:
+                clock.foreign = stranger
+                forced = f", though --log gave it {asg.address}" if asg.how == "given" else ""
+                clock.notes.append(f"{name}: the log does not belong to this capture ({stranger}){forced}")
         return clock, [], anchors
     if asg.address is None:
         return clock, [], anchors
@@ -287,14 +356,22 @@ def _one_log(log: LogResult, name: str, index: match.PacketIndex, talks, address
         if best is None or key > best[0]:
             best = (key, endpoint, est, chosen, notes)
     _key, endpoint, est, chosen, notes = best
-    why = _foreign(events, kind, anchors, chosen, index, endpoint, asg.peers, est, delay, timed=given is None)
+    why = _foreign(events, kind, anchors, chosen, index, endpoint, asg.peers, est, delay, timed=given is None,
+                   proof=proof)
     if why is not None:
         clock.address = endpoint
         clock.foreign = why
         forced = f", though --log gave it {endpoint}" if asg.how == "given" else ""
-        clock.notes.append(f"{name}: the log does not belong to this capture ({why}){forced}: no packet line "
-                           "matched")
+        if why.startswith(_TWO_ROUTERS):   # the capture's log, twice over: it is not another session's
+            clock.notes.append(f"{name}: {why}: no packet line matched")
+        else:
+            clock.notes.append(f"{name}: the log does not belong to this capture ({why}){forced}: no packet line "
+                               "matched")
         return clock, [], anchors
+    far = _implausible_clock(anchors, kind, est, "is") if given is None else None
+    if far is not None:   # accepted on evidence of its own: the router's clock is wrong, not the log
+        tie = _evidence(events, anchors, chosen, index, endpoint, proof)
+        notes.append(f"{far}: the router's clock is wrong, not the log (the capture has its {tie})")
     if given is not None and kind != "none":
         notes.extend(_given_offset_check(name, anchors, index, endpoint, float(given), chosen, delay))
     clock.address = endpoint
@@ -312,7 +389,7 @@ def _one_log(log: LogResult, name: str, index: match.PacketIndex, talks, address
 
 
 def _foreign(events: Sequence[Event], kind: str, anchors, chosen, index: match.PacketIndex, endpoint: str,
-             named: Sequence[str], est, delay: float, timed: bool = True) -> str | None:
+             named: Sequence[str], est, delay: float, timed: bool = True, proof: _Proof | None = None) -> str | None:
     """Why the log speaks of other exchanges than the capture's, or None (then it is matched as found).
 
     ``named`` are the peer addresses the log names; the capture's packets that count are those between
@@ -334,22 +411,32 @@ def _foreign(events: Sequence[Event], kind: str, anchors, chosen, index: match.P
     * the peers it names are endpoints of the capture, and none of them exchanges IKE with ``endpoint``
       (``--log`` gave the log an endpoint of another tunnel);
     * the facts of its lines contradict the packets they matched (:func:`_contradicted`): the exchange
-      mode, the ports, the ISAKMP policy it accepted.
+      mode, the ports, the ISAKMP policy it accepted;
+    * the peers it names are none of ``endpoint``'s peers in the capture, and nothing of its own ties it to
+      the capture (:func:`_unknown_peers`, :func:`_evidence`): a peer behind a NAT is not in the capture
+      under the address the log gives, but then the log's message IDs, cookies, SPIs or byte counts are;
+    * its stamps carry their year and its clock would be more than :data:`IMPLAUSIBLE_OFFSET` off the
+      capture's, with no such evidence of its own (a router with its clock unset still shows the
+      capture's message IDs).
 
     Without ``timed`` (the offset was given, not estimated) only what holds at any offset is judged:
     the peers, the IKE version and the facts of the matched lines."""
+    proof = proof or _Proof(set(), set())
     stranger = _stranger_peers(index, endpoint, named, anchors)
     if stranger is not None:
         return stranger
     theirs = _their_packets(index, endpoint, named)
     if not theirs:
-        return None
+        return _unknown_peers(index, endpoint, named, events, anchors, chosen, proof)
     clash = _version_clash(anchors, [index.wire[j] for j in theirs])
     if clash is not None:
         return clash
     facts = _contradicted(events, anchors, chosen, index, theirs)
     if facts is not None:
         return facts
+    unknown = _unknown_peers(index, endpoint, named, events, anchors, chosen, proof)
+    if unknown is not None:
+        return unknown
     if not timed:
         return None
     if not chosen:
@@ -359,6 +446,9 @@ def _foreign(events: Sequence[Event], kind: str, anchors, chosen, index: match.P
         return f"its clock would drift {est.drift * 1e6:+.0f} ppm against the capture's"
     if est is None:
         return None
+    far = _implausible_clock(anchors, kind, est)
+    if far is not None and _evidence(events, anchors, chosen, index, endpoint, proof) is None:
+        return f"{far}, and nothing of its own ({_EVIDENCE_KINDS}) ties it to the capture"
     foreign_mids = _foreign_mids(_stated_mids(events, kind, anchors, chosen, index, est, delay), index, endpoint)
     if foreign_mids is not None:
         return foreign_mids
@@ -374,18 +464,87 @@ def _foreign(events: Sequence[Event], kind: str, anchors, chosen, index: match.P
 
 def _stranger_peers(index: match.PacketIndex, endpoint: str, named: Sequence[str], anchors) -> str | None:
     """A note when the log's packet lines name ``endpoint`` itself as their peer (``--log`` gave it the
-    address of its peer), or when peers the log names are IKE endpoints of the capture and none of them
-    talks to ``endpoint`` (a peer the capture does not show may be behind a NAT, and proves nothing)."""
+    address of its peer; when others name ``endpoint``'s own peer, the file holds both routers' lines and
+    :mod:`correlate.split` could not split it), or when peers the log names are IKE endpoints of the capture
+    and none of them talks to ``endpoint``.  Peers the capture does not show at all are judged by
+    :func:`_unknown_peers`."""
     itself = sum(1 for a in anchors if a.event.peer == endpoint)
+    partners = index.partners.get(endpoint, set())
     if itself:
+        others = sorted({a.event.peer for a in anchors if a.event.peer in partners})
+        if others:   # both ends' packet lines: two routers' debug in one file (correlate.split could not split it)
+            return (f"{_TWO_ROUTERS}: {itself} of its packet lines name {endpoint} "
+                    f"as their peer, {sum(1 for a in anchors if a.event.peer in others)} name "
+                    f"{', '.join(others[:2])}; one log per router is needed")
         return (f"{itself} of its packet lines name {endpoint} as their peer: it speaks for the other end")
     shown = [p for p in named if p in index.partners and p != endpoint]
-    partners = index.partners.get(endpoint, set())
     if not shown or any(p in partners for p in named):
         return None
     many = len(shown) != 1
     return (f"the peer{'s' if many else ''} it names ({', '.join(shown[:3])}) {'are' if many else 'is'} in the "
             f"capture, but never exchange{'' if many else 's'} IKE with {endpoint}")
+
+
+#: how a refusal of a file that holds both routers' lines begins
+_TWO_ROUTERS = "it holds two routers' lines and cannot be split"
+#: what :func:`_evidence` looks for, as the notes name it
+_EVIDENCE_KINDS = "a message ID, byte counts, a cookie or an SPI of the capture"
+
+
+def _unknown_peers(index: match.PacketIndex, endpoint: str, named: Sequence[str], events: Sequence[Event], anchors,
+                   chosen, proof: _Proof) -> str | None:
+    """A note when the log names peers and none of them is a peer of ``endpoint`` in the capture, and
+    nothing of its own ties it to the capture (:func:`_evidence`); None otherwise (a log that names no
+    peer says nothing here)."""
+    peers = [p for p in named if p != endpoint]
+    partners = index.partners.get(endpoint, set())
+    if not peers or any(p in partners for p in peers):
+        return None
+    if _evidence(events, anchors, chosen, index, endpoint, proof) is not None:
+        return None
+    many = len(peers) != 1
+    theirs = ", ".join(sorted(partners)[:3]) if partners else "it has none"
+    return (f"the peer{'s' if many else ''} it names ({', '.join(peers[:3])}) {'are' if many else 'is'} none of "
+            f"{endpoint}'s peers in the capture ({theirs}), and nothing of its own ({_EVIDENCE_KINDS}) ties it "
+            "to the capture")
+
+
+def _evidence(events: Sequence[Event], anchors, chosen, index: match.PacketIndex, endpoint: str,
+              proof: _Proof) -> str | None:
+    """What ties the log to the capture whatever addresses it names, or None: a random (IKEv1) message ID
+    it states that is on a packet to or from ``endpoint``, an ISAKMP cookie or ESP SPI of the capture, or
+    at least :data:`SIZE_EVIDENCE` matched packet lines (half of its own, at least) whose byte count is
+    their packet's."""
+    wire_mids = {w.message_id for w in index.wire if endpoint in (w.src, w.dst) and w.message_id >= RANDOM_MID}
+    said = {e.message_id & 0xFFFFFFFF for e in events if e.message_id is not None} & wire_mids
+    if said:
+        return f"message ID ({_mid_text(min(said))})"
+    cookies = _named_cookies(events) & proof.cookies
+    if cookies:
+        return f"cookie ({min(cookies)})"
+    spis_ = _named_spis(events) & proof.spis
+    if spis_:
+        return f"SPI (0x{min(spis_):08x})"
+    lines = sum(1 for a in anchors if a.copy_of is None)
+    sized = sum(1 for ed in chosen if anchors[ed.a].copy_of is None and anchors[ed.a].event.bytes is not None
+                and anchors[ed.a].event.bytes in (index.wire[ed.p].length, index.wire[ed.p].size))
+    if sized >= SIZE_EVIDENCE and 2 * sized >= lines:
+        return f"byte counts ({sized} packet lines)"
+    return None
+
+
+def _implausible_clock(anchors, kind: str, est, verb: str = "would be") -> str | None:
+    """A note when most stamped packet lines write their year and the offset is beyond
+    :data:`IMPLAUSIBLE_OFFSET` (a clock with a year is not months off by a time zone or a missing year)."""
+    if kind != "wall" or est is None or abs(est.offset) <= IMPLAUSIBLE_OFFSET:
+        return None
+    stamped = [a.event.record for a in anchors if a.event.record.time is not None]
+    years = [r.time.year for r in stamped if re.search(rf"(?<!\d){r.time.year}(?!\d)", r.time_text)]
+    if not stamped or 2 * len(years) <= len(stamped):
+        return None
+    days = abs(est.offset) / 86400
+    return (f"its stamps carry their year ({max(set(years), key=years.count)}), and its clock "
+            f"{verb} {days:.0f} days {'ahead of' if est.offset > 0 else 'behind'} the capture's")
 
 
 #: IKEv1 phase 1 exchange types and their names (RFC 2409 section 5)
@@ -453,12 +612,56 @@ def _contradicted(events: Sequence[Event], anchors, chosen, index: match.PacketI
                 f"({example})")
     wire = {p for j in theirs for p in index.wire[j].policies}
     accepted = {(p.encryption, p.key_length, p.hash, p.group) for p in config.policies_from_events(events)
-                if p.chosen}
+                if p.chosen} | _libreswan_policies(events)
     if wire and accepted and not any(_agree(m, w) for m in accepted for w in wire):
         return (f"the ISAKMP policy it accepted ({'; '.join(sorted(map(_policy_text, accepted))[:2])}) is in "
                 f"none of the capture's SA payloads between its endpoint and its peers "
                 f"({'; '.join(sorted(map(_policy_text, wire))[:2])})")
     return None
+
+
+def _libreswan_token(text: str, what: str) -> tuple[int | None, int | None] | None:
+    """(IKE value, key length) of one word of libreswan's ``ISAKMP SA established {cipher=AES_CBC_256
+    integ=HMAC_SHA2_256 group=MODP2048}`` (``what``: cipher, prf, group), by strongSwan's token table;
+    None for a word it does not know."""
+    word = re.sub(r"^OAKLEY_(?:GROUP_)?", "", text.strip().upper())
+    if what == "group":
+        m = re.fullmatch(r"DH(\d+)", word)
+        if m:
+            return int(m[1]), None
+        word = re.sub(r"^(MODP|ECP)_?(\d+)", r"\1_\2", word)
+        names = [word]
+    elif what == "prf":
+        names = [f"PRF_{word}", f"PRF_HMAC_{word}", re.sub(r"_\d+$", "", f"PRF_{word}")]
+    else:
+        names = [word]
+    for name in names:
+        entry = meanings.STRONGSWAN_TOKENS.get(name)
+        if entry is not None and entry[0] == what:
+            return entry[1], None
+    head, _, tail = word.rpartition("_")
+    entry = meanings.STRONGSWAN_TOKENS.get(head)
+    if what == "cipher" and tail.isdigit() and entry is not None and entry[0] == "cipher":
+        return entry[1], int(tail)
+    return None
+
+
+def _libreswan_policies(events: Sequence[Event]) -> set[tuple[int | None, ...]]:
+    """(encryption, key length, hash, group) of the ISAKMP SAs a libreswan log established (pluto's
+    ``ISAKMP SA established {... cipher= integ= group=}``: the proposal it accepted); words it does not
+    know stay None."""
+    out = set()
+    for e in events:
+        d = e.detail
+        if e.record.family != "libreswan" or e.kind != "sa_created" or d.get("phase") != 1:
+            continue
+        enc = _libreswan_token(d["cipher"], "cipher") if isinstance(d.get("cipher"), str) else None
+        prf = _libreswan_token(d["integ"], "prf") if isinstance(d.get("integ"), str) else None
+        group = _libreswan_token(d["group"], "group") if isinstance(d.get("group"), str) else None
+        if enc or prf or group:
+            out.add((enc[0] if enc else None, enc[1] if enc else None, prf[0] if prf else None,
+                     group[0] if group else None))
+    return out
 
 
 def _given_offset_check(name: str, anchors, index: match.PacketIndex, endpoint: str, given: float, chosen,

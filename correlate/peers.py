@@ -43,7 +43,7 @@ class Assignment:
 
     ``address``     the endpoint (text, as the capture writes it), or None
     ``candidates``  every endpoint possible, best first (``address`` is the first)
-    ``peers``       the peer addresses the log names, most named first
+    ``peers``       the peer addresses the log names, most named first (not those it names as its own)
     ``how``         "given" (override), "local address" (the log names it as its own), "peers" (the
                     endpoint that talks to the log's peers) or "" (none found)
     ``note``        a one-line explanation when no endpoint or more than one was found
@@ -78,7 +78,7 @@ def assign(name: str, events: Iterable[Event], talks: Mapping[str, Counter],
             locals_[e.local] += weight
         if e.peer and e.kind in ("packet", "sa_created", "sa_status", "state", "info", "proposal"):
             peers[e.peer] += weight
-    peer_list = [p for p, _ in peers.most_common()]
+    peer_list = [p for p, _ in peers.most_common() if p not in locals_]   # its own address is no peer of its
     mine = [a for a, n in (given or {}).items() if n == name]
     own = [a for a, _ in locals_.most_common() if a in talks]
     if mine and own and all(a in talks for a in mine) and not set(mine) & set(own):

@@ -17,19 +17,32 @@ before the alignment:
   goes with the endpoint that allocated SPI X.  When such a line builds or parses
   a message (a message ID, a payload list), the file is not split: :func:`split_log` says why, and the
   alignment refuses the whole (:func:`correlate.align._foreign`); other such lines (daemon start-up,
-  plugin loading) are left out, and counted.
+  plugin loading) are left out, and counted;
+* else, for IOS debug of both routers (``cat R1.log R2.log``, or both merged by stamp), whose packet lines
+  name their peer only: by what each line says (:func:`_two_routers`, :func:`_by_peer`).  A packet line
+  naming peer B is A's; a line naming its own address (``INBOUND local=``, ``local addr``) or the other's
+  as its peer is that router's; a line naming neither goes with its conn-id when only one router's lines
+  use it, else with the lines around it.  Both routers often number their ISAKMP SA alike (``(1011)``
+  on both): then a line between the two routers' lines goes with the last received packet line before
+  it when it processes a payload, with the next sent one when it builds one.  One that builds or parses a
+  message and still cannot be told leaves the file whole, said to hold two routers' lines that cannot be
+  split.
 
 Pure functions over a :class:`correlate.model.LogResult`; records and line numbers stay the file's.
 """
 from __future__ import annotations
 
+import dataclasses
 from collections import Counter
 from dataclasses import dataclass, field
 
 from .model import Event, LogResult
 from .strongswan import LINK_WINDOW
 
-__all__ = ["Split", "split_log", "own_addresses"]
+__all__ = ["Split", "split_log", "own_addresses", "RANDOM_MID"]
+
+#: message IDs at least this large are random (IKEv1 phase 2): one on lines of two peers ties them to one exchange
+RANDOM_MID = 256
 
 
 @dataclass
@@ -38,7 +51,7 @@ class Split:
 
     ``parts``  one :class:`LogResult` per endpoint (named ``FILE[host]`` or ``FILE[address]``), or empty
                when the log was kept whole
-    ``by``     "host" or "address" when split, "" when not
+    ``by``     "host", "address" or "peer" (IOS, :func:`_by_peer`) when split, "" when not
     ``note``   a one-line remark: how it was split and what was left out, or why it could not be ("" for a
                log of one endpoint)
     """
@@ -60,9 +73,12 @@ def split_log(log: LogResult) -> Split:
         return _by_host(log, sorted(hosts, key=lambda h: min(e.record.line for e in log.events
                                                              if e.record.host == h)))
     locals_ = own_addresses(log.events)
-    if len(locals_) < 2:
-        return Split()
-    return _by_address(log, locals_)
+    if len(locals_) >= 2:
+        return _by_address(log, locals_)
+    pair = _two_routers(log.events)
+    if pair is not None:
+        return _by_peer(log, pair)
+    return Split()
 
 
 def _part(log: LogResult, label: str, events: list[Event], lines: set[int] | None) -> LogResult:
@@ -177,3 +193,153 @@ def _by_address(log: LogResult, locals_: Counter) -> Split:
     return Split(parts, "address", f"{log.name}: its packet lines name {len(addresses)} local addresses "
                                    f"({', '.join(addresses)}): split into one log per address (by charon thread "
                                    f"and IKE_SA tag), each lined up on its own{left}")
+
+
+# --------------------------------------------------------------------------- IOS: two routers' debug in one file
+
+def _two_routers(events: list[Event]) -> tuple[str, str] | None:
+    """The two routers' addresses (A, B) when the packet lines name their peers only (IOS ``sending packet
+    to PEER``) and name exactly two, A and B, and the file shows that A and B are the two ends of one
+    session, not two peers of one hub: each is named as a local address somewhere (``INBOUND local=``,
+    ``show crypto ipsec sa``'s ``local addr``), or one random (phase 2) message ID is on packet lines
+    naming A and on packet lines naming B.  Else None."""
+    packets = [e for e in events if e.kind == "packet" and e.peer]
+    if not packets or any(e.local for e in packets):
+        return None
+    named = Counter(e.peer for e in packets)
+    if len(named) != 2:
+        return None
+    a, b = sorted(named, key=lambda p: min(e.record.line for e in packets if e.peer == p))
+    locals_ = {e.local for e in events if e.local}
+    mids: dict[str, set[int]] = {a: set(), b: set()}
+    for e in packets:
+        if e.message_id is not None and (e.message_id & 0xFFFFFFFF) >= RANDOM_MID:
+            mids[e.peer].add(e.message_id & 0xFFFFFFFF)
+    if {a, b} <= locals_ or mids[a] & mids[b]:
+        return a, b
+    return None
+
+
+def _ios_side(e: Event, other: dict[str, str]) -> str | None:
+    """The router whose line ``e`` is, from the addresses it names: its own (``local``), else the other
+    router's as its peer (a packet line, ``found peer pre-shared key matching PEER``)."""
+    if e.local in other:
+        return e.local
+    if e.peer in other:
+        return other[e.peer]
+    return None
+
+
+def _ios_job(e: Event, k: int, near: dict[str, list[str | None]]) -> str | None:
+    """The router of a line between lines of the two routers: a payload it processes goes with the last
+    received packet line before it, one it constructs with the next sent packet line after it (IOS
+    processes a message right after receiving it, and builds one right before sending it); a filtered
+    ``show crypto ipsec sa`` without an SPI with the show before it; any other line with the nearest tied
+    line of the same stamp, when only one neighbour has it.  Else None.  ``near``: per position, the
+    router of the last received packet line before it (``"in"``), of the next sent one after it
+    (``"out"``), of the last show before it (``"show"``), and of the tied lines before and after it with
+    its stamp (``"same_before"``, ``"same_after"``; None when of another stamp)."""
+    if e.kind == "payload" and e.direction in ("in", "out"):
+        return near[e.direction][k]
+    if e.kind == "sa_status" and e.spi is None:   # a filtered show (``| i caps``): the flow shown before it
+        return near["show"][k]
+    same = {s for s in (near["same_before"][k], near["same_after"][k]) if s is not None}
+    return same.pop() if len(same) == 1 else None
+
+
+def _neighbours(events: list[Event], tied: list[str | None]) -> dict[str, list[str | None]]:
+    """The ``near`` table of :func:`_ios_job`, in two passes."""
+    n = len(events)
+    near: dict[str, list[str | None]] = {key: [None] * n for key in ("in", "out", "show", "same_before",
+                                                                     "same_after")}
+    last_in = last_show = None
+    last: tuple[str, str] | None = None
+    for k, e in enumerate(events):
+        near["in"][k], near["show"][k] = last_in, last_show
+        if last is not None and e.record.time_text and last[1] == e.record.time_text:
+            near["same_before"][k] = last[0]
+        s = tied[k]
+        if s is None:
+            continue
+        if e.kind == "packet" and e.direction == "in":
+            last_in = s
+        if e.kind == "sa_status":
+            last_show = s
+        last = (s, e.record.time_text)
+    next_out = None
+    last = None
+    for k in range(n - 1, -1, -1):
+        e = events[k]
+        near["out"][k] = next_out
+        if last is not None and e.record.time_text and last[1] == e.record.time_text:
+            near["same_after"][k] = last[0]
+        s = tied[k]
+        if s is None:
+            continue
+        if e.kind == "packet" and e.direction == "out":
+            next_out = s
+        last = (s, e.record.time_text)
+    return near
+
+
+def _by_peer(log: LogResult, pair: tuple[str, str]) -> Split:
+    """Two IOS routers' lines, split by what each line says (module doc of :func:`_two_routers`): its own
+    address or its peer's; a line that names neither goes with its conn-id when only one router's lines
+    use that conn-id, else with the lines around it when both neighbours are one router's
+    (:func:`_ios_job` between the two).  A line that builds or parses a message and cannot be told makes
+    the file unsplittable; other such lines (banners, show output) are left out, and counted.  Each part's
+    packet lines carry its router's address as their own (``local``)."""
+    a, b = pair
+    other = {a: b, b: a}
+    events = log.events
+    side = [_ios_side(e, other) for e in events]
+    conns: dict[int, set[str]] = {}
+    for e, s in zip(events, side):
+        if s is not None and e.conn_id:
+            conns.setdefault(e.conn_id, set()).add(s)
+    for k, e in enumerate(events):
+        if side[k] is None and e.conn_id and len(conns.get(e.conn_id, ())) == 1:
+            side[k] = next(iter(conns[e.conn_id]))
+    tied = list(side)
+    prev: list[str | None] = [None] * len(events)
+    nxt: list[str | None] = [None] * len(events)
+    last = None
+    for k in range(len(events)):
+        if tied[k] is not None:
+            last = tied[k]
+        prev[k] = last
+    last = None
+    for k in range(len(events) - 1, -1, -1):
+        if tied[k] is not None:
+            last = tied[k]
+        nxt[k] = last
+    unknown: list[Event] = []
+    near = _neighbours(events, tied)
+    for k, e in enumerate(events):
+        if tied[k] is not None:
+            continue
+        p, n = prev[k], nxt[k]
+        if p is None or n is None or p == n:
+            side[k] = p or n
+        else:
+            side[k] = _ios_job(e, k, near)
+        if side[k] is None:
+            unknown.append(e)
+    routers = f"{b} and {a}"   # each router by its own lines, the first to write first
+    telling = [e for e in unknown if e.message_id is not None or e.payloads or e.kind == "payload"]
+    if telling:
+        first = min(telling, key=lambda e: e.record.line)
+        return Split(note=f"{log.name}: holds two routers' lines ({routers}: its packet lines name each as the "
+                          f"other's peer) and cannot be split: {len(telling)} line{'s' if len(telling) != 1 else ''} "
+                          f"that build or parse a message could be either's (the first: line {first.record.line}; "
+                          "one conn-id on both, no host name); give each router's log on its own")
+    parts = []
+    for addr in (b, a):   # the router that names A as its peer is B: the first named peer's router last
+        chosen = [dataclasses.replace(e, local=addr) if e.kind == "packet" and e.local is None else e
+                  for e, s in zip(events, side) if s == addr]
+        parts.append(_part(log, addr, chosen, {e.record.line for e in chosen}))
+    left = (f"; {len(unknown)} event{'s' if len(unknown) != 1 else ''} that no address, conn-id or neighbour "
+            "ties to one router left out") if unknown else ""
+    return Split(parts, "peer", f"{log.name}: holds two routers' lines ({routers}: its packet lines name each as "
+                                f"the other's peer): split into one log per router (by the addresses, conn-id "
+                                f"and neighbours of each line), each lined up on its own{left}")

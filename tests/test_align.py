@@ -1128,3 +1128,175 @@ def test_an_ios_excerpt_without_its_show_output_speaks_for_its_router(tmp_path):
     al = align(Dissector(str(case / "capture.pcap")).packets(), [parse_log(str(tmp_path / "initiator.log"), year=2012)])
     assert al.logs[0].address == whole.logs[0].address == "2001:db8::2"
     assert {(m.frame, m.event.record.line) for m in al.matches} == {(m.frame, m.event.record.line) for m in whole.matches}
+
+
+# ---------------------------------------------------------------- logs of other sessions given with --log
+
+SA_SETUP = PUBLIC / "tcpdump" / "ISAKMP_sa_setup.pcap"
+needs_sa_setup = pytest.mark.skipif(not (SA_SETUP.exists() and SAMPLES.exists()),
+                                    reason="../shared/public-captures/tcpdump or ../shared/debug-samples is not there")
+
+
+def _partners(path: Path) -> dict[str, set[str]]:
+    out: dict[str, set[str]] = {}
+    for p in Dissector(str(path)).packets():
+        if p.isakmp is not None:
+            out.setdefault(p.datagram.src, set()).add(p.datagram.dst)
+            out.setdefault(p.datagram.dst, set()).add(p.datagram.src)
+    return out
+
+
+@needs_sa_setup
+@pytest.mark.parametrize("address", ["10.0.0.1", "10.0.0.2"])
+def test_forced_logs_of_other_sessions_are_refused_with_their_findings(address):
+    """User report 1: samples 13 (an ASA talking to 198.51.100.233), 04 (an ASA whose Quick Mode with 192.0.2.2
+    failed; no packet line) and 14 (libreswan, AES-256/MODP2048) forced onto an endpoint of tcpdump's clean
+    Main Mode + Quick Mode capture between 10.0.0.1 and 10.0.0.2 (AES-128, group 1): each is refused with
+    the reason, matches nothing, and none of its findings (INVALID_COOKIE, retransmissions, proxy-ID
+    mismatch) is reported against the capture."""
+    from correlate import findings as F
+    from correlate.timeline import build
+    partners = _partners(SA_SETUP)
+    wire = {t for ts in _phase1_transforms(SA_SETUP).values() for t in ts}
+    assert partners == {"10.0.0.1": {"10.0.0.2"}, "10.0.0.2": {"10.0.0.1"}}
+    assert {(t[1], t[2], t[3]) for t in wire} == {("AES-CBC", 128, 1)}
+    for prefix, reason, codes in (
+            ("13", f"the peer it names (198.51.100.233) is none of {address}'s peers in the capture",
+             {"invalid-cookie", "retransmissions"}),
+            ("04", "it has no packet line, and names no SPI or cookie of the capture", {"proxy-id-mismatch"}),
+            ("14", "the ISAKMP policy it accepted (AES-CBC-256 SHA2-256 group 14) is in none of", set())):
+        log = _sample(prefix)
+        alone = {f.code for f in F.findings_from_log(log.events, log.records)}
+        assert alone == codes, prefix
+        tl = build(Dissector(str(SA_SETUP)), [log], addresses={address: log.name})
+        clock = tl.alignment.logs[0]
+        assert reason in clock.foreign, (prefix, clock.foreign)
+        assert clock.address == address and clock.matched == 0 and not tl.alignment.matches
+        assert not alone & {f.code for f in tl.findings}, prefix
+        assert not any(ref.file == log.name for f in tl.findings for ref in f.log)
+    said = [e.detail for e in _sample("14").events if e.kind == "sa_created" and e.detail.get("phase") == 1]
+    assert [(d["cipher"], d["group"]) for d in said] == [("AES_CBC_256", "MODP2048")]
+
+
+def _year_stamped(path: Path, year: int, dst: Path, lines: int | None = None) -> Path:
+    """An IOS log with ``service timestamps debug datetime msec year`` stamps (``*Sep 21 2014 08:33:43.433``),
+    its first ``lines`` lines only when given."""
+    text = path.read_text().splitlines()[:lines]
+    dst.write_text("\n".join(re.sub(r"^\*(\w{3} +\d+) ", rf"*\g<1> {year} ", line) for line in text) + "\n")
+    return dst
+
+
+def test_a_clock_months_off_needs_evidence_of_its_own_when_the_stamps_carry_a_year(tmp_path):
+    """User report 1 (sample 13 at 719 days): the seed's initiator log with the year 2014 in its stamps, against
+    the 2012 capture: whole, its Quick Mode message ID is the capture's, so it matches as without the year
+    (the router's clock is wrong, a note says); cut to its first packet line (MM4 received, no message ID
+    of its own), 730 days are no evidence and it is refused; with the capture's year it is matched."""
+    case = CAPTURES / "seed-ios-ipv6"
+    truth = _truth("seed-ios-ipv6")
+    mid = int(truth["quick_mode_message_ids"][0], 16)
+    base = align(Dissector(str(case / "capture.pcap")).packets(),
+                 [parse_log(str(case / "initiator.log"), year=2012, keep_records=False)])
+    whole = parse_log(str(_year_stamped(case / "initiator.log", 2014, tmp_path / "whole.log")), keep_records=False)
+    al = align(Dissector(str(case / "capture.pcap")).packets(), [whole])
+    clock = al.logs[0]
+    assert not clock.foreign and clock.matched == base.logs[0].matched > 0
+    assert clock.offset - base.logs[0].offset == pytest.approx(730 * 86400, abs=0.01)
+    assert any("its stamps carry their year (2014), and its clock is 730 days ahead" in n
+               and f"message ID ({mid} = 0x{mid:08X})" in n for n in clock.notes)
+    cut = 30   # the MM4 block: its packet line and what processed it
+    assert "1371333358" not in "".join((case / "initiator.log").read_text().splitlines()[:cut])
+    for year, refused in ((2014, True), (2012, False)):
+        log = parse_log(str(_year_stamped(case / "initiator.log", year, tmp_path / f"{year}.log", cut)),
+                        keep_records=False)
+        clock = align(Dissector(str(case / "capture.pcap")).packets(), [log]).logs[0]
+        assert bool(clock.foreign) == refused, (year, clock.foreign)
+        if refused:
+            assert "its stamps carry their year (2014), and its clock would be 730 days ahead" in clock.foreign
+        else:
+            assert clock.matched == 1
+
+
+def test_its_own_address_is_no_peer_of_a_log():
+    """User report 3: the seed's initiator log names 2001:db8::2 as its own (``show crypto ipsec sa``'s local
+    addr); forced onto 2001:db8::99, the refusal names 2001:db8::3 alone as its peer."""
+    case = CAPTURES / "seed-ios-ipv6"
+    log = parse_log(str(case / "initiator.log"), year=2012, keep_records=False)
+    assert "2001:db8::2" in {e.local for e in log.events}
+    clock = align(Dissector(str(case / "capture.pcap")).packets(), [log], addresses={"2001:db8::99": log.name}).logs[0]
+    assert clock.peers == ["2001:db8::3"]
+    assert "(2001:db8::3)" in clock.foreign and "2001:db8::2" not in clock.foreign
+
+
+# ---------------------------------------------------------------- one file of both IOS routers (correlate.split)
+
+def _both_ios(interleave: bool) -> str:
+    """The seed's two IOS logs in one file: one after the other (``cat``), or their records merged by stamp
+    (a stable sort; a record without a stamp keeps its place after the one before it)."""
+    from correlate.records import split_records
+    records = []
+    for k, name in enumerate(("initiator.log", "responder.log")):
+        t = 0.0
+        for r in split_records((CAPTURES / "seed-ios-ipv6" / name).read_text().splitlines(), name, year=2012):
+            t = r.time.timestamp() if r.time is not None else t
+            records.append((t if interleave else k, k, r.line, r.raw))
+    records.sort(key=lambda x: x[:3])
+    return "\n".join(line for *_key, raw in records for line in raw) + "\n"
+
+
+def _event_texts(events) -> list[tuple]:
+    return sorted((e.kind, e.record.time_text, e.record.text) for e in events)
+
+
+@pytest.mark.parametrize("interleave", [False, True])
+def test_one_file_of_both_ios_routers_is_split_per_router(interleave):
+    """User report 2: IOS packet lines name their peer only; the parts are each router's own lines (as in
+    its own file, every event), and line up as the two logs do."""
+    from correlate.split import split_log
+    case = CAPTURES / "seed-ios-ipv6"
+    separate = [parse_log(str(case / n), year=2012, keep_records=False) for n in ("initiator.log", "responder.log")]
+    s = split_log(parse_log_text(_both_ios(interleave), "both.log", year=2012))
+    assert s.by == "peer", s.note
+    assert "holds two routers' lines (2001:db8::2 and 2001:db8::3" in s.note and "left out" not in s.note
+    parts = {p.name: p for p in s.parts}
+    assert set(parts) == {"both.log[2001:db8::2]", "both.log[2001:db8::3]"}
+    assert _event_texts(parts["both.log[2001:db8::2]"].events) == _event_texts(separate[0].events)
+    assert _event_texts(parts["both.log[2001:db8::3]"].events) == _event_texts(separate[1].events)
+    al = align(Dissector(str(case / "capture.pcap")).packets(), s.parts)
+    base = align(Dissector(str(case / "capture.pcap")).packets(), separate)
+    assert sorted(c.address for c in al.logs) == ["2001:db8::2", "2001:db8::3"]
+    assert not any(c.foreign for c in al.logs)
+    got = sorted((m.frame, m.event.record.text) for m in al.matches)
+    assert got == sorted((m.frame, m.event.record.text) for m in base.matches) and got
+
+
+def test_one_file_of_both_ios_routers_given_whole_is_said_so():
+    """Not split (the library's caller gave it whole): not "it speaks for the other end", but that it holds
+    two routers' lines."""
+    case = CAPTURES / "seed-ios-ipv6"
+    log = parse_log_text(_both_ios(False), "both.log", year=2012)
+    for address in ("2001:db8::2", "2001:db8::3"):
+        clock = align(Dissector(str(case / "capture.pcap")).packets(), [log], addresses={address: log.name}).logs[0]
+        assert clock.foreign.startswith("it holds two routers' lines and cannot be split"), clock.foreign
+        assert clock.matched == 0
+
+
+def test_both_ios_routers_record_by_record_cannot_be_split():
+    """The seed's two IOS logs merged record by record (one of each in turn, as no real clock writes them):
+    lines that parse a message sit between the other router's, with one conn-id (1011) on both, so the
+    file is not split and the note says why; lined up whole, it is said to hold two routers' lines."""
+    from itertools import zip_longest
+
+    from correlate.records import split_records
+    case = CAPTURES / "seed-ios-ipv6"
+    records = [list(split_records((case / n).read_text().splitlines(), n, year=2012))
+               for n in ("initiator.log", "responder.log")]
+    text = "\n".join(line for pair in zip_longest(*records) for r in pair if r for line in r.raw) + "\n"
+    log = parse_log_text(text, "turns.log", year=2012)
+    assert {e.conn_id for e in log.events if e.kind == "packet"} >= {1011}
+    from correlate.split import split_log
+    s = split_log(log)
+    assert not s.parts and s.by == ""
+    assert "holds two routers' lines (2001:db8::2 and 2001:db8::3" in s.note and "cannot be split" in s.note
+    clock = align(Dissector(str(case / "capture.pcap")).packets(), [log]).logs[0]
+    assert clock.foreign.startswith("it holds two routers' lines and cannot be split")
+    assert not any("does not belong" in n for n in clock.notes)

@@ -444,3 +444,39 @@ def test_an_offset_for_a_part_of_a_split_log(tmp_path):
     assert given == {f"{both}[192.0.2.2]": True, f"{both}[192.0.2.3]": False}
     r = correlate(_V4 / "capture.pcap", both, f"--offset={both}[10.9.9.9]=0")
     assert r.returncode == 2 and b"names no part of a split log" in r.stderr
+
+
+@pytest.mark.skipif(not ((_PUBLIC / "tcpdump" / "ISAKMP_sa_setup.pcap").exists() and _SAMPLES.exists()),
+                    reason="../shared/public-captures/tcpdump or ../shared/debug-samples is not there")
+def test_a_forced_log_of_another_session_reports_nothing_against_the_capture():
+    """User report 1 and 3: sample 13 (an ASA's INVALID_COOKIE at MM_WAIT_MSG4 with 198.51.100.233, stamps with
+    their year) given as 10.0.0.1's log for tcpdump's clean exchange between 10.0.0.1 and 10.0.0.2: refused,
+    no finding, no --year hint, and its 6 packet lines are not counted as packet lines without a packet."""
+    pcap = _PUBLIC / "tcpdump" / "ISAKMP_sa_setup.pcap"
+    s13 = next(_SAMPLES.glob("13-*.txt"))
+    r = correlate(pcap, "--log", f"10.0.0.1={s13}")
+    assert r.returncode == 0, r.stderr
+    out, err = r.stdout.decode(), r.stderr.decode()
+    assert out.splitlines()[0].startswith(f"{s13}: not this capture's log (the peer it names (198.51.100.233)")
+    assert "Findings: none" in out and "[error]" not in out
+    assert ", 0 packet lines without a packet (6 of refused logs not counted)," in out
+    assert "--year" not in err and "findings are left out" in err
+    _packets, summary = _jsonl(correlate(pcap, "--log", f"10.0.0.1={s13}", "--json"))
+    assert summary["unmatched_events"] == [] and summary["logs"][0]["packet_events"] == 6
+
+
+def test_one_file_of_both_ios_routers_is_split(tmp_path):
+    """User report 2: `cat initiator.log responder.log` (no syslog host) is split per router by what its lines
+    say, and each part lines up as its own file does: the same header counts and offsets."""
+    both = tmp_path / "both-ios.log"
+    both.write_text((SEED / "initiator.log").read_text() + (SEED / "responder.log").read_text())
+    r = correlate(SEED / "capture.pcap", both, "--year", "2012", "--tz", "UTC", "--json")
+    assert r.returncode == 0, r.stderr
+    assert b"holds two routers' lines (2001:db8::2 and 2001:db8::3" in r.stderr
+    _packets, summary = _jsonl(r)
+    _base_packets, base = _seed_json()
+    got = {c["address"]: (c["matched"], c["copies"], round(c["offset"], 3), c["foreign"]) for c in summary["logs"]}
+    want = {c["address"]: (c["matched"], c["copies"], round(c["offset"], 3), c["foreign"]) for c in base["logs"]}
+    assert got == want and len(got) == 2
+    assert {c["file"] for c in summary["logs"]} == {f"{both}[2001:db8::2]", f"{both}[2001:db8::3]"}
+    assert summary["matched"] == base["matched"] and summary["unmatched_events"] == base["unmatched_events"] == []
