@@ -52,6 +52,14 @@ def seconds(text: str) -> float:
     return -total if m["sign"] == "-" else total
 
 
+def _stamps_have_years(result, name: str) -> bool:
+    """Whether most stamped records of the log ``name`` write their year (then --year is no help)."""
+    log = next((log for log in result.logs if log.name == name), None)
+    stamped = [r for r in (log.records if log is not None else []) if r.time is not None]
+    with_year = sum(1 for r in stamped if str(r.time.year) in r.time_text)
+    return bool(stamped) and 2 * with_year > len(stamped)
+
+
 def _us(seconds: float | None) -> float | None:
     """Seconds rounded to the microsecond (None stays None)."""
     return None if seconds is None else round(seconds, 6)
@@ -248,7 +256,8 @@ def run_correlate(args: argparse.Namespace) -> int:
     if args.year is None:
         year = _capture_year(result)
         for c in result.alignment.logs:
-            if c.offset is not None and abs(c.offset) > 180 * 86400 and c.clock == "wall" and not c.given:
+            if c.offset is not None and abs(c.offset) > 180 * 86400 and c.clock == "wall" and not c.given \
+                    and not _stamps_have_years(result, c.name):
                 notes.append(f"{c.name}: its clock is {abs(c.offset) / 86400:.0f} days "
                              f"{'ahead of' if c.offset > 0 else 'behind'} the capture's; if its stamps have no year, "
                              f"give it" + (f" (the capture is from {year}: --year {year})" if year else " (--year)"))

@@ -217,8 +217,8 @@ class Explainer:
         address is the one used."""
         routers: dict[str, C.RouterView] = {}
         for clock, log in zip(clocks, logs):
-            if clock.address is None or clock.address in routers:
-                continue
+            if clock.address is None or clock.address in routers or getattr(clock, "foreign", ""):
+                continue  # (a log taken for another session's names another router's things)
             peer = clock.peers[0] if getattr(clock, "peers", None) else None
             routers[clock.address] = C.RouterView(clock.address, clock.name,
                                                   C.names_from_log(log.events, log.records, peer))

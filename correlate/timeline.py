@@ -90,7 +90,8 @@ def build(dissector, logs: Sequence[LogResult], addresses: Mapping[str, str] | N
             if clock.address is not None and not clock.foreign:
                 placed.append(log)
             else:
-                why = "does not belong to this capture" if clock.foreign else "speaks for no endpoint of the capture"
+                why = "was not taken as this capture's (above)" if clock.foreign else \
+                    "speaks for no endpoint of the capture"
                 alignment.notes.append(f"{clock.name}: {why}, so its findings are left out (correlate --log-only "
                                        "gives them)")
         found = F.merge(rules.finish(decryptor), *(F.findings_from_log(log.events, log.records) for log in placed),
