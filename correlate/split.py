@@ -8,16 +8,19 @@ before the alignment:
   events carry two or more: each host's records and events become a log (records without a host name
   are left out, and counted);
 * else by the local address of the packet lines (strongSwan ``sending packet: from LOCAL``,
-  ``received packet: ... to LOCAL``): a line that states no address goes with the packet lines of its
-  charon thread and IKE_SA tag (``14[ENC] <lab|1>``: ``detail["thread"]``, ``detail["conn"]``,
-  ``conn_id``) before and after it.  Two daemons may both use thread 14 and both name their IKE_SA
-  ``lab[1]``: a line whose nearest packet lines of that key, before and after it, are of different
-  endpoints goes with the one its job implies (:func:`_job`), else it cannot be told, nor can one whose
-  key has no packet line; charon's per-packet ESP line (``parsed ESP header with SPI X [seq N]``)
-  goes with the endpoint that allocated SPI X.  When such a line builds or parses
-  a message (a message ID, a payload list), the file is not split: :func:`split_log` says why, and the
-  alignment refuses the whole (:func:`correlate.align._foreign`); other such lines (daemon start-up,
-  plugin loading) are left out, and counted;
+  ``received packet: ... to LOCAL``; a line naming one endpoint as its peer is the other's), then by what
+  each line says (:func:`_by_address`).  Both daemons reuse thread numbers and name their IKE_SA
+  ``<lab|1>``, so a line that builds a message (``generating X request|response MID``) goes with the next
+  sent packet line of its charon thread and IKE_SA tag (``detail["thread"]``, ``detail["conn"]``,
+  ``conn_id``), one that parses a message with the last received one (:func:`_by_message`), and a message
+  ID one endpoint builds the other parses.  Any other line goes with the lines of its thread and tag
+  around it (then of its thread and IKE_SA ID alone: a responder's ``<1>`` becomes ``<lab|1>``), by
+  :func:`_job` when those are of two endpoints; a ``state change: OLD => NEW`` with the endpoint whose
+  SA is in state OLD (:func:`_by_state`); charon's per-packet ESP line (``parsed ESP header with SPI X``)
+  and a kernel event of SPI X with the endpoint that allocated SPI X.  Lines none of these tells are left
+  out of both parts, and counted; when more than one in :data:`TOO_MANY` of the lines that build or parse
+  a message are among them, the file is not split: :func:`split_log` says why, and the alignment refuses
+  the whole (:func:`correlate.align._foreign`);
 * else, for IOS debug of both routers (``cat R1.log R2.log``, or both merged by stamp), whose packet lines
   name their peer only: by what each line says (:func:`_two_routers`, :func:`_by_peer`).  A packet line
   naming peer B is A's; a line naming its own address (``INBOUND local=``, ``local addr``) or the other's
@@ -40,6 +43,10 @@ from .model import Event, LogResult
 from .strongswan import LINK_WINDOW
 
 __all__ = ["Split", "split_log", "own_addresses", "RANDOM_MID"]
+
+#: a file is not split when more than one in this many of its lines that build or parse a message could be
+#: either endpoint's (fewer are left out of both parts, and counted)
+TOO_MANY = 20
 
 #: message IDs at least this large are random (IKEv1 phase 2): one on lines of two peers ties them to one exchange
 RANDOM_MID = 256
@@ -105,24 +112,45 @@ def _by_host(log: LogResult, hosts: list[str]) -> Split:
 
 
 def _key(e: Event) -> tuple:
-    return (e.detail.get("thread"), e.detail.get("conn"), e.conn_id)
+    """Charon thread and IKE_SA tag (``14[ENC] <lab|1>``); a line without the tag that names its IKE_SA
+    (``IKE_SA lab[1] state change``) by that name."""
+    name = e.detail.get("name") if "unique_id" in e.detail and e.detail.get("name") != "(unnamed)" else None
+    return (e.detail.get("thread"), e.detail.get("conn") or name, e.conn_id)
 
 
 def _side(e: Event, addresses: set[str]) -> str | None:
     """The endpoint whose line ``e`` is, when it names its own address (a packet line, the socket thread's
-    copy of it, ``IKE_SA ... established between LOCAL...PEER``)."""
-    return e.local if e.local in addresses else None
+    copy of it, ``IKE_SA ... established between LOCAL...PEER``), or, of two endpoints, names the other as
+    its peer (``initiating Main Mode IKE_SA lab[2] to PEER``)."""
+    if e.local in addresses:
+        return e.local
+    if len(addresses) == 2 and e.peer in addresses and e.local is None:
+        return next(a for a in addresses if a != e.peer)
+    return None
+
+
+def _nearest(events: list[Event], side: list[str | None], which, backward: bool,
+             key=_key) -> list[tuple[str, Event] | None]:
+    """Per position, the endpoint and event of the nearest line of the same ``key`` (:func:`_key`) before
+    it (after it when ``backward``) whose endpoint is known and that ``which`` accepts; None where there is
+    none.  Lines of known endpoint get None."""
+    out: list[tuple[str, Event] | None] = [None] * len(events)
+    last: dict[tuple, tuple[str, Event]] = {}
+    order = range(len(events) - 1, -1, -1) if backward else range(len(events))
+    for i in order:
+        e = events[i]
+        if side[i] is not None:
+            if which(e):
+                last[key(e)] = (side[i], e)
+        else:
+            out[i] = last.get(key(e))
+    return out
 
 
 def _job(e: Event, before: tuple[str, Event], after: tuple[str, Event]) -> str | None:
-    """The endpoint of a line between packet lines of its key from two endpoints: charon builds a message
-    and then sends it in the same thread (a ``generating`` line goes with the packet line after it), and
-    parses one after receiving it (a ``parsed`` line, with the one before); any other line goes with the
-    packet line within :data:`correlate.strongswan.LINK_WINDOW` seconds of it when the other is farther."""
-    if e.kind == "payload" and e.direction == "out":
-        return after[0]
-    if e.kind == "payload" and e.direction == "in":
-        return before[0]
+    """The endpoint of a line between lines of its key from two endpoints: the one within
+    :data:`correlate.strongswan.LINK_WINDOW` seconds of it when the other is farther, else the one
+    of its very stamp when the other is not, else None."""
     t = e.record.time
     tb, ta = before[1].record.time, after[1].record.time
     if t is None or tb is None or ta is None:
@@ -132,30 +160,90 @@ def _job(e: Event, before: tuple[str, Event], after: tuple[str, Event]) -> str |
         return before[0]
     if da <= LINK_WINDOW < db:
         return after[0]
+    if (db == 0) != (da == 0):   # of the same stamp as one of them only (a burst of one thread's lines)
+        return before[0] if db == 0 else after[0]
     return None
 
 
-def _by_address(log: LogResult, locals_: Counter) -> Split:
-    addresses = [a for a, _n in locals_.most_common()]
-    mine = set(addresses)
-    events = log.events
-    side: list[str | None] = [_side(e, mine) for e in events]
-    before: list[tuple[str, Event] | None] = [None] * len(events)
-    after: list[tuple[str, Event] | None] = [None] * len(events)
-    last: dict[tuple, tuple[str, Event]] = {}
+def _by_message(events: list[Event], side: list[str | None]) -> None:
+    """Builds and parses of one message are of two endpoints: charon builds a message (``generating X
+    request|response MID``) and then sends it in the same thread, so it goes with the next sent packet
+    line of its key; it parses one (``parsed ...``) after receiving it, so with the last received packet
+    line of its key.  A line neither tells goes with the other endpoint than the line that parses (builds)
+    the same message (exchange, request or response, message ID), when that one's endpoint is known.
+    Fills ``side`` in place."""
+    sent = _nearest(events, side, lambda x: x.kind == "packet" and x.direction == "out", backward=True)
+    got = _nearest(events, side, lambda x: x.kind == "packet" and x.direction == "in", backward=False)
+    todo = []
     for i, e in enumerate(events):
-        k = _key(e)
+        if side[i] is None and e.kind == "payload" and e.direction in ("in", "out"):
+            near = sent[i] if e.direction == "out" else got[i]
+            if near is not None:
+                side[i] = near[0]
+            else:
+                todo.append(i)
+    ends = {s for s in side if s is not None}
+    if len(ends) != 2 or not todo:
+        return
+    seen: dict[tuple, set[str]] = {}
+    for i, e in enumerate(events):
+        if side[i] is not None and e.kind == "payload" and e.message_id is not None:
+            seen.setdefault((_message(e), e.direction), set()).add(side[i])
+    for i in todo:
+        e = events[i]
+        other = seen.get((_message(e), "in" if e.direction == "out" else "out"), set())
+        if e.message_id is not None and len(other) == 1:
+            side[i] = next(iter(ends - other))
+
+
+def _change(e: Event) -> tuple[str, str] | None:
+    """The old and new state of an IKE_SA or CHILD_SA ``state change: OLD => NEW`` line, else None."""
+    head, sep, tail = e.record.text.partition("state change: ")
+    old, arrow, new = tail.partition(" => ")
+    return (old.strip(), new.strip()) if sep and arrow and e.detail.get("sa") else None
+
+
+def _by_state(events: list[Event], side: list[str | None], lines: list[Event]) -> list[Event]:
+    """Of ``lines`` (state changes the lines around them leave untold), those whose old state is the state
+    the last change of that SA (``sa``, ``unique_id``) left on one endpoint only: their endpoint is set in
+    ``side`` (in place), and they are returned."""
+    wanted = {id(e) for e in lines if _change(e)}
+    now: dict[tuple, dict[str, str]] = {}
+    done = []
+    for i, e in enumerate(events):
+        change = _change(e)
+        if change is None:
+            continue
+        sa = (e.detail.get("sa"), e.detail.get("unique_id"))
+        if id(e) in wanted:
+            on = {end for end, state in now.get(sa, {}).items() if state == change[0]}
+            if len(on) == 1 and len(now.get(sa, {})) == 2:
+                side[i] = on.pop()
+                done.append(e)
         if side[i] is not None:
-            last[k] = (side[i], e)
-        else:
-            before[i] = last.get(k)
-    last = {}
-    for i in range(len(events) - 1, -1, -1):
-        k = _key(events[i])
-        if side[i] is not None:
-            last[k] = (side[i], events[i])
-        else:
-            after[i] = last.get(k)
+            now.setdefault(sa, {})[side[i]] = change[1]
+    return done
+
+
+def _message(e: Event) -> tuple:
+    """An IKE message as its ``generating``/``parsed`` line names it: exchange, request or response, ID."""
+    words = e.record.text.split()
+    kind = next((w for w in words if w in ("request", "response")), None)
+    return (e.detail.get("exchange"), kind, e.message_id)
+
+
+def _id_key(e: Event) -> tuple:
+    """Charon thread and IKE_SA ID alone: a responder's tag turns from ``<1>`` to ``<lab|1>`` once it has
+    found the config."""
+    return (e.detail.get("thread"), e.conn_id) if e.conn_id is not None else _key(e)
+
+
+def _by_neighbours(events: list[Event], side: list[str | None], key) -> tuple[list[Event], list[Event]]:
+    """Lines of unknown endpoint with the endpoint of the nearest lines of the same ``key`` before and after
+    them when both (or the only one) are of one endpoint, else by :func:`_job`; set in ``side`` in place.
+    Returns the lines with no such neighbour and those :func:`_job` cannot tell."""
+    before = _nearest(events, side, lambda x: True, backward=False, key=key)
+    after = _nearest(events, side, lambda x: True, backward=True, key=key)
     unknown: list[Event] = []
     doubtful: list[Event] = []
     for i, e in enumerate(events):
@@ -170,19 +258,42 @@ def _by_address(log: LogResult, locals_: Counter) -> Split:
             side[i] = _job(e, b, a)
             if side[i] is None:
                 doubtful.append(e)
+    return unknown, doubtful
+
+
+def _by_address(log: LogResult, locals_: Counter) -> Split:
+    """A charon file of two or more local addresses, split per address (module doc)."""
+    addresses = [a for a, _n in locals_.most_common()]
+    mine = set(addresses)
+    events = log.events
+    side: list[str | None] = [_side(e, mine) for e in events]
+    _by_message(events, side)
+    # by thread and IKE_SA tag, then by thread and IKE_SA ID alone for the lines the first leaves untold;
+    # again once a state change has told some
+    for key in (_key, _id_key):
+        unknown, doubtful = _by_neighbours(events, side, key)
+    if _by_state(events, side, doubtful + unknown):
+        for key in (_key, _id_key):
+            unknown, doubtful = _by_neighbours(events, side, key)
+    # charon's per-packet ESP line (``parsed ESP header with SPI X``) and a kernel event of an inbound SA
+    # (rekey, expire) whose endpoint the lines around it do not tell: the endpoint that allocated SPI X
     inbound = {e.spi: side[i] for i, e in enumerate(events) if e.detail.get("allocated") and side[i] is not None}
-    for group in (doubtful, unknown):   # charon's per-packet ESP line: the side that allocated the SPI received it
-        for e in [e for e in group if e.detail.get("esp") and e.spi in inbound]:
+    for i, e in enumerate(events):
+        if e.detail.get("esp") and e.spi in inbound:
+            side[i] = inbound[e.spi]
+    for group in (doubtful, unknown):
+        for e in [e for e in group if e.spi in inbound]:
             group.remove(e)
             side[events.index(e)] = inbound[e.spi]
     telling = [e for e in doubtful + unknown if e.message_id is not None or e.payloads]
-    if telling:
+    messages = sum(1 for e in events if e.message_id is not None or e.payloads)
+    if len(telling) * TOO_MANY > messages:
         first = min(telling, key=lambda e: e.record.line)
         return Split(note=f"{log.name}: its packet lines name {len(addresses)} local addresses "
                           f"({', '.join(addresses)}), but it cannot be split reliably per endpoint: "
-                          f"{len(telling)} line{'s' if len(telling) != 1 else ''} that build or parse a message "
-                          f"could be either's (the first: line {first.record.line}; same thread and IKE_SA tag "
-                          "on both, and no host name)")
+                          f"{len(telling)} of its {messages} lines that build or parse a message could be either's "
+                          f"(the first: line {first.record.line}; same thread and IKE_SA tag on both, and no host "
+                          "name)")
     parts = []
     for addr in addresses:
         chosen = [e for e, s in zip(events, side) if s == addr]
@@ -190,9 +301,13 @@ def _by_address(log: LogResult, locals_: Counter) -> Split:
     dropped = len(doubtful) + len(unknown)
     left = (f"; {dropped} event{'s' if dropped != 1 else ''} that neither thread nor IKE_SA tag ties to one "
             "endpoint left out") if dropped else ""
+    if telling:
+        left += (f" ({len(telling)} of them {'builds or parses' if len(telling) == 1 else 'build or parse'} a "
+                 f"message, the first on line {min(e.record.line for e in telling)})")
     return Split(parts, "address", f"{log.name}: its packet lines name {len(addresses)} local addresses "
-                                   f"({', '.join(addresses)}): split into one log per address (by charon thread "
-                                   f"and IKE_SA tag), each lined up on its own{left}")
+                                   f"({', '.join(addresses)}): split into one log per address (by charon thread, "
+                                   f"IKE_SA tag and the message each line builds or parses), each lined up on its "
+                                   f"own{left}")
 
 
 # --------------------------------------------------------------------------- IOS: two routers' debug in one file

@@ -1300,3 +1300,31 @@ def test_both_ios_routers_record_by_record_cannot_be_split():
     clock = align(Dissector(str(case / "capture.pcap")).packets(), [log]).logs[0]
     assert clock.foreign.startswith("it holds two routers' lines and cannot be split")
     assert not any("does not belong" in n for n in clock.notes)
+
+
+def _merged_with_origin(case: str) -> tuple[str, list[tuple[str, int]]]:
+    """:func:`_merged` of ``case`` and, per line of it, the log and line number it came from."""
+    lines = [(line, side, n) for side in SIDES
+             for n, line in enumerate((CAPTURES / case / f"{side}.log").read_text().splitlines(), 1)]
+    lines.sort(key=lambda t: t[0].split()[:3])
+    return "\n".join(t[0] for t in lines) + "\n", [(side, n) for _line, side, n in lines]
+
+
+@pytest.mark.parametrize("case", [c for c in CASES if all((CAPTURES / c / f"{s}.log").exists() for s in SIDES)])
+def test_one_file_of_both_gateways_puts_each_line_where_its_own_log_has_it(case):
+    """Both gateways' charon logs merged by stamp (same thread numbers, same ``<lab|1>`` tag on both): each
+    part holds exactly the events its gateway's own log gives, line for line, and nothing is left out."""
+    from correlate.split import split_log
+    text, origin = _merged_with_origin(case)
+    s = split_log(parse_log_text(text, "both.log"))
+    assert s.by == "address", s.note
+    assert "left out" not in s.note, s.note
+    own = {side: sorted((e.record.line, e.kind, e.record.text)
+                        for e in parse_log(str(CAPTURES / case / f"{side}.log")).events) for side in SIDES}
+    by_side = {}
+    for part in s.parts:
+        got = sorted((origin[e.record.line - 1][1], e.kind, e.record.text) for e in part.events)
+        sides = {origin[e.record.line - 1][0] for e in part.events}
+        assert len(sides) == 1, (part.name, sides)
+        by_side[sides.pop()] = got
+    assert by_side == own
