@@ -363,38 +363,39 @@ def _ios_job(e: Event, k: int, near: dict[str, list[str | None]]) -> str | None:
 
 
 def _neighbours(events: list[Event], tied: list[str | None]) -> dict[str, list[str | None]]:
-    """The ``near`` table of :func:`_ios_job`, in two passes."""
+    """The ``near`` table of :func:`_ios_job`: one pass forward (the last received packet line, show
+    output, and tied line of the same stamp before each line), one backward (the next sent packet line,
+    and tied line of the same stamp after it)."""
     n = len(events)
     near: dict[str, list[str | None]] = {key: [None] * n for key in ("in", "out", "show", "same_before",
                                                                      "same_after")}
-    last_in = last_show = None
+    _sweep(events, tied, range(n), "in", "same_before", near, show=True)
+    _sweep(events, tied, range(n - 1, -1, -1), "out", "same_after", near)
+    return near
+
+
+def _sweep(events: list[Event], tied: list[str | None], order: range, direction: str, same: str,
+           near: dict[str, list[str | None]], show: bool = False) -> None:
+    """One pass of :func:`_neighbours` in ``order``: for each line, the side of the last tied packet line
+    of ``direction`` passed (``near[direction]``), of the last show output (``show``: forward only), and
+    of the last tied line when it has the same stamp (``near[same]``)."""
+    packet = last_show = None
     last: tuple[str, str] | None = None
-    for k, e in enumerate(events):
-        near["in"][k], near["show"][k] = last_in, last_show
+    for k in order:
+        e = events[k]
+        near[direction][k] = packet
+        if show:
+            near["show"][k] = last_show
         if last is not None and e.record.time_text and last[1] == e.record.time_text:
-            near["same_before"][k] = last[0]
+            near[same][k] = last[0]
         s = tied[k]
         if s is None:
             continue
-        if e.kind == "packet" and e.direction == "in":
-            last_in = s
-        if e.kind == "sa_status":
+        if e.kind == "packet" and e.direction == direction:
+            packet = s
+        if show and e.kind == "sa_status":
             last_show = s
         last = (s, e.record.time_text)
-    next_out = None
-    last = None
-    for k in range(n - 1, -1, -1):
-        e = events[k]
-        near["out"][k] = next_out
-        if last is not None and e.record.time_text and last[1] == e.record.time_text:
-            near["same_after"][k] = last[0]
-        s = tied[k]
-        if s is None:
-            continue
-        if e.kind == "packet" and e.direction == "out":
-            next_out = s
-        last = (s, e.record.time_text)
-    return near
 
 
 def _by_peer(log: LogResult, pair: tuple[str, str]) -> Split:
