@@ -36,13 +36,13 @@ note says why it does not belong to the capture (:func:`_foreign`).
 from __future__ import annotations
 
 import bisect
-import gc
 import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from statistics import median
 
 from dissect import registry
+from dissect.gcpolicy import paused_collector
 
 from . import blocks, config, match, meanings, offset, peers, spis, split
 from .model import Event, LogResult
@@ -183,16 +183,11 @@ def align(packets: Iterable, logs: Sequence[LogResult], addresses: Mapping[str, 
     ``delay``: seconds a packet may lag its sent line or lead its received line at most.
     Never raises on odd input; what could not be done is said in the notes.
 
-    The cyclic garbage collector waits until the end (as in :func:`correlate.logparse.parse_log_text`):
-    each full collection would walk every event of the logs again, which made the time grow faster than
-    the input; nothing here makes reference cycles."""
-    collecting = gc.isenabled()
-    gc.disable()
-    try:
+    The cyclic garbage collector waits until the end (:func:`dissect.gcpolicy.paused_collector`): each full
+    collection would walk every event of the logs again, which made the time grow faster than the input;
+    nothing here makes reference cycles."""
+    with paused_collector():
         return _align(packets, logs, addresses, offsets, delay)
-    finally:
-        if collecting:
-            gc.enable()
 
 
 def _align(packets, logs, addresses, offsets, delay) -> Alignment:
