@@ -301,7 +301,7 @@ def _unordered_mids(events: Sequence[Event], found: list[Anchor]) -> None:
     more than one unit from its stamp (lines of one stamp shuffled leave the stamps in order, and the
     line found may be a later message's): the processing line :func:`_derive` found, or, for a sent
     line that states its message ID itself (:func:`correlate.strongswan.link_message_ids` gives it
-    the thread's last ``generating`` line not yet sent, however old), the latest line of its thread
+    the thread's last ``generating`` line not yet sent, up to its ``LINK_WINDOW`` before), the latest line of its thread
     that built a message with that ID; when no line of its thread and direction built or parsed a
     message near its stamp, that far line's message ID, exchange and payloads are dropped (they are
     another message's).  Other packet lines keep the one message ID."""

@@ -80,9 +80,8 @@ def build(dissector, logs: Sequence[LogResult], addresses: Mapping[str, str] | N
             matches.setdefault(m.frame, []).append(m)
         entries = []
         for p in kept:  # the log lines placed on a packet say what it carries when the keys do not
-            placed = alignment.attached.get(p.frame, [])
-            entries.append(Entry(p, explainer.explain(p, [a.event for a in placed]), placed,
-                                 matches.get(p.frame, [])))
+            on_it = alignment.attached.get(p.frame, [])
+            entries.append(Entry(p, explainer.explain(p, [a.event for a in on_it]), on_it, matches.get(p.frame, [])))
         # a log that speaks for no endpoint of the capture, or that was taken for another session's, is about
         # another tunnel: its findings are not this capture's (``--log-only`` gives them)
         placed = []
