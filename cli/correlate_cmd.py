@@ -13,6 +13,7 @@ import re
 import sys
 
 from correlate.logparse import LogError, parse_log
+from correlate.offset import year_written
 from dissect import payloads
 from dissect.capture import CaptureError
 from dissect.pipeline import Dissector
@@ -50,14 +51,6 @@ def seconds(text: str) -> float:
     total = (float(parts.get("h") or 0) * 3600 + float(parts.get("m") or 0) * 60 + float(parts.get("s") or 0)
              + float(parts.get("ms") or 0) / 1000)
     return -total if m["sign"] == "-" else total
-
-
-def _stamps_have_years(result, name: str) -> bool:
-    """Whether most stamped records of the log ``name`` write their year (then --year is no help)."""
-    log = next((log for log in result.logs if log.name == name), None)
-    stamped = [r for r in (log.records if log is not None else []) if r.time is not None]
-    with_year = sum(1 for r in stamped if str(r.time.year) in r.time_text)
-    return bool(stamped) and 2 * with_year > len(stamped)
 
 
 def _us(seconds: float | None) -> float | None:
@@ -256,8 +249,9 @@ def run_correlate(args: argparse.Namespace) -> int:
     if args.year is None:
         year = _capture_year(result)
         for c in result.alignment.logs:
+            log = next((log for log in result.logs if log.name == c.name), None)
             if c.offset is not None and abs(c.offset) > 180 * 86400 and c.clock == "wall" and not c.given \
-                    and not _stamps_have_years(result, c.name):
+                    and (log is None or year_written(log.records) is None):  # (--year is no help then)
                 notes.append(f"{c.name}: its clock is {abs(c.offset) / 86400:.0f} days "
                              f"{'ahead of' if c.offset > 0 else 'behind'} the capture's; if its stamps have no year, "
                              f"give it" + (f" (the capture is from {year}: --year {year})" if year else " (--year)"))

@@ -533,12 +533,11 @@ def _implausible_clock(anchors, kind: str, est, verb: str = "would be") -> str |
     :data:`IMPLAUSIBLE_OFFSET` (a clock with a year is not months off by a time zone or a missing year)."""
     if kind != "wall" or est is None or abs(est.offset) <= IMPLAUSIBLE_OFFSET:
         return None
-    stamped = [a.event.record for a in anchors if a.event.record.time is not None]
-    years = [r.time.year for r in stamped if re.search(rf"(?<!\d){r.time.year}(?!\d)", r.time_text)]
-    if not stamped or 2 * len(years) <= len(stamped):
+    year = offset.year_written(a.event.record for a in anchors)
+    if year is None:
         return None
     days = abs(est.offset) / 86400
-    return (f"its stamps carry their year ({max(set(years), key=years.count)}), and its clock "
+    return (f"its stamps carry their year ({year}), and its clock "
             f"{verb} {days:.0f} days {'ahead of' if est.offset > 0 else 'behind'} the capture's")
 
 

@@ -37,13 +37,14 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from statistics import median
 
 from .model import Record
 
 __all__ = ["event_seconds", "resolution", "clock_kind", "vote", "bound", "OffsetEstimate", "Pair",
-           "VOTE_SLACK", "duration_text"]
+           "VOTE_SLACK", "duration_text", "year_written"]
 
 _EPOCH = dt.datetime(1970, 1, 1)
 _EPOCH_UTC = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
@@ -78,6 +79,16 @@ def duration_text(seconds: float) -> str:
     m, ms = divmod(ms, 60_000)
     head = (f"{h}h" if h else "") + (f"{m}m" if h or m else "")
     return f"{sign}{head}{ms / 1000:0{6 if head else 1}.3f}s"
+
+
+def year_written(records: Iterable[Record]) -> int | None:
+    """The year most of the stamped ``records`` write in their stamps (``*Jun 10 2010 08:33:43``), or None
+    when no more than half of them write one (then ``--year`` or the current year gave it)."""
+    stamped = [r for r in records if r.time is not None]
+    years = [r.time.year for r in stamped if re.search(rf"(?<!\d){r.time.year}(?!\d)", r.time_text)]
+    if not stamped or 2 * len(years) <= len(stamped):
+        return None
+    return max(set(years), key=years.count)
 
 
 def clock_kind(records: list[Record]) -> str:

@@ -1,8 +1,8 @@
 """Pre-shared keys that a pasted log shows in configuration lines, masked before anything is printed.
 
 Tickets often paste configuration beside the debug (``spoke1(config)#crypto isakmp key cisco123 address
-203.0.113.1``); ikescope never prints a PSK unless the user asks for it (``--show-secrets``).  Debug
-lines themselves never print the key; these are the configuration forms that do:
+203.0.113.1``); ikescope never prints such a key (there is no option to: the log file itself is the
+user's to read).  Debug lines themselves never print the key; these are the configuration forms that do:
 
 * IOS/IOS-XE: ``crypto isakmp key [0|6] KEY address|hostname ...``; in a keyring ``pre-shared-key
   [address A [M]|hostname H] key [0|6] KEY`` and IKEv2 ``pre-shared-key [local|remote] [0|6] KEY``;
@@ -12,7 +12,7 @@ lines themselves never print the key; these are the configuration forms that do:
 
 :func:`mask` replaces the key with ``****`` and keeps the rest of the line.  :func:`correlate.logparse.
 parse_log_text` masks every record as it reads it, so that no output of ikescope (``log``, ``correlate``,
-their JSON) can show a key a log holds; the log file itself is the user's to read.
+their JSON) can show a key a log holds.
 """
 from __future__ import annotations
 
