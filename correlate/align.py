@@ -36,7 +36,6 @@ note says why it does not belong to the capture (:func:`_foreign`).
 from __future__ import annotations
 
 import bisect
-import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from statistics import median
@@ -44,7 +43,7 @@ from statistics import median
 from dissect import registry
 from dissect.gcpolicy import paused_collector
 
-from . import blocks, config, match, meanings, offset, peers, spis, split
+from . import blocks, config, match, offset, peers, spis, split
 from .model import Event, LogResult
 
 __all__ = ["align", "Alignment", "LogClock", "Attached", "PacketMatch", "DELAY"]
@@ -606,56 +605,12 @@ def _contradicted(events: Sequence[Event], anchors, chosen, index: match.PacketI
                 f"({example})")
     wire = {p for j in theirs for p in index.wire[j].policies}
     accepted = {(p.encryption, p.key_length, p.hash, p.group) for p in config.policies_from_events(events)
-                if p.chosen} | _libreswan_policies(events)
+                if p.chosen} | config.libreswan_policies(events)
     if wire and accepted and not any(_agree(m, w) for m in accepted for w in wire):
         return (f"the ISAKMP policy it accepted ({'; '.join(sorted(map(_policy_text, accepted))[:2])}) is in "
                 f"none of the capture's SA payloads between its endpoint and its peers "
                 f"({'; '.join(sorted(map(_policy_text, wire))[:2])})")
     return None
-
-
-def _libreswan_token(text: str, what: str) -> tuple[int | None, int | None] | None:
-    """(IKE value, key length) of one word of libreswan's ``ISAKMP SA established {cipher=AES_CBC_256
-    integ=HMAC_SHA2_256 group=MODP2048}`` (``what``: cipher, prf, group), by strongSwan's token table;
-    None for a word it does not know."""
-    word = re.sub(r"^OAKLEY_(?:GROUP_)?", "", text.strip().upper())
-    if what == "group":
-        m = re.fullmatch(r"DH(\d+)", word)
-        if m:
-            return int(m[1]), None
-        word = re.sub(r"^(MODP|ECP)_?(\d+)", r"\1_\2", word)
-        names = [word]
-    elif what == "prf":
-        names = [f"PRF_{word}", f"PRF_HMAC_{word}", re.sub(r"_\d+$", "", f"PRF_{word}")]
-    else:
-        names = [word]
-    for name in names:
-        entry = meanings.STRONGSWAN_TOKENS.get(name)
-        if entry is not None and entry[0] == what:
-            return entry[1], None
-    head, _, tail = word.rpartition("_")
-    entry = meanings.STRONGSWAN_TOKENS.get(head)
-    if what == "cipher" and tail.isdigit() and entry is not None and entry[0] == "cipher":
-        return entry[1], int(tail)
-    return None
-
-
-def _libreswan_policies(events: Sequence[Event]) -> set[tuple[int | None, ...]]:
-    """(encryption, key length, hash, group) of the ISAKMP SAs a libreswan log established (pluto's
-    ``ISAKMP SA established {... cipher= integ= group=}``: the proposal it accepted); words it does not
-    know stay None."""
-    out = set()
-    for e in events:
-        d = e.detail
-        if e.record.family != "libreswan" or e.kind != "sa_created" or d.get("phase") != 1:
-            continue
-        enc = _libreswan_token(d["cipher"], "cipher") if isinstance(d.get("cipher"), str) else None
-        prf = _libreswan_token(d["integ"], "prf") if isinstance(d.get("integ"), str) else None
-        group = _libreswan_token(d["group"], "group") if isinstance(d.get("group"), str) else None
-        if enc or prf or group:
-            out.add((enc[0] if enc else None, enc[1] if enc else None, prf[0] if prf else None,
-                     group[0] if group else None))
-    return out
 
 
 def _given_offset_check(name: str, anchors, index: match.PacketIndex, endpoint: str, given: float, chosen,

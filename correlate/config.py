@@ -60,6 +60,7 @@ __all__ = ["IkePolicy", "IpsecTransform", "ProxyIds", "ImpliedConfig", "LogNames
            "isakmp_policy_lines", "isakmp_key_lines", "keyring_lines", "isakmp_profile_lines",
            "aggressive_mode_lines", "transform_set_lines", "transform_set_name",
            "protection_lines", "implied_config", "implied_config_from_events", "ios_address", "names_from_log",
+           "libreswan_policies",
            "combine"]
 
 
@@ -457,6 +458,16 @@ def _ios_transform(evs: list[Event]) -> IpsecTransform:
     return t
 
 
+def _token(word: str) -> tuple[tuple | None, int | None]:
+    """The :data:`meanings.STRONGSWAN_TOKENS` entry of one proposal word, and the key length in bits a
+    cipher word carries (``AES_CBC_128``: AES_CBC's entry, 128); (None, None) for a word it does not know."""
+    head, _, tail = word.rpartition("_")
+    if word not in M.STRONGSWAN_TOKENS and tail.isdigit() and head in M.STRONGSWAN_TOKENS \
+            and M.STRONGSWAN_TOKENS[head][0] == "cipher":
+        return M.STRONGSWAN_TOKENS[head], int(tail)
+    return M.STRONGSWAN_TOKENS.get(word), None
+
+
 def _strongswan(text: str) -> tuple[str, dict[str, list[int]], list[int]] | None:
     """``IKE:AES_CBC_128/HMAC_SHA1_96/PRF_HMAC_SHA1/MODP_1024`` -> ("IKE", {what: [ike value, esp
     value]}, [key length]); None for text that is no proposal."""
@@ -466,12 +477,7 @@ def _strongswan(text: str) -> tuple[str, dict[str, list[int]], list[int]] | None
     found: dict[str, list[int]] = {}
     keylen: list[int] = []
     for token in rest.split("/"):
-        name, size = token, None
-        head, _, tail = token.rpartition("_")
-        if token not in M.STRONGSWAN_TOKENS and tail.isdigit() and head in M.STRONGSWAN_TOKENS \
-                and M.STRONGSWAN_TOKENS[head][0] == "cipher":
-            name, size = head, int(tail)
-        entry = M.STRONGSWAN_TOKENS.get(name)
+        entry, size = _token(token)
         if entry is None:
             continue
         what, ike, esp = entry
@@ -479,6 +485,49 @@ def _strongswan(text: str) -> tuple[str, dict[str, list[int]], list[int]] | None
         if size:
             keylen.append(size)
     return proto.strip().upper(), found, keylen
+
+
+def _libreswan_token(text: str, what: str) -> tuple[int | None, int | None] | None:
+    """(IKE value, key length) of one word of libreswan's ``ISAKMP SA established {cipher=AES_CBC_256
+    integ=HMAC_SHA2_256 group=MODP2048}`` (``what``: cipher, prf, group), by strongSwan's token table;
+    None for a word it does not know."""
+    word = re.sub(r"^OAKLEY_(?:GROUP_)?", "", text.strip().upper())
+    if what == "group":
+        m = re.fullmatch(r"DH(\d+)", word)
+        if m:
+            return int(m[1]), None
+        word = re.sub(r"^(MODP|ECP)_?(\d+)", r"\1_\2", word)
+        names = [word]
+    elif what == "prf":
+        names = [f"PRF_{word}", f"PRF_HMAC_{word}", re.sub(r"_\d+$", "", f"PRF_{word}")]
+    else:
+        names = [word]
+    for name in names:
+        entry = M.STRONGSWAN_TOKENS.get(name)
+        if entry is not None and entry[0] == what:
+            return entry[1], None
+    entry, size = _token(word)
+    if what == "cipher" and size and entry is not None and entry[0] == "cipher":
+        return entry[1], size
+    return None
+
+
+def libreswan_policies(events: Iterable[Event]) -> set[tuple[int | None, ...]]:
+    """(encryption, key length, hash, group) of the ISAKMP SAs a libreswan log established (pluto's
+    ``ISAKMP SA established {... cipher= integ= group=}``: the proposal it accepted); words it does not
+    know stay None."""
+    out = set()
+    for e in events:
+        d = e.detail
+        if e.record.family != "libreswan" or e.kind != "sa_created" or d.get("phase") != 1:
+            continue
+        enc = _libreswan_token(d["cipher"], "cipher") if isinstance(d.get("cipher"), str) else None
+        prf = _libreswan_token(d["integ"], "prf") if isinstance(d.get("integ"), str) else None
+        group = _libreswan_token(d["group"], "group") if isinstance(d.get("group"), str) else None
+        if enc or prf or group:
+            out.add((enc[0] if enc else None, enc[1] if enc else None, prf[0] if prf else None,
+                     group[0] if group else None))
+    return out
 
 
 def _strongswan_events(events: Iterable[Event]) -> list[tuple[Event, str]]:
