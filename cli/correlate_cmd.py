@@ -430,9 +430,9 @@ def _print_findings(out, findings) -> None:
 
 def _unmatched_events(al) -> tuple[list, int]:
     """The packet lines without a packet of the logs lined up with the capture, and how many more the
-    refused logs (another session's, :attr:`correlate.align.LogClock.foreign`) have: not the capture's, they
-    are not counted."""
-    refused = {c.name for c in al.logs if c.foreign}
+    refused logs have (another session's, :attr:`correlate.align.LogClock.foreign`, or speaking for no
+    endpoint of the capture): not the capture's, they are not counted."""
+    refused = {c.name for c in al.logs if c.foreign or c.address is None}
     kept = [a for a in al.unmatched_events if a.log not in refused]
     return kept, len(al.unmatched_events) - len(kept)
 

@@ -480,3 +480,14 @@ def test_one_file_of_both_ios_routers_is_split(tmp_path):
     assert got == want and len(got) == 2
     assert {c["file"] for c in summary["logs"]} == {f"{both}[2001:db8::2]", f"{both}[2001:db8::3]"}
     assert summary["matched"] == base["matched"] and summary["unmatched_events"] == base["unmatched_events"] == []
+
+
+def test_a_log_for_no_endpoint_adds_no_packet_lines_without_a_packet():
+    """Sample 09 with the seed capture speaks for no endpoint: its packet lines are not the capture's
+    missing ones (the summary and the JSON count none of them, and say how many were set aside)."""
+    sample = DATA / "debug-samples" / "09-ios15-mm-ok-qm-proposal-not-chosen-pfs-console-dots.txt"
+    _packets, summary = _jsonl(correlate(SEED / "capture.pcap", sample, "--json", "--year", "2012"))
+    assert summary["logs"][0]["address"] is None and summary["logs"][0]["packet_events"] > 0
+    assert summary["unmatched_events"] == []
+    out = " ".join(correlate(SEED / "capture.pcap", sample, "--year", "2012").stdout.decode().split())
+    assert f", 0 packet lines without a packet ({summary['logs'][0]['packet_events']} of refused logs not counted)," in out
