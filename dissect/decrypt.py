@@ -335,11 +335,14 @@ class Decryptor:
             from_psk = ks.skeyid_psk(hash_id, e.psk, st.ni_b, st.nr_b)
             if skeyid is None:
                 skeyid, psk_based = from_psk, True
-            else:  # a log gave SKEYID: the PSK given is right if it gives the same (RFC 2409 §5)
-                log = next((x.source for x in st.found if x.skeyid is not None), e.source)
-                same = from_psk == skeyid
-                st.evidence.psk_check = (same, f"this PSK {'gives' if same else 'does not give'} the SKEYID "
-                                               f"that {log} holds")
+            else:  # a log gave SKEYID: the PSK given is right if it gives the same (RFC 2409 §5); with both
+                # peers' logs, it is one peer's if it gives the SKEYID of that peer's log
+                holders = list(dict.fromkeys(x.source for x in st.found if x.skeyid is not None)) or [e.source]
+                same_as = next((x.source for x in st.found if x.skeyid is not None and x.skeyid == from_psk),
+                               e.source if skeyid == from_psk else None)
+                st.evidence.psk_check = (same_as is not None, f"this PSK gives the SKEYID that {same_as} holds"
+                                         if same_as is not None else
+                                         f"this PSK does not give the SKEYID that {' or '.join(holders)} holds")
                 hash_skeyid = from_psk  # HASH_I/HASH_R in the list then speak of the PSK given
         elif skeyid is not None and self.psk_candidates:
             label = next((lbl for lbl, c in self.psk_candidates

@@ -322,6 +322,28 @@ def test_both_peers_logs_decrypt_each_side_with_its_own_keys(order):
     assert "HASH_I verified" in st.detail and "HASH(1) verified" in st.detail and st.conflict is None
 
 
+@pytest.mark.parametrize("order", [("left", "right"), ("right", "left")])
+@pytest.mark.parametrize("whose", ["initiator", "responder", None])
+def test_both_peers_logs_and_a_psk_name_the_peer_whose_psk_it_is(order, whose):
+    """Both peers' logs and a PSK: one peer's PSK gives the SKEYID of that peer's log (whichever log is read
+    first), so the verdict stays "the peers' PSKs differ" and names that log; a PSK of neither peer gives
+    neither SKEYID: HASH_I mismatch, naming both logs."""
+    case = CAPTURES / "v6-psk-mismatch"
+    t = truth("v6-psk-mismatch")
+    psk = t[f"psk_{whose}"].encode() if whose else b"neither-peers-psk"
+    entries = [e for side in order for e in load_key_file(str(case / f"{side}.log"))]
+    d, _ = run("v6-psk-mismatch", entries + [KeyEntry(source="command line", explicit=True, psk=psk)])
+    (st,) = d.decryptor.states.values()
+    left, right = (f"{case / 'left.log'}:{_log_line(t, 'left', 'g_xy')}",
+                   f"{case / 'right.log'}:{_log_line(t, 'right', 'g_xy')}")
+    if whose is None:
+        assert st.verdict == MISMATCH and left in st.detail and right in st.detail, st.detail
+    else:
+        own = left if whose == "initiator" else right
+        assert st.verdict == PEERS_DIFFER, st.detail
+        assert st.detail.startswith(f"this PSK gives the SKEYID that {own} holds"), st.detail
+
+
 def test_a_cipher_key_alone_gives_no_psk_verdict():
     """Wireshark's table holds Ka only: MM5 decrypts, no hash can be checked, the responder's INFO do not
     decrypt; the capture shows MM5 resent with no MM6: said as a likely PSK mismatch, with no verdict."""
