@@ -12,9 +12,10 @@ Memory: the ISAKMP packets are kept (the timeline shows each); ESP packets are c
 """
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 
+from dissect.forked import beside
 from dissect.gcpolicy import paused_collector
 from dissect.model import Packet, Stats
 
@@ -60,6 +61,18 @@ def build(dissector, logs: Sequence[LogResult], addresses: Mapping[str, str] | N
     becomes notes, counts and findings.  The findings of a log that speaks for no endpoint of the capture,
     or that the alignment took for another session's (:attr:`correlate.align.LogClock.foreign`), are left
     out (a note says so)."""
+    # each log's findings need only the log: on a big log they are made in a forked process while this one
+    # dissects, aligns and explains (dissect/forked.py); those of a log the alignment sets aside are dropped
+    log_findings = beside(_findings_of_logs, logs, size=sum(len(log.events) for log in logs))
+    try:
+        return _build(dissector, logs, addresses, offsets, log_findings.result)
+    finally:
+        log_findings.cancel()  # (when the capture could not be read: the findings are not wanted)
+
+
+def _build(dissector, logs: Sequence[LogResult], addresses: Mapping[str, str] | None,
+           offsets: Mapping[str, float] | None, log_findings: Callable[[], list[list[F.Finding]]]) -> Timeline:
+    """:func:`build`, with each log's findings from ``log_findings()``."""
     # the packets and the alignment are kept to the end: the collector waits (dissect/gcpolicy.py)
     with paused_collector():
         kept: list[Packet] = []
@@ -85,17 +98,21 @@ def build(dissector, logs: Sequence[LogResult], addresses: Mapping[str, str] | N
         # a log that speaks for no endpoint of the capture, or that was taken for another session's, is about
         # another tunnel: its findings are not this capture's (``--log-only`` gives them)
         placed = []
-        for log, clock in zip(logs, alignment.logs):  # (one LogClock per log, in the order given)
+        for found, clock in zip(log_findings(), alignment.logs):  # (one LogClock per log, in order given)
             if clock.address is not None and not clock.foreign:
-                placed.append(log)
+                placed.append(found)
             else:
                 why = "was not taken as this capture's (above)" if clock.foreign else \
                     "speaks for no endpoint of the capture"
                 alignment.notes.append(f"{clock.name}: {why}, so its findings are left out (correlate --log-only "
                                        "gives them)")
-        found = F.merge(rules.finish(decryptor), *(F.findings_from_log(log.events, log.records) for log in placed),
-                        F.findings_from_alignment(alignment))
+        found = F.merge(rules.finish(decryptor), *placed, F.findings_from_alignment(alignment))
     return Timeline(entries, alignment, found, dissector.stats, list(logs))
+
+
+def _findings_of_logs(logs: Sequence[LogResult]) -> list[list[F.Finding]]:
+    """Each log's own findings (:func:`correlate.findings.findings_from_log`), in the order given."""
+    return [F.findings_from_log(log.events, log.records) for log in logs]
 
 
 @dataclass
