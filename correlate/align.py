@@ -43,7 +43,7 @@ from statistics import median
 from dissect import registry
 from dissect.gcpolicy import paused_collector
 
-from . import blocks, config, match, offset, peers, spis, split
+from . import blocks, config, logonly, match, offset, peers, spis, split
 from .model import Event, LogResult
 
 __all__ = ["align", "Alignment", "LogClock", "Attached", "PacketMatch", "DELAY"]
@@ -121,7 +121,8 @@ class LogClock:
 class Attached:
     """An event of a log, with the log's name and how it was placed: "packet" (the packet line itself),
     "copy of line N" (a packet line repeating line N), "retransmission", "socket", "message ID", "thread",
-    "order", "ESP SPI and sequence"; for an event placed nowhere, why ("no packet event", "no packet in the
+    "order", "message summary" (its exchange, message ID and payloads: :func:`_summary_frames`), "ESP SPI
+    and sequence"; for an event placed nowhere, why ("no packet event", "no packet in the
     capture", "show output", ...)."""
     log: str
     event: Event
@@ -887,8 +888,12 @@ def _place(out: Alignment, log: LogResult, name: str, clock: LogClock, anchors, 
             mids[k] = mids[other]
     clock.copies = len(copies)
     places = blocks.attach(events, anchors, mids)
+    own = _summary_frames(events, places, frame_of, clock, index)
     attached = out.attached
-    for e, (k, how) in zip(events, places):
+    for i, (e, (k, how)) in enumerate(zip(events, places)):
+        if own and i in own:
+            attached.setdefault(own[i], []).append(Attached(name, e, "message summary"))
+            continue
         if e.spi is not None and e.detail.get("esp") and e.detail.get("seq") is not None:
             frame = table.frames.get((e.spi, e.detail["seq"]))
             if frame is not None:
@@ -908,6 +913,82 @@ def _place(out: Alignment, log: LogResult, name: str, clock: LogClock, anchors, 
                 out.unattached.append(Attached(name, e, why))
             continue
         attached.setdefault(frame, []).append(Attached(name, e, how))
+
+
+#: seconds a daemon may take between a message's summary line and its packet (either way), beside the
+#: stamps' resolution and the offset's uncertainty
+SUMMARY_SLACK = 0.05
+
+
+def _summary_frames(events: Sequence[Event], places: list[tuple[int | None, str]], frame_of: dict[int, int],
+                    clock: LogClock, index: match.PacketIndex) -> dict[int, int]:
+    """Event position -> frame, for the summary lines of messages (charon's ``generating QUICK_MODE response
+    4257582409 [ HASH SA No ID ID ]``, ``parsed ...``: direction, exchange, message ID, payloads, and the role
+    these give) that
+    :func:`correlate.blocks.attach` left without a packet or put on one they contradict, because the packet
+    lines around them are missing: the one packet of the log's endpoint that fits them (direction, message ID,
+    exchange type, role, payloads when the capture shows them) within the stamps' resolution, the offset's
+    uncertainty and :data:`SUMMARY_SLACK` of their time, the nearest when several do; none when two fit
+    equally.  Needs the log's offset."""
+    endpoint = clock.address
+    if endpoint is None or clock.offset is None:
+        return {}
+    wire = index.wire
+    by_frame: dict[int, match.WirePacket] | None = None
+    out: dict[int, int] = {}
+    tol = clock.resolution + (clock.uncertainty or 0.0) + SUMMARY_SLACK
+    for i, e in enumerate(events):
+        if e.kind != "payload" or e.message_id is None or not e.exchange or e.direction not in ("in", "out"):
+            continue
+        if by_frame is None:
+            by_frame = {w.frame: w for w in wire}
+        role = logonly.role_of(e.exchange, e.detail.get("request"), e.payloads) \
+            if e.detail.get("request") is not None else ""
+        k = places[i][0]
+        if k is not None:
+            frame = frame_of.get(k)
+            w = by_frame.get(frame) if frame is not None else None
+            if w is not None and _summary_fits(e, role, w, endpoint):
+                continue
+        seconds = offset.event_seconds(e.record, clock.clock)
+        t = clock.capture_time(seconds) if seconds is not None else None
+        if t is None:
+            continue
+        best: list[tuple[float, int]] = []
+        for far in index.partners.get(endpoint, ()):
+            pair = (endpoint, far) if e.direction == "out" else (far, endpoint)
+            group = index.groups.get(pair)
+            if group is None:
+                continue
+            times, ids = group
+            for j in range(bisect.bisect_left(times, t - tol), bisect.bisect_right(times, t + tol)):
+                w = wire[ids[j]]
+                if _summary_fits(e, role, w, endpoint):
+                    best.append((abs(w.time - t), w.frame))
+        best.sort()
+        if best and (len(best) == 1 or best[0][0] < best[1][0]):
+            out[i] = best[0][1]
+    return out
+
+
+def _summary_fits(e: Event, role: str, w: match.WirePacket, endpoint: str) -> bool:
+    """Whether message summary ``e`` of the log at ``endpoint`` may describe packet ``w``; ``role``: the role
+    its exchange, request/response and payloads give (:func:`correlate.logonly.role_of`: ``QM3`` for a
+    Quick Mode request of HASH alone), or "" when they give none."""
+    if (w.src == endpoint) != (e.direction == "out") or w.message_id != e.message_id:
+        return False
+    if e.direction == "out" and w.retransmission_of is not None:
+        return False  # (a message is built once: a retransmission is sent again as it was, without its summary)
+    if role and w.role and role[:2] in ("MM", "AM", "QM") and w.role.rstrip("?") != role:
+        return False
+    types = blocks.exchange_types(e.exchange)
+    if types is not None and w.exchange not in types:
+        return False
+    if w.payloads is not None and e.payloads:
+        names = blocks.canonical_payloads(e.payloads)
+        if names is not None and names != w.payloads:
+            return False
+    return True
 
 
 def _residual(clock: LogClock, a: blocks.Anchor, w: match.WirePacket) -> float | None:

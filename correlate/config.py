@@ -60,6 +60,7 @@ __all__ = ["IkePolicy", "IpsecTransform", "ProxyIds", "ImpliedConfig", "LogNames
            "isakmp_policy_lines", "isakmp_key_lines", "keyring_lines", "isakmp_profile_lines",
            "aggressive_mode_lines", "transform_set_lines", "transform_set_name",
            "protection_lines", "implied_config", "implied_config_from_events", "ios_address", "names_from_log",
+           "ios_equivalent",
            "libreswan_policies",
            "combine"]
 
@@ -195,10 +196,27 @@ class LogNames:
 @dataclass
 class RouterView:
     """A router whose own configuration is shown: its ``address`` (as the capture writes it), a
-    ``label`` (the log that speaks for it, or "") and the :class:`LogNames` its log gives."""
+    ``label`` (the log that speaks for it, or "") and the :class:`LogNames` its log gives; ``device``:
+    :func:`ios_equivalent` of its log (what it is when it is no IOS router), or ""."""
     address: str
     label: str = ""
     names: LogNames = field(default_factory=LogNames)
+    device: str = ""
+
+
+#: the devices whose logs ikescope reads that are no IOS router: their configuration is shown in IOS terms
+_NOT_IOS = {"asa": "an ASA", "strongswan": "a strongSwan peer", "libreswan": "a libreswan peer"}
+
+
+def ios_equivalent(families: Iterable[str]) -> str:
+    """What a log's device is when it is no IOS router, for the comment line of its implied configuration
+    (``"a strongSwan peer: its IOS equivalent"``): from the log's families (:attr:`LogResult.families`,
+    record families); "" for an IOS log (or one with IOS lines) and for one of no known device."""
+    families = set(families)
+    if "ios" in families:
+        return ""
+    device = next((_NOT_IOS[f] for f in ("asa", "strongswan", "libreswan") if f in families), "")
+    return f"{device}: its IOS equivalent" if device else ""
 
 
 @dataclass
@@ -1203,6 +1221,8 @@ def implied_config_from_events(events: Iterable[Event], local: str | None = None
     if proxies is None and names is not None and chosen_t:
         proxies = names.proxies_for(peer)
     label = events[0].record.file if events else ""
+    device = ios_equivalent({e.record.family for e in events})
+    label = f"{label}, {device}" if label and device else label or device
     aggressive, identity = _aggressive_initiator(events, role)
     return implied_config(chosen_p, chosen_t, proxies, local, peer, key=True if psk else None, what=what,
                           label=label, names=names, aggressive=aggressive, identity=identity)

@@ -221,7 +221,8 @@ class Explainer:
                 continue  # (a log taken for another session's names another router's things)
             peer = clock.peers[0] if getattr(clock, "peers", None) else None
             routers[clock.address] = C.RouterView(clock.address, clock.name,
-                                                  C.names_from_log(log.events, log.records, peer))
+                                                  C.names_from_log(log.events, log.records, peer),
+                                                  C.ios_equivalent(log.families))
         return cls(states, list(routers.values()))
 
     def explain(self, pkt: Packet, log: Sequence[Event] = ()) -> Explanation:
@@ -765,7 +766,8 @@ def _config(pkt: Packet, role: str, ctx: SaContext,
     for local in sides:
         side = "initiator" if local == initiator else "responder"
         view = views.get(local)
-        label = f"{view.label}, the {side}" if view is not None and view.label else \
+        label = f"{view.label}, the {side}" + (f", {view.device}" if view.device else "") \
+            if view is not None and view.label else \
             f"the {side}" + ("" if view is not None else "; no log speaks for it" if views else "; no log given")
         args = dict(data)
         peer = responder if local == initiator else initiator

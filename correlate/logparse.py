@@ -94,8 +94,9 @@ def _parse_stream(f: BinaryIO, name: str, year: int | None, tz: dt.tzinfo | None
     if binary:
         result.problems.append(f"{name}: binary data (NUL bytes), not a text log; its text lines are read anyway")
     text_seen = [False]  # some byte that is not a blank (bytes.strip()'s): else the log is "empty"
-    lines = chain.from_iterable(_lines(_pieces(first, f), binary, text_seen, result.problems, name))
-    parse_log_text(lines, name, year, tz, result, keep_records)
+    ended = [True]
+    lines = chain.from_iterable(_lines(_pieces(first, f), binary, text_seen, result.problems, name, ended))
+    parse_log_text(lines, name, year, tz, result, keep_records, ended)
     if not text_seen[0]:
         result = LogResult(name)
         result.problems.append(f"{name}: empty, no log records")
@@ -145,12 +146,15 @@ _CONTROL_BYTES = bytes([*range(0x00, 0x09), 0x0b, 0x0c, *range(0x0e, 0x20), 0x7f
 
 
 def _lines(pieces: Iterable[bytes], binary: bool, text_seen: list[bool], problems: list[str],
-           name: str) -> Iterator[list[str]]:
-    """The lines of each piece, decoded (UTF-8; invalid bytes replaced, and said once in ``problems``),
-    without the BOM at the start, control characters and NUL bytes (``binary``) removed."""
+           name: str, ended: list[bool]) -> Iterator[list[str]]:
+    """The lines of each piece, decoded (UTF-8; invalid bytes replaced, and said in one line of ``problems``:
+    :func:`_not_utf8`), without the BOM at the start, control characters and NUL bytes (``binary``) removed.
+    ``ended[0]``: whether the last piece so far ended with a line end."""
     start = True
     number = 0  # lines before the piece
-    said = said_nul = False
+    said: int | None = None  # the index in problems of the line about bytes that are not UTF-8 ...
+    seen = [0, 0, 0]  # ... and what it says (_not_utf8)
+    said_nul = False
     for piece in pieces:
         if not text_seen[0] and piece.strip():
             text_seen[0] = True
@@ -161,14 +165,11 @@ def _lines(pieces: Iterable[bytes], binary: bool, text_seen: list[bool], problem
             at = number + piece.count(b"\n", 0, piece.index(b"\x00")) + 1
             problems.append(f"{name}:{at}: NUL bytes (binary data inside the log), the first on this line; "
                             "they are removed and the text around them read")
+        bad = False
         try:
             text = piece.decode("utf-8")
-        except UnicodeDecodeError as e:
-            text = piece.decode("utf-8", "replace")
-            if not said and not binary:
-                said = True
-                at = number + piece.count(b"\n", 0, e.start) + 1
-                problems.append(f"{name}:{at}: bytes that are not UTF-8, the first on this line; each is read as U+FFFD")
+        except UnicodeDecodeError:
+            text, bad = piece.decode("utf-8", "replace"), not binary
         if start:
             text, start = text.removeprefix("\ufeff"), False
         if len(piece.translate(None, _CONTROL_BYTES)) != len(piece):  # a C scan: most logs have none
@@ -176,19 +177,56 @@ def _lines(pieces: Iterable[bytes], binary: bool, text_seen: list[bool], problem
         lines = text.split("\n")  # not splitlines(): \x85 or \u2028 in a line must not shift the line numbers
         if lines[-1] == "":
             lines.pop()  # the piece's last line end (a log's last line may have none)
+        if bad:
+            if said is None:
+                said = len(problems)
+                problems.append("")
+            problems[said] = _not_utf8(name, lines, number, seen)
         number += len(lines)
+        ended[0] = piece.endswith(b"\n")
         yield lines
 
 
+#: characters of a line within which a time stamp is (the longest forms: a syslog header and a device's stamp)
+_STAMP_REACH = 40
+
+
+def _not_utf8(name: str, lines: list[str], before: int, seen: list[int]) -> str:
+    """The one problem line that says where a log has bytes that are not UTF-8 (each decoded as U+FFFD):
+    the first such line, how many lines have them, and the first whose stamp they may break (its record
+    then has no time, and a packet line none of its facts).  ``lines`` follow ``before`` lines; ``seen``:
+    [first line, lines, first line with one within a stamp's reach] so far (0 for none), brought up to date."""
+    first, count, stamp = seen
+    for n, line in enumerate(lines, before + 1):
+        at = line.find("\ufffd")
+        if at < 0:
+            continue
+        first, count = first or n, count + 1
+        if not stamp and at < _STAMP_REACH:
+            stamp = n
+    seen[:] = first, count, stamp
+    text = f"{name}:{first}: bytes that are not UTF-8" + (", the first on this line" if count == 1 else
+                                                            f" on {count} lines, the first on this one")
+    text += "; each is read as U+FFFD"
+    if stamp:
+        text += (f"; some are where a time stamp is (line {stamp}): a line whose stamp they break is read "
+                 "as part of the record before it")
+    return text
+
+
 def parse_log_text(text: str | Iterable[str], name: str, year: int | None = None, tz: dt.tzinfo | None = None,
-                   result: LogResult | None = None, keep_records: bool = True) -> LogResult:
+                   result: LogResult | None = None, keep_records: bool = True,
+                   ended: list[bool] | None = None) -> LogResult:
     """Records and events of a log's text, or of its lines (see :func:`parse_log`); ``keep_records``
-    False keeps only the events (and counts), so that memory grows with the events, not with the log."""
+    False keeps only the events (and counts), so that memory grows with the events, not with the log.
+    A last line without a line end (``ended[0]`` False, for lines; a text says it itself) whose record
+    gives no event, though its family's records do, is said in ``problems``: the log may be cut short."""
     result = result or LogResult(name)
     if isinstance(text, str):
         lines = text.split("\n")  # not splitlines(): \x85 or \u2028 in a line must not shift the line numbers
         if lines and lines[-1] == "":
             lines.pop()
+        ended = [not text or text.endswith("\n")]
     else:
         lines = text
     families = result.families
@@ -198,6 +236,7 @@ def parse_log_text(text: str | Iterable[str], name: str, year: int | None = None
     # nothing until a parser raises (a call through the guard for each of a million records does)
     parsers = {family: getattr(parse, "__wrapped__", parse) for family, parse in PARSERS.items()}
     count = 0
+    record, found = None, None
     # the cyclic collector waits for the end of the loop: the events it keeps would set it off again and
     # again, each full collection walking all the events so far (dissect/gcpolicy.py)
     with paused_collector():
@@ -219,6 +258,9 @@ def parse_log_text(text: str | Iterable[str], name: str, year: int | None = None
             elif family:
                 families.add(family)
     result.record_count = count
+    if count and ended is not None and not ended[0] and record.family in parsers and not found:
+        result.problems.append(f"{name}:{record.last_line}: the last line has no line end and gives no event: the "
+                               "log may be cut short there (what it holds is read as far as it goes)")
     if "strongswan" in families:  # a sent packet's message ID is on the generating line before it
         strongswan.link_message_ids(result.events)
     if "ios" in families:  # "Sending an IKE IPv6 Packet." quoted without its "sending packet" line

@@ -13,7 +13,8 @@ addresses; the log names addresses too:
   public address, the log only its private one.
 
 A mapping ADDR -> log name (``--log ADDR=FILE``) overrides both (an ADDR that is
-no IKE endpoint of the capture is said in the note), but for a log that names
+no IKE endpoint of the capture is said in the note, and the endpoint the log
+itself shows is used instead when there is one), but for a log that names
 other capture endpoints as its own (``sending packet: from LOCAL``) and never
 ADDR, an endpoint of the capture too: the address the log shows wins, and the
 note says so (two ``--log`` addresses swapped).  It says which endpoint the
@@ -87,9 +88,23 @@ def assign(name: str, events: Iterable[Event], talks: Mapping[str, Counter],
                           f"(not {mine[0]}): {own[0]} is used")
     if mine:
         stray = [a for a in mine if a not in talks]
+        found = _found(name, own, peers, peer_list, talks) if len(stray) == len(mine) else None
+        if found is not None and found.address is not None:
+            # (an address mistyped, or another NAT side's): the endpoint the log itself shows is used
+            why = "the log names it as its own" if found.how == "local address" else "it talks to the log's peers"
+            found.note = (f"{name}: {', '.join(stray)}, given as its address, is not an IKE endpoint in the capture; "
+                          f"{found.address} is used ({why})")
+            return found
         note = (f"{name}: {', '.join(stray)}, given as its address, is not an IKE endpoint in the capture"
                 if stray else "")
         return Assignment(name, mine[0], mine, peer_list, "given", note)
+    return _found(name, own, peers, peer_list, talks)
+
+
+def _found(name: str, own: list[str], peers: Counter, peer_list: list[str],
+           talks: Mapping[str, Counter]) -> Assignment:
+    """The endpoint the log speaks for by what it names (no override): its own address when that is a capture
+    endpoint, else the endpoint that talks to its peers."""
     if own:
         return Assignment(name, own[0], own, peer_list, "local address")
     score: Counter = Counter()

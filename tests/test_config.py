@@ -646,3 +646,21 @@ def test_v6_aggressive_charon_logs_alone():
     assert any(line.startswith("! hint: IOS initiates Aggressive Mode") for line in left["AM1"].lines)
     assert "! crypto isakmp peer address 2001:DB8::3" in left["AM1"].lines
     assert not any("aggressive-mode" in line or "hint:" in line for cfg in right.values() for line in cfg.lines)
+
+
+@pytest.mark.parametrize("path, device", [
+    (CAPTURES / "v4-aes128-sha1-modp1024" / "right.log", "a strongSwan peer"),
+    (CAPTURES / "seed-ios-ipv6" / "responder.log", None),
+])
+def test_configuration_of_a_peer_that_is_no_ios_router_says_it_is_the_ios_equivalent(path, device):
+    """The configuration implied by a strongSwan log is written in IOS terms: its comment line says so; an
+    IOS router's does not.  (No ASA or libreswan sample implies a configuration: their families are named
+    the same way.)"""
+    log = parse_log(str(path), year=2012)
+    cfg = C.implied_config_from_events(log.events)
+    assert cfg is not None
+    assert ("its IOS equivalent" in cfg.lines[0]) == (device is not None), cfg.lines[0]
+    if device:
+        assert f"{device}: its IOS equivalent" in cfg.lines[0]
+    assert [C.ios_equivalent(f) for f in ({"asa", "blank"}, {"libreswan", "console"}, {"ios", "show"}, {"show"})] == \
+        ["an ASA: its IOS equivalent", "a libreswan peer: its IOS equivalent", "", ""]

@@ -93,7 +93,8 @@ def test_seed_config_is_each_routers_own():
 
 def test_lab_case_shows_the_responders_mirrored_acl():
     """strongSwan lab case, both charon logs: the responder's crypto map ACL is the initiator's mirrored
-    (truth.json protected nets), and the names no log gives are said to be placeholders."""
+    (truth.json protected nets), the names no log gives are said to be placeholders, and each peer's
+    configuration is said to be the IOS equivalent of a strongSwan peer's."""
     case = CAPTURES / "v4-aes128-sha1-modp1024"
     truth = json.loads((case / "truth.json").read_text())
     assert (truth["initiator"]["protected_net"], truth["responder"]["protected_net"]) == ("198.51.100.0/24",
@@ -104,7 +105,9 @@ def test_lab_case_shows_the_responders_mirrored_acl():
     out = r.stdout.decode()
     qm2 = out[out.index("the transform set the responder chose"):]
     qm2 = qm2[:qm2.index("QM3")]
-    init, resp = qm2.split(f"! on 192.0.2.3 ({case / 'right.log'}, the responder) toward 192.0.2.2: ")
+    init, resp = qm2.split(f"! on 192.0.2.3 ({case / 'right.log'}, the responder, a strongSwan peer: its IOS "
+                           "equivalent) toward 192.0.2.2: ")
+    assert f"! on 192.0.2.2 ({case / 'left.log'}, the initiator, a strongSwan peer: its IOS equivalent)" in out
     assert "permit ip 198.51.100.0 0.0.0.255 203.0.113.0 0.0.0.255" in init and "set peer 192.0.2.3" in init
     assert "permit ip 203.0.113.0 0.0.0.255 198.51.100.0 0.0.0.255" in resp and "set peer 192.0.2.2" in resp
     assert "! placeholder names (no log names them): ESP-AES-SHA, IKESCOPE-ACL, IKESCOPE-MAP, <outside interface>" \
@@ -408,6 +411,19 @@ def test_swapped_log_addresses_are_said_and_the_logs_own_used():
     err = r.stderr.decode()
     assert "does not belong" not in err
     assert "--log gave it 192.0.2.2, but the log names 192.0.2.3 as its own address (not 192.0.2.2)" in err
+
+
+def test_a_given_address_outside_the_capture_yields_to_the_logs_own():
+    """``--log ADDR=FILE`` with an ADDR that is no IKE endpoint of the capture (mistyped): the address the log
+    names as its own is used, the note says so, and the log matches as it does without the override."""
+    plain = _jsonl(correlate(_V4 / "capture.pcap", _V4 / "left.log", "--json"))[1]
+    r = correlate(_V4 / "capture.pcap", "--log", f"192.0.2.99={_V4 / 'left.log'}", "--json")
+    assert r.returncode == 0, r.stderr
+    _packets, summary = _jsonl(r)
+    assert [(c["address"], c["matched"], c["foreign"]) for c in summary["logs"]] == \
+        [(c["address"], c["matched"], c["foreign"]) for c in plain["logs"]] == [("192.0.2.2", 11, "")]
+    assert ("left.log: 192.0.2.99, given as its address, is not an IKE endpoint in the capture; 192.0.2.2 is "
+            "used (the log names it as its own)") in r.stderr.decode()
 
 
 @pytest.mark.skipif(not (_PUBLIC.exists() and _SAMPLES.exists()),

@@ -133,9 +133,44 @@ def test_invalid_utf8_is_said_once_with_its_line():
     r = log("-", "--json", stdin=b"\n".join(lines))
     assert r.returncode == 1
     said = r.stderr.decode().splitlines()
-    assert said == ["ikescope: standard input:41: bytes that are not UTF-8, the first on this line; each is read "
-                    "as U+FFFD"]
+    assert said == ["ikescope: standard input:41: bytes that are not UTF-8 on 2 lines, the first on this one; each "
+                    "is read as U+FFFD"]
     assert len(r.stdout.splitlines()) == len(log(path, "--json").stdout.splitlines())
+
+
+def test_invalid_utf8_that_breaks_a_packet_lines_stamp_is_said_with_that_line():
+    """A byte that is not UTF-8 inside a packet line's stamp: the line loses its stamp (and joins the record
+    before it), so its packet event is gone; the one problem line names it."""
+    path = CAPTURES / "v6-aggressive" / "right.log"
+    lines = path.read_bytes().split(b"\n")
+    n = next(i for i, line in enumerate(lines) if b"sending packet: from" in line and b"bytes)" in line)
+    lines[n] = lines[n][:3] + b"\xff" + lines[n][4:]  # "Nov\xff29 ..."
+    r = log("-", "--json", stdin=b"\n".join(lines))
+    assert r.returncode == 1
+    assert r.stderr.decode().splitlines() == [
+        f"ikescope: standard input:{n + 1}: bytes that are not UTF-8, the first on this line; each is read as "
+        f"U+FFFD; some are where a time stamp is (line {n + 1}): a line whose stamp they break is read as part of "
+        "the record before it"]
+    packets = [e for e in map(json.loads, r.stdout.splitlines()) if e.get("kind") == "packet"]
+    plain = [e for e in map(json.loads, log(path, "--json").stdout.splitlines()) if e.get("kind") == "packet"]
+    assert len(packets) == len(plain) - 1
+
+
+def test_a_last_line_cut_short_is_said():
+    """A log whose last line was cut mid-way (no line end, and it gives no event) is said to be cut short; the
+    same line with its line end, or a whole last line without one, is not."""
+    path = CAPTURES / "v6-aggressive" / "right.log"
+    lines = path.read_bytes().split(b"\n")
+    n = next(i for i, line in enumerate(lines) if b"sending packet: from" in line and b"bytes)" in line)
+    cut = b"\n".join(lines[:n] + [lines[n][:60]])
+    r = log("-", "--json", stdin=cut)
+    assert r.stderr.decode().splitlines() == [
+        f"ikescope: standard input:{n + 1}: the last line has no line end and gives no event: the log may be cut "
+        "short there (what it holds is read as far as it goes)"]
+    assert r.returncode == 1
+    for whole in (cut + b"\n", b"\n".join(lines[:n + 1])):
+        r = log("-", "--json", stdin=whole)
+        assert r.returncode == 0 and not r.stderr, r.stderr
 
 
 def test_table_brackets_ipv6_endpoints_and_keeps_the_stamps_resolution():
