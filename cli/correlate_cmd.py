@@ -147,10 +147,15 @@ def run_correlate(args: argparse.Namespace) -> int:
             return EXIT_UNUSABLE
         files.append(path)
         try:
-            addresses[str(ipaddress.ip_address(addr.strip().strip("[]")))] = path
+            ip = str(ipaddress.ip_address(addr.strip().strip("[]")))
         except ValueError:
             print(f"ikescope: --log {spec!r}: {addr!r} is no IPv4 or IPv6 address", file=sys.stderr)
             return EXIT_UNUSABLE
+        if addresses.get(ip, path) != path:
+            print(f"ikescope: --log gives {ip} to two logs ({addresses[ip]} and {path}): one log speaks for one "
+                  "endpoint", file=sys.stderr)
+            return EXIT_UNUSABLE
+        addresses[ip] = path
     if not files:
         print("ikescope: no log given (give the logs after the capture, or --log ADDR=FILE)", file=sys.stderr)
         return EXIT_UNUSABLE
@@ -264,11 +269,27 @@ def run_correlate(args: argparse.Namespace) -> int:
         print(f"ikescope: {text}", file=sys.stderr)
     if result.stats.malformed:
         print(f"ikescope: {result.stats.malformed} ISAKMP message(s) malformed (marked in their rows)", file=sys.stderr)
-    for text in _capture_hints(dis):
+    hints = _capture_hints(dis)
+    for text in hints:
         print(f"ikescope: {text}", file=sys.stderr)
+    hint = _keys_in_logs(result.logs, args.keys or []) if key_problems or hints else ""
+    if hint:
+        print(f"ikescope: {hint}", file=sys.stderr)
     stats = result.stats
     partial = stats.truncated or stats.undecodable or stats.malformed or km.problems or key_problems or problems
     return EXIT_PARTIAL if partial else EXIT_OK
+
+
+def _keys_in_logs(logs, given: list[str]) -> str:
+    """A hint when keys were wanted and logs given as LOG hold key dumps (charon loglevel 4) that --keys
+    did not name: they are key sources only when named there."""
+    named = {os.path.abspath(k) for k in given}
+    dumps = [log.name for log in logs if os.path.abspath(log.name) not in named
+             and any(e.kind == "keys" for e in log.events)]
+    if not dumps:
+        return ""
+    return (f"{' and '.join(dumps)} {'hold' if len(dumps) > 1 else 'holds'} key dumps (strongSwan loglevel 4): "
+            f"to decrypt with them, add {' '.join(f'--keys {d}' for d in dumps)}")
 
 
 # --------------------------------------------------------------------------- text
@@ -287,7 +308,8 @@ def _capture_hints(dis) -> list[str]:
 
 
 def _record_line(r) -> str:
-    """A log record as the timeline shows it: its stamp as written and its joined text (key dumps never)."""
+    """A log record as the timeline shows it: its stamp as written and its joined text (a key dump shows as its
+    header, naming the value and its size: its bytes are in its raw lines, never in the text)."""
     return f"{r.time_text} {r.text}".strip() if r.time_text else r.text
 
 
@@ -449,6 +471,20 @@ def _print_summary(out, result) -> None:
                 f"({link.difference:+d})" + (f": {link.note}" if link.note else ""), "yellow" if link.timed else None)
 
 
+def _step_peer(step) -> str:
+    """How a log-only step's header names its direction and peer: "-> PEER" (sent) or "<- PEER"
+    (received), the arrow alone when the log does not name the peer (libreswan's whack lines), and for a
+    third party's view (tcpdump's decode) "SRC -> DST"."""
+    arrow = {"out": GLYPHS["arrow"], "in": "<-"}.get(step.direction or "")
+    if arrow is None:
+        seen = next((e.detail for e in step.events if e.kind == "packet" and e.detail.get("src")
+                     and e.detail.get("dst")), None)
+        if seen is not None:
+            return f" {seen['src']} {GLYPHS['arrow']} {seen['dst']}"
+        return f"   {step.peer}" if step.peer else ""
+    return f" {arrow} {step.peer}" if step.peer else f" {arrow}"
+
+
 def _print_log_only(result, config: bool) -> None:
     _console, _plain, out = _writer()
     for entry in result.entries:
@@ -456,8 +492,7 @@ def _print_log_only(result, config: bool) -> None:
         if not step.events:
             out(f"{step.role or '?':<6} (implied: no line for it in {step.file})", "dim")
             continue
-        arrow = {"out": GLYPHS["arrow"], "in": "<-"}.get(step.direction or "", " ")
-        peer = f" {arrow} {step.peer}" if step.peer else ""
+        peer = _step_peer(step)
         mid = f" M-ID {step.message_id}" if step.message_id else ""
         if entry.copy_of is not None:  # a pasted copy of an earlier message's lines (the seed repeats blocks)
             first = entry.copy_of

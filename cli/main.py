@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
 
 from .keyopts import add_key_options
@@ -213,6 +214,9 @@ def entry() -> None:
         code = main()
     except KeyboardInterrupt:  # before main's own handler was in place
         code = EXIT_INTERRUPTED
+    # the work is done: a Ctrl-C during the interpreter's teardown ends the process as SIGINT does (exit 130,
+    # no "Exception ignored" trace from the threading module's shutdown)
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
     sys.exit(code)
 
 

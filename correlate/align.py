@@ -322,6 +322,10 @@ def _one_log_clock(log: LogResult, name: str, index: match.PacketIndex, talks, a
     asg = peers.assign(name, events, talks, addresses)
     clock.peers = asg.peers
     clock.assigned_by = asg.how
+    if not events:  # nothing read from it (the parse said why): one note, not one per thing it lacks
+        clock.address = asg.address if asg.how == "given" else None
+        clock.notes.append(f"{name}: no event read from it, so it is not lined up with the capture")
+        return clock, [], anchors
     if asg.note:
         clock.notes.append(asg.note)
     given = offsets.get(name)
@@ -334,7 +338,13 @@ def _one_log_clock(log: LogResult, name: str, index: match.PacketIndex, talks, a
         return clock, [], anchors
     if not anchors:
         clock.address = asg.address
-        clock.notes.append(f"{name}: no packet sent or received in the log")
+        if given is not None and kind != "none":  # its other lines can still find their packets (_summary_frames)
+            clock.offset, clock.uncertainty, clock.given = given, 0.0, True
+        summaries = given is None and any(e.kind == "payload" and e.message_id is not None and e.exchange
+                                          and e.direction in ("in", "out") for e in events)
+        clock.notes.append(f"{name}: no packet sent or received in the log" +
+                           ("; its clock offset (--offset) would place the lines that name their message"
+                            if summaries else ""))
         if asg.address is not None:
             stranger = _unknown_peers(index, asg.address, asg.peers, events, [], [], proof)
             if stranger is not None:
@@ -887,12 +897,16 @@ def _place(out: Alignment, log: LogResult, name: str, clock: LogClock, anchors, 
             frame_of[k] = frame_of[other]
             mids[k] = mids[other]
     clock.copies = len(copies)
-    places = blocks.attach(events, anchors, mids)
+    places = blocks.attach(events, anchors, mids, [frame_of.get(k) for k in range(len(anchors))])
     own = _summary_frames(events, places, frame_of, clock, index)
     attached = out.attached
     for i, (e, (k, how)) in enumerate(zip(events, places)):
         if own and i in own:
-            attached.setdefault(own[i], []).append(Attached(name, e, "message summary"))
+            frame = own[i]
+            if frame is None:
+                out.unattached.append(Attached(name, e, "its message fits no packet near its time"))
+            else:
+                attached.setdefault(frame, []).append(Attached(name, e, "message summary"))
             continue
         if e.spi is not None and e.detail.get("esp") and e.detail.get("seq") is not None:
             frame = table.frames.get((e.spi, e.detail["seq"]))
@@ -921,21 +935,22 @@ SUMMARY_SLACK = 0.05
 
 
 def _summary_frames(events: Sequence[Event], places: list[tuple[int | None, str]], frame_of: dict[int, int],
-                    clock: LogClock, index: match.PacketIndex) -> dict[int, int]:
+                    clock: LogClock, index: match.PacketIndex) -> dict[int, int | None]:
     """Event position -> frame, for the summary lines of messages (charon's ``generating QUICK_MODE response
     4257582409 [ HASH SA No ID ID ]``, ``parsed ...``: direction, exchange, message ID, payloads, and the role
     these give) that
     :func:`correlate.blocks.attach` left without a packet or put on one they contradict, because the packet
     lines around them are missing: the one packet of the log's endpoint that fits them (direction, message ID,
     exchange type, role, payloads when the capture shows them) within the stamps' resolution, the offset's
-    uncertainty and :data:`SUMMARY_SLACK` of their time, the nearest when several do; none when two fit
-    equally.  Needs the log's offset."""
+    uncertainty and :data:`SUMMARY_SLACK` of their time, the nearest when several do.  None for a line that
+    contradicts the packet it was put on and fits none (after a wrong offset, say): it is placed nowhere
+    rather than under a packet it contradicts.  Needs the log's offset."""
     endpoint = clock.address
     if endpoint is None or clock.offset is None:
         return {}
     wire = index.wire
     by_frame: dict[int, match.WirePacket] | None = None
-    out: dict[int, int] = {}
+    out: dict[int, int | None] = {}
     tol = clock.resolution + (clock.uncertainty or 0.0) + SUMMARY_SLACK
     for i, e in enumerate(events):
         if e.kind != "payload" or e.message_id is None or not e.exchange or e.direction not in ("in", "out"):
@@ -945,14 +960,18 @@ def _summary_frames(events: Sequence[Event], places: list[tuple[int | None, str]
         role = logonly.role_of(e.exchange, e.detail.get("request"), e.payloads) \
             if e.detail.get("request") is not None else ""
         k = places[i][0]
+        contradicted = False
         if k is not None:
             frame = frame_of.get(k)
             w = by_frame.get(frame) if frame is not None else None
             if w is not None and _summary_fits(e, role, w, endpoint):
                 continue
+            contradicted = w is not None
         seconds = offset.event_seconds(e.record, clock.clock)
         t = clock.capture_time(seconds) if seconds is not None else None
         if t is None:
+            if contradicted:
+                out[i] = None
             continue
         best: list[tuple[float, int]] = []
         for far in index.partners.get(endpoint, ()):
@@ -968,6 +987,8 @@ def _summary_frames(events: Sequence[Event], places: list[tuple[int | None, str]
         best.sort()
         if best and (len(best) == 1 or best[0][0] < best[1][0]):
             out[i] = best[0][1]
+        elif contradicted:
+            out[i] = None
     return out
 
 

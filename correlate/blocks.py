@@ -494,9 +494,15 @@ def _informs(e: Event, strand: int | None, conn: int | None, building: bool) -> 
     return b is not True and e.kind != "info"
 
 
-def _socket_pairs(events: Sequence[Event], found: list[Anchor]) -> dict[int, int]:
+def _socket_pairs(events: Sequence[Event], found: list[Anchor],
+                  frames: Sequence[int | None] | None = None) -> dict[int, int]:
     """charon's socket-level packet lines -> the anchor (its position in ``found``) they copy: a sent one
-    follows its anchor, a received one precedes it; same endpoints, nearest, one each."""
+    follows its anchor, a received one precedes it; same endpoints, nearest, one each.  Sent anchors take
+    theirs in log order, received ones from the last: the socket thread logs a burst of datagrams in wire
+    order before the worker threads log them, so the anchor of the burst's last datagram takes the last
+    socket line before it (and an ESP datagram's socket line before a burst is left to no anchor).  The
+    last is the one whose packet came last on the wire when ``frames`` gives each anchor's matched frame
+    (worker threads may log a burst in another order: the XAUTH lab case), else the last in the log."""
     sockets: dict[tuple, list[int]] = {}
     for i, e in enumerate(events):
         if e.detail.get("socket") and e.direction in ("in", "out"):
@@ -504,7 +510,16 @@ def _socket_pairs(events: Sequence[Event], found: list[Anchor]) -> dict[int, int
     out: dict[int, int] = {}
     if not sockets:
         return out
-    for k, a in enumerate(found):
+    received = [k for k, a in enumerate(found) if not a.out]
+    if frames is not None:  # matched ones by their frames, last first; then the others, last first
+        received.sort(key=lambda k: (frames[k] is not None, frames[k] or 0, k))
+    else:
+        received.reverse()
+    if frames is not None:
+        received.reverse()
+    order = [k for k, a in enumerate(found) if a.out] + received
+    for k in order:
+        a = found[k]
         e = a.event
         pos = sockets.get((a.out, e.peer, e.peer_port, e.local, e.local_port))
         if not pos:
@@ -519,15 +534,17 @@ def _socket_pairs(events: Sequence[Event], found: list[Anchor]) -> dict[int, int
     return out
 
 
-def attach(events: Sequence[Event], found: list[Anchor],
-           mids: Sequence[int | None] | None = None) -> list[tuple[int | None, str]]:
+def attach(events: Sequence[Event], found: list[Anchor], mids: Sequence[int | None] | None = None,
+           frames: Sequence[int | None] | None = None) -> list[tuple[int | None, str]]:
     """For every event of the log: (the position in ``found`` of its anchor, how) or (None, why not).
 
     ``how`` is "packet" (the anchor itself), "retransmission" (a marker merged into it), "socket",
     "message ID", "thread" or "order"; a reason for None is "no packet event" (none fits within
     :data:`HORIZON`), "show output", "no IKE_SA tag", "not a packet line" (tcpdump text) or
     "socket-level copy of no IKE packet line (ESP?)".  ``mids`` gives each anchor's message ID when
-    known better than the log says (the matched packet's); by default each anchor's own."""
+    known better than the log says (the matched packet's); by default each anchor's own; ``frames`` each
+    anchor's matched frame number (None when it has none), when known, for the socket lines
+    (:func:`_socket_pairs`)."""
     n = len(events)
     result: list[tuple[int | None, str]] = [_UNPLACED] * n
     if mids is None:
@@ -536,7 +553,7 @@ def attach(events: Sequence[Event], found: list[Anchor],
         result[a.index] = (k, "packet")
         for m in a.markers:
             result[m] = (k, "retransmission")
-    for i, k in _socket_pairs(events, found).items():
+    for i, k in _socket_pairs(events, found, frames).items():
         result[i] = (k, "socket")
     by_strand: dict[object, list[int]] = {}
     by_mid: dict[int, list[int]] = {}

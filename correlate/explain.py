@@ -800,6 +800,17 @@ def role_of_events(events: Iterable[Event]) -> str:
     return roles.pop() if len(roles) == 1 else ""
 
 
+def _roleless_headline(events: list[Event]) -> str:
+    """The headline of log lines whose role is unknown: status output (a snapshot), lines about one message
+    (a packet line, a message ID or payloads, without what tells its role), or local events outside any
+    message (a trigger, a teardown, configuration loaded)."""
+    if events and all(e.kind == "sa_status" or e.record.family == "show" for e in events):
+        return "status output: a snapshot of the SAs and their counters, not a message"
+    if any(e.kind == "packet" or e.message_id is not None or e.payloads for e in events):
+        return "log lines of one message (its role is not in them)"
+    return "log lines outside any IKE message: local events (a trigger, a teardown, a state or status change)"
+
+
 def explain_events(events: list[Event], role: str | None = None, names: C.LogNames | None = None) -> Explanation:
     """The explanation of one message from the log lines that sent or processed it.
 
@@ -817,7 +828,7 @@ def explain_events(events: list[Event], role: str | None = None, names: C.LogNam
         candidates = next((M.PAYLOAD_ROLE_CANDIDATES.get(e.payloads[0].upper()) for e in events
                            if e.kind == "packet" and e.payloads and e.message_id == 0), None)
         headline = (f"{candidates}: the log names the payloads, not which peer initiated" if candidates
-                    else "log lines of one message (its role is not in them)")
+                    else _roleless_headline(events))
     exp = Explanation(role, headline, source="log")
     for e in events:
         _log_event(exp, e)

@@ -51,7 +51,7 @@ _DETAIL_LABELS = (
     ("offered", "offered"), ("local", "configured here"), ("chosen", "chosen by the responder"),
     ("responder_lifetime", "responder lifetime"), ("counters", "counters"), ("sessions", "sessions"),
     ("resent", "resent"), ("r_u_there_sent", "R-U-THERE sent"), ("r_u_there_received", "R-U-THERE received"),
-    ("r_u_there", "R-U-THERE"), ("acks", "R-U-THERE-ACK"), ("quick_modes", "Quick Modes"),
+    ("r_u_there", "R-U-THERE"), ("acks", "R-U-THERE-ACK"), ("quick_modes", "Quick Modes after an answered one"),
     ("ike_sas", "IKE SAs with one peer"), ("behind_nat", "NAT-D mismatch for"),
     ("port_floating", "port floating 500 -> 4500"), ("reasons", "reasons"),
     ("missing", "not in the log"), ("proven", "not in the excerpt, but the log's other lines show it"),
@@ -1025,20 +1025,29 @@ def _dpd(c: _Collector, steps: list[Step], notes: _Notes) -> None:
 
 
 def _rekeys(c: _Collector, tl: Timeline) -> None:
-    """Quick Modes (distinct message IDs) per IKE SA: more than one on an SA, or a CHILD_SA rekeyed, is a
-    rekey; the count is over all IKE SAs."""
-    per_sa = []
+    """Quick Modes (distinct message IDs) with one peer, over its IKE SAs in log order: each one after a Quick
+    Mode that got its answer (QM2) re-negotiates the IPsec SAs (a rekey, on the same IKE SA or on a new one;
+    after a refused one it is a retry), as does a CHILD_SA the log says it rekeyed; the count is of those."""
+    done: dict[str | None, bool] = {}  # peer -> a Quick Mode with it got its answer
     records = []
+    rekeys = 0
     for sa in tl.sas:
         steps = [tl.steps[i] for i in sa.steps if tl.steps[i].duplicate_of is None]
-        mids = {s.message_id for s in steps if s.role in ("QM1", "QM2", "QM3") and s.message_id is not None}
-        per_sa.append(len(mids))
+        modes: dict[int, list[Step]] = {}
+        for s in steps:
+            if s.role in ("QM1", "QM2", "QM3") and s.message_id is not None:
+                modes.setdefault(s.message_id, []).append(s)
+        for mode in modes.values():
+            first = next((s.events[0].record for s in mode if s.events), None)
+            if done.get(sa.peer) and first is not None:
+                records.append(first)
+                rekeys += 1
+            if any(s.role in ("QM2", "QM3") for s in mode):
+                done[sa.peer] = True
         records += [e.record for s in steps for e in s.events
                     if (e.kind == "state" and e.state in ("REKEYING", "REKEYED")) or e.detail.get("rekeyed")]
-        firsts = [s.events[0].record for s in steps if s.role == "QM1" and s.events]
-        records += firsts[1:]
-    if records or any(n > 1 for n in per_sa):
-        c.add("rekey", records, sums={"quick_modes": sum(per_sa)})
+    if records or rekeys:
+        c.add("rekey", records, sums={"quick_modes": rekeys})
 
 
 def _deletes(c: _Collector, steps: list[Step]) -> None:
@@ -1136,13 +1145,43 @@ class CaptureRules:
         c = _Collector()
         for st in self.sas.values():
             _capture_sa(c, st, decryptor)
-        quick_modes = [st.sa.roles.get("QM1", 0) for st in self.sas.values()]
-        if any(n > 1 for n in quick_modes):
-            c.add("rekey", frames=[f for st in self.sas.values() for f in [f for f, r, _p in st.frames if r == "QM1"][1:]],
-                  sums={"quick_modes": sum(quick_modes)})
+        # a QM1 between two peers after a Quick Mode of theirs got its answer (QM2), over their IKE SAs: a rekey
+        by_peers: dict[frozenset, list[tuple[int, str]]] = {}
+        for st in self.sas.values():
+            by_peers.setdefault(frozenset((st.sa.initiator, st.sa.responder)), []).extend(
+                (f, r) for f, r, _p in st.frames if r in ("QM1", "QM2"))
+        rekeyed = []
+        for frames in by_peers.values():
+            answered = False
+            for f, r in sorted(frames):
+                if r == "QM2":
+                    answered = True
+                elif answered:
+                    rekeyed.append(f)
+        if rekeyed:
+            c.add("rekey", frames=sorted(rekeyed), sums={"quick_modes": len(rekeyed)})
         _capture_peers(c, self.sas)
+        _capture_deletes(c, self.sas.values())
         _capture_esp(c, self.esp, self.esp_frames)
         return c.result()
+
+
+def _capture_deletes(c: _Collector, sas: Iterable[_CapSa]) -> None:
+    """The Delete payloads of the capture (RFC 2408 §3.15), counted per protocol over all IKE SAs: how many
+    payloads deleted how many SPIs."""
+    counts: dict[str, list[int]] = {}
+    frames: list[int] = []
+    for st in sas:
+        names = {1: "ISAKMP", 2: "AH", 3: "ESP"} if st.sa.version == 1 else {1: "IKE", 2: "AH", 3: "ESP"}
+        for f, p, n in st.deletes:
+            frames.append(f)
+            got = counts.setdefault(str(names.get(p, p)), [0, 0])
+            got[0] += 1
+            got[1] += n
+    if frames:
+        c.add("deletes", frames=sorted(frames), reasons=[
+            f"{what} SAs deleted: {k} Delete payload{'s' if k != 1 else ''} ({n} SPI{'s' if n != 1 else ''})"
+            for what, (k, n) in sorted(counts.items())])
 
 
 def findings_from_capture(packets: Iterable, decryptor=None) -> list[Finding]:
@@ -1290,11 +1329,6 @@ def _capture_sa(c: _Collector, st: _CapSa, decryptor) -> None:
             c.add(code, frames=[frame])
     _capture_nat(c, st)
     _capture_dpd(c, st)
-    if st.deletes:
-        names = {1: "ISAKMP", 2: "AH", 3: "ESP"} if sa.version == 1 else {1: "IKE", 2: "AH", 3: "ESP"}
-        c.add("deletes", frames=[f for f, _p, _n in st.deletes],
-              reasons=sorted({f"{names.get(p, p)} SA deleted ({n} SPI{'s' if n != 1 else ''})"
-                              for _f, p, n in st.deletes}))
 
 
 def _capture_proposal(c: _Collector, st: _CapSa, frame: int, before: str) -> None:

@@ -30,6 +30,7 @@ from . import asa, ios, libreswan, show, strongswan
 from .model import Event, LogResult, Record
 from .records import split_records
 from .secrets import mask_record, might_hold
+from .timestamps import stamp_fields
 
 __all__ = ["parse_log", "parse_log_bytes", "parse_log_text", "LogError", "PARSERS"]
 
@@ -187,8 +188,25 @@ def _lines(pieces: Iterable[bytes], binary: bool, text_seen: list[bool], problem
         yield lines
 
 
+def _unclosed(text: str) -> bool:
+    """Whether ``text`` opens more brackets than it closes (``... to 192.0.2.3[4500] (9``): a line cut short."""
+    return text.count("(") > text.count(")") or text.count("[") > text.count("]") or text.count("{") > text.count("}")
+
+
 #: characters of a line within which a time stamp is (the longest forms: a syslog header and a device's stamp)
 _STAMP_REACH = 40
+
+
+#: how a line with a stamp starts: a month name, a digit, or IOS's "*" / "." before them
+_STAMP_START = re.compile(r"\s*[*.]?(?:[A-Za-z]{3}\W|\d)")
+
+
+def _stamped(line: str) -> bool:
+    """Whether ``line`` starts with a stamp that reads (:func:`correlate.timestamps.stamp_fields`)."""
+    try:
+        return stamp_fields(line) is not None
+    except ValueError:
+        return False
 
 
 def _not_utf8(name: str, lines: list[str], before: int, seen: list[int]) -> str:
@@ -202,7 +220,7 @@ def _not_utf8(name: str, lines: list[str], before: int, seen: list[int]) -> str:
         if at < 0:
             continue
         first, count = first or n, count + 1
-        if not stamp and at < _STAMP_REACH:
+        if not stamp and at < _STAMP_REACH and _STAMP_START.match(line) and not _stamped(line):
             stamp = n
     seen[:] = first, count, stamp
     text = f"{name}:{first}: bytes that are not UTF-8" + (", the first on this line" if count == 1 else
@@ -258,9 +276,11 @@ def parse_log_text(text: str | Iterable[str], name: str, year: int | None = None
             elif family:
                 families.add(family)
     result.record_count = count
-    if count and ended is not None and not ended[0] and record.family in parsers and not found:
-        result.problems.append(f"{name}:{record.last_line}: the last line has no line end and gives no event: the "
-                               "log may be cut short there (what it holds is read as far as it goes)")
+    if count and ended is not None and not ended[0] and record.family in parsers and (
+            not found or _unclosed(record.text)):
+        result.problems.append(f"{name}:{record.last_line}: the last line has no line end and "
+                               f"{'gives no event' if not found else 'leaves a bracket open'}: the log may be cut "
+                               "short there (what it holds is read as far as it goes)")
     if "strongswan" in families:  # a sent packet's message ID is on the generating line before it
         strongswan.link_message_ids(result.events)
     if "ios" in families:  # "Sending an IKE IPv6 Packet." quoted without its "sending packet" line
@@ -268,5 +288,5 @@ def parse_log_text(text: str | Iterable[str], name: str, year: int | None = None
         ios.join_id_fields(result.events)  # IOS-XE's ID payload, its fields one record each
     if not families - {"blank", "console"}:
         result.problems.append(f"{name}: no line in a known log format (Cisco IOS/IOS-XE or ASA debug, show "
-                               "output, strongSwan charon); its lines are kept as raw records")
+                               "output, strongSwan charon, libreswan pluto); its lines are kept as raw records")
     return result

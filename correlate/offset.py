@@ -238,10 +238,12 @@ def _interval(pairs: list[Pair], slope: float, ref: float) -> OffsetEstimate | N
             res = max(p.res for p in pairs)
             if lo is not None:   # only sent packets: the offset is at least lo, and close to it
                 est = OffsetEstimate(lo + res / 2, res / 2 + 0.001, slope, ref, used, k)
-                est.notes.append("only sent packets matched: the offset is a lower bound plus half the resolution")
+                est.notes.append("only sent packets matched, and a router logs a packet before it leaves: the "
+                                 "true offset may be larger than the one shown, by the time it takes to send one")
             else:
                 est = OffsetEstimate(hi - res / 2, res / 2 + 0.001, slope, ref, used, k)
-                est.notes.append("only received packets matched: the offset is an upper bound less half the resolution")
+                est.notes.append("only received packets matched, and a router logs a packet after it arrives: the "
+                                 "true offset may be smaller than the one shown, by the time it takes to log one")
         if k:
             est.notes.append(f"{k} of {n} matched packets left out of the bounds (their stamps contradict the others)")
         return est

@@ -98,10 +98,10 @@ def _build(dissector, logs: Sequence[LogResult], addresses: Mapping[str, str] | 
         # a log that speaks for no endpoint of the capture, or that was taken for another session's, is about
         # another tunnel: its findings are not this capture's (``--log-only`` gives them)
         placed = []
-        for found, clock in zip(log_findings(), alignment.logs):  # (one LogClock per log, in order given)
+        for log, found, clock in zip(logs, log_findings(), alignment.logs):  # (one LogClock per log, in order)
             if clock.address is not None and not clock.foreign:
                 placed.append(found)
-            else:
+            elif log.events:  # (a log nothing was read from has no findings to leave out)
                 why = "was not taken as this capture's (above)" if clock.foreign else \
                     "speaks for no endpoint of the capture"
                 alignment.notes.append(f"{clock.name}: {why}, so its findings are left out (correlate --log-only "

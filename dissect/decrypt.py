@@ -352,6 +352,9 @@ class Decryptor:
                                      f"none of the {len(self.psk_candidates)} PSK candidates gives the SKEYID "
                                      "the log holds")
         gxy = self._gxy(st, attrs.get(4)) if st.key_error is None else None
+        if e.psk is not None and e.skeyid is not None and gxy is not None and st.evidence.psk_check is not None \
+                and not st.evidence.psk_check[0]:
+            _offer_psk_keys(st, e.psk, gxy)
         if skeyid is None and gxy is not None and attrs.get(3) in SIGNATURE_AUTH:
             skeyid = ks.skeyid_sig(hash_id, st.ni_b, st.nr_b, gxy)  # RFC 2409 §5: no secret but g^xy
         if skeyid is not None and gxy is not None:
@@ -745,6 +748,17 @@ def missing_material(st: SaState) -> str | None:
         return None
     return ("not enough to derive the keys: give " + " and ".join(need)
             + ", or a strongSwan charon log, or Wireshark's ikev1_decryption_table")
+
+
+def _offer_psk_keys(st: SaState, psk: bytes, gxy: bytes) -> None:
+    """A PSK given that does not give the SKEYID a log holds may still be the other peer's: with the g^xy
+    that log holds (both peers derive the same), it gives the other peer's keys.  They are offered as one
+    more set of keys for this SA (tried on the messages the log's keys do not decrypt), once."""
+    logs = " and ".join(dict.fromkeys(x.source for x in st.found if x.dh_shared is not None or x.skeyid is not None))
+    source = f"the PSK given, with the DH secret of {logs or st.entry.source}"
+    if any(x.source == source for x in st.others):
+        return
+    st.others.append(KeyEntry(source=source, icookie=st.icookie, psk=psk, dh_shared=gxy, explicit=True))
 
 
 def _keys_from_skeyid(st: SaState, hash_id: int, cipher: CipherSpec, klen: int, iv: bytes, gxy: bytes,

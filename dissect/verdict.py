@@ -131,8 +131,17 @@ def judge(ev: Evidence, kind: KeyKind | None) -> tuple[str | None, str]:
     bad = {s: bool(ev.failed.get(s)) and not ev.decrypted.get(s) for s in sides}
     responder_accepted_mm5 = "HASH_R" in ev.names(True, RESPONDER)
     base = None
+    by = ev.keyed_by
     if ev.psk_check is not None:
         ok, why = ev.psk_check
+        if not ok and len({by[s][0] for s in by}) == 2 and not responder_accepted_mm5 \
+                and any(by[s][0].startswith("the PSK given") for s in by):
+            # not the SKEYID of the log, but with its DH secret the keys of the other peer's messages
+            mine = next(s for s in sides if by[s][0].startswith("the PSK given"))
+            other = RESPONDER if mine == INITIATOR else INITIATOR
+            return PEERS_DIFFER, (f"{why}, but it decrypts the {mine}'s messages with the DH secret that log holds"
+                                  f"{' (' + _names(ev.names(True, mine)) + ' verified)' if ev.names(True, mine) else ''}"
+                                  f": it is the {mine}'s PSK, and the {other}'s differs")
         if not ok:
             return _MISMATCH_BY.get(ev.psk_check_by, MISMATCH), why
         base = why
@@ -141,7 +150,6 @@ def judge(ev: Evidence, kind: KeyKind | None) -> tuple[str | None, str]:
         names = ev.names(True, side)
         return f" ({_names(names)} verified)" if names else ""
     lead = base + "; but " if base else ""
-    by = ev.keyed_by
     if len({by[s][0] for s in by}) == 2 and not responder_accepted_mm5:
         (src_i, role_i), (src_r, role_r) = by[INITIATOR], by[RESPONDER]
         return PEERS_DIFFER, (f"{base + '; ' if base else ''}the initiator's messages decrypt with the keys of {src_i}{proof(INITIATOR)}, "

@@ -197,6 +197,30 @@ def test_summary_lines_find_their_packets_when_most_packet_lines_are_gone(case, 
 
 
 @pytest.mark.parametrize("case", CASES)
+def test_socket_lines_carry_their_frames_in_order(case, tmp_path):
+    """charon's socket threads log each datagram (``12[NET] received packet: from ... to ...``) in wire
+    order: the socket lines of one direction and pair of endpoints go to frames in the order of the lines
+    (v4-rekey-dpd: the responder's socket lines for the two Deletes of frames 64 and 65 came before both
+    worker lines and were swapped)."""
+    al, logs, _origins = correlate(case, tmp_path, drop=0.0)
+    wire_time = {r["frame"]: r["time"] for r in _truth(case)["frame_table"]}
+    runs: dict[tuple, list[tuple[int, int]]] = {}
+    for frame, placed in al.attached.items():
+        for a in placed:
+            if a.how == "socket":
+                e = a.event
+                runs.setdefault((a.log, e.direction, e.peer, e.local), []).append((e.record.line, frame))
+    assert runs, case
+    for key, pairs in runs.items():
+        frames = [f for _line, f in sorted(pairs)]
+        assert frames == sorted(frames, key=wire_time.__getitem__), (key, sorted(pairs))
+    if case == "v4-rekey-dpd":
+        right = {f for (log, d, *_r), pairs in runs.items() if log.endswith("right.log") and d == "in"
+                 for _n, f in pairs}
+        assert {64, 65} <= right
+
+
+@pytest.mark.parametrize("case", CASES)
 def test_every_frame_carries_both_sides_lines_after_shift_and_drop(case, tmp_path):
     al, logs, origins = correlate(case, tmp_path)
     got = carried(al, logs, origins)

@@ -344,6 +344,31 @@ def test_both_peers_logs_and_a_psk_name_the_peer_whose_psk_it_is(order, whose):
         assert st.detail.startswith(f"this PSK gives the SKEYID that {own} holds"), st.detail
 
 
+@pytest.mark.parametrize("side", ["left", "right"])
+@pytest.mark.parametrize("whose", ["initiator", "responder", None])
+def test_one_peers_log_and_a_psk_name_the_peer_whose_psk_it_is(side, whose):
+    """One peer's log and a PSK: its own PSK gives the SKEYID of its log; the other peer's PSK does not, but
+    with the g^xy the log holds it gives that peer's keys, which decrypt that peer's messages and verify their
+    hash: either way the peers' PSKs differ, and the verdict says whose PSK was given.  A PSK of neither: a
+    HASH_I mismatch."""
+    case = CAPTURES / "v6-psk-mismatch"
+    t = truth("v6-psk-mismatch")
+    psk = t[f"psk_{whose}"].encode() if whose else b"neither-peers-psk"
+    entries = load_key_file(str(case / f"{side}.log"))
+    d, _ = run("v6-psk-mismatch", entries + [KeyEntry(source="command line", explicit=True, psk=psk)])
+    (st,) = d.decryptor.states.values()
+    own = "initiator" if side == "left" else "responder"
+    if whose is None:
+        assert st.verdict == MISMATCH, st.detail
+    elif whose == own:
+        assert st.verdict == PEERS_DIFFER and st.detail.startswith("this PSK gives the SKEYID"), st.detail
+    else:
+        assert st.verdict == PEERS_DIFFER, st.detail
+        hashed = "HASH_I" if whose == "initiator" else "HASH(1)"
+        assert f"it decrypts the {whose}'s messages with the DH secret that log holds ({hashed} verified): it is " \
+            f"the {whose}'s PSK" in st.detail, st.detail
+
+
 def test_a_cipher_key_alone_gives_no_psk_verdict():
     """Wireshark's table holds Ka only: MM5 decrypts, no hash can be checked, the responder's INFO do not
     decrypt; the capture shows MM5 resent with no MM6: said as a likely PSK mismatch, with no verdict."""

@@ -8,6 +8,7 @@ deletes, and the Cisco texts: the seed's debug blocks and the public debug sampl
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -530,3 +531,20 @@ def test_without_keys_the_log_lines_say_what_an_encrypted_message_carries():
         assert "its log lines say:" in exp.lines[0] and not any(x.startswith("normally carries") for x in exp.lines)
     # without the log lines the explanation says only what the capture shows
     assert explain_packet(by_frame[dpd[0]["frame"]].packet).lines[0].endswith("only its size and role can be seen")
+
+
+def test_log_only_lines_without_a_role_say_what_they_are():
+    """Log-only steps whose role no line gives: ASA's ``Pitcher: received a key acquire message`` (what
+    starts MM1, sample 13 line 1) and libreswan's ``ipsec auto --add`` are local events outside any IKE
+    message; the pasted ``ipsec trafficstatus`` output (sample 14) is status output, not a message."""
+    from correlate.timeline import build_log_only
+    samples = Path(__file__).resolve().parent / "data" / "debug-samples"
+    heads = {}
+    for pattern in ("13-*.txt", "14-*.txt"):
+        (path,) = samples.glob(pattern)
+        for e in build_log_only([parse_log(str(path), year=2012)]).entries:
+            if not e.step.role or e.step.role == "status":
+                heads[(pattern[:2], e.step.events[0].record.line)] = e.explanation.headline
+    outside = "log lines outside any IKE message: local events (a trigger, a teardown, a state or status change)"
+    assert heads == {("13", 1): outside, ("14", 11): outside,
+                     ("14", 63): "status output: a snapshot of the SAs and their counters, not a message"}

@@ -236,8 +236,15 @@ def test_lab_rekey_dpd_from_the_capture_and_keys():
     assert failures(found.values()) == []
     assert (found["dpd"].detail["r_u_there"], found["dpd"].detail["acks"]) == (dpd, acks)
     assert found["deletes"].frames == deletes
-    assert found["rekey"].detail["quick_modes"] == len(t["quick_mode_frames"])
+    # one D payload per Delete message ("[ HASH D ]"), counted per protocol
+    counted = [re.match(r"(ESP|ISAKMP) SAs deleted: (\d+) Delete payloads? \((\d+) SPIs?\)", r)
+               for r in found["deletes"].detail["reasons"] if " SAs deleted: " in r]
+    assert all(counted) and sum(int(m[2]) for m in counted) == len(deletes), found["deletes"].detail["reasons"]
+    # each Quick Mode after the first re-negotiates the IPsec SAs, on the same IKE SA or on the new one
+    assert found["rekey"].detail["quick_modes"] == len(t["quick_mode_frames"]) - 1
     assert found["rekey"].detail["ike_sas"] == ike_sas
+    new_ike_sas = [frames[0] for role, frames in t["frames"].items() if role.startswith("MM1(")]
+    assert found["rekey"].frames == sorted(t["frames"]["QM1"][1:] + new_ike_sas)
 
 
 @pytest.mark.parametrize("side", ["left", "right"])
@@ -250,7 +257,7 @@ def test_lab_rekey_dpd_from_each_log(side):
     assert (d.get("r_u_there_sent"), d.get("r_u_there_received"), d["acks"]) == \
         ((dpd, None, acks) if side == "left" else (None, dpd, acks))
     rekey = found["rekey"].detail
-    assert (rekey["quick_modes"], rekey["ike_sas"]) == (len(t["quick_mode_frames"]), ike_sas)
+    assert (rekey["quick_modes"], rekey["ike_sas"]) == (len(t["quick_mode_frames"]) - 1, ike_sas)
     if side == "left":  # charon says why it closed each CHILD_SA it rekeyed: they expired
         assert found["deletes"].detail["reasons"] == ["CHILD_SA: expired"]
 
