@@ -507,3 +507,52 @@ def test_a_log_for_no_endpoint_adds_no_packet_lines_without_a_packet():
     assert summary["unmatched_events"] == []
     out = " ".join(correlate(SEED / "capture.pcap", sample, "--year", "2012").stdout.decode().split())
     assert f", 0 packet lines without a packet ({summary['logs'][0]['packet_events']} of refused logs not counted)," in out
+
+
+def test_one_address_for_two_logs_is_refused():
+    """``--log ADDR=FILE`` twice with one ADDR and two files: one line, exit 2 (one log speaks for one endpoint)."""
+    case = CAPTURES / "v4-natt"
+    r = correlate(case / "capture.pcap", "--log", f"192.0.2.9={case / 'left.log'}", "--log",
+                  f"192.0.2.9={case / 'right.log'}")
+    assert r.returncode == 2 and not r.stdout
+    assert r.stderr.decode().splitlines() == [
+        f"ikescope: --log gives 192.0.2.9 to two logs ({case / 'left.log'} and {case / 'right.log'}): one log "
+        "speaks for one endpoint"]
+
+
+def test_logs_with_key_dumps_are_named_when_keys_are_wanted():
+    """A PSK alone cannot give the keys (no DH secret); the charon logs given as logs hold key dumps: stderr
+    says to add them with --keys (they are key sources only when named there)."""
+    case = CAPTURES / "v6-psk-mismatch"
+    r = correlate(case / "capture.pcap", case / "left.log", case / "right.log", "--psk", "not-shown-here")
+    err = r.stderr.decode()
+    assert (f"{case / 'left.log'} and {case / 'right.log'} hold key dumps (strongSwan loglevel 4): to decrypt "
+            f"with them, add --keys {case / 'left.log'} --keys {case / 'right.log'}") in err
+    assert "not-shown-here" not in err + r.stdout.decode()
+    r = correlate(case / "capture.pcap", case / "left.log", case / "right.log", "--psk", "x", "--keys", case / "left.log")
+    assert "hold key dumps" not in r.stderr.decode()
+
+
+def test_a_log_nothing_was_read_from_gets_one_note(tmp_path):
+    """Random bytes given as a log beside a good one: what the parse says, then one note that it is not lined
+    up, and no note about its findings (it has none); the good log is lined up as alone."""
+    case = CAPTURES / "v4-natt"
+    junk = tmp_path / "junk.log"
+    junk.write_bytes(bytes(range(256)) * 8)
+    r = correlate(case / "capture.pcap", case / "left.log", junk)
+    assert r.returncode == 1
+    mine = [line for line in r.stderr.decode().splitlines() if str(junk) in line]
+    assert len(mine) == 3, mine
+    assert mine[-1] == f"ikescope: {junk}: no event read from it, so it is not lined up with the capture"
+    assert "11 IKE packets, 11 packet lines matched" in r.stdout.decode()
+
+
+def test_log_only_headers_show_direction_for_whack_and_tcpdump_lines():
+    """Sample 14 (libreswan whack output, then tcpdump's decode): a whack line that sent a message shows the
+    arrow though it names no peer; a tcpdump line shows its source and destination."""
+    (path,) = (DATA / "debug-samples").glob("14-*.txt")
+    heads = [line for line in correlate("--log-only", path).stdout.decode().splitlines() if line[:3] in ("MM1", "MM2")]
+    assert heads[0].split()[:2] in (["MM1", "→"], ["MM1", "->"]), heads[0]
+    tcpdump = [h.split()[:4] for h in heads if "198.51.100.23" in h]
+    assert tcpdump[:2] in ([["MM1", "192.0.2.209", "→", "198.51.100.23"], ["MM2", "198.51.100.23", "→", "192.0.2.209"]],
+                           [["MM1", "192.0.2.209", "->", "198.51.100.23"], ["MM2", "198.51.100.23", "->", "192.0.2.209"]])

@@ -98,3 +98,16 @@ def test_cancel_stops_the_child():
     process = p._process
     p.cancel()
     assert not p.forked and not process.is_alive()
+
+
+def _prints(parent: int) -> str:
+    print("said in the child", flush=True)
+    return "child" if os.getpid() != parent else "here"
+
+
+@needs_fork
+def test_the_child_writes_nothing_to_the_parents_output(capfd):
+    """The child's standard output and error are /dev/null: a pipeline's reader never waits for it."""
+    assert forked.beside(_prints, os.getpid(), size=1, over=1).result() == "child"
+    out, err = capfd.readouterr()
+    assert "said in the child" not in out + err

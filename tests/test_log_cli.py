@@ -171,6 +171,12 @@ def test_a_last_line_cut_short_is_said():
     for whole in (cut + b"\n", b"\n".join(lines[:n + 1])):
         r = log("-", "--json", stdin=whole)
         assert r.returncode == 0 and not r.stderr, r.stderr
+    # cut inside its byte count: the line still reads (as the socket thread's copy), but a bracket is open
+    at = lines[n].rindex(b"(") + 2
+    r = log("-", "--json", stdin=b"\n".join(lines[:n] + [lines[n][:at]]))
+    assert r.stderr.decode().splitlines() == [
+        f"ikescope: standard input:{n + 1}: the last line has no line end and leaves a bracket open: the log may be "
+        "cut short there (what it holds is read as far as it goes)"]
 
 
 def test_table_brackets_ipv6_endpoints_and_keeps_the_stamps_resolution():
