@@ -108,6 +108,7 @@ def _child(conn, fn: Callable[..., Any], args: tuple[Any, ...]) -> None:
             os.dup2(devnull, fd)
         except OSError:
             pass
+    sys.stdout = sys.stderr = open(devnull, "w", closefd=False)  # (in case they were not fds 1 and 2)
     gc.disable()
     try:
         data = b"1" + pickle.dumps(fn(*args), protocol=pickle.HIGHEST_PROTOCOL)
