@@ -182,7 +182,9 @@ def main(argv=None) -> int:
               f"all {r['all']:5.2f} s; matched {r['matched']}/{r['packet_events']}, "
               f"offset error {r['offset_error'] * 1000:.2f} ms (± {r['uncertainty'] * 1000:.2f} ms)")
     small, big = results[a.exchanges // 10], results[a.exchanges]
-    print(f"peak RSS of this process: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB")
+    print(f"peak RSS of this process: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB; "
+          f"of its largest child (the log findings made beside, dissect/forked.py): "
+          f"{resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024:.0f} MiB")
     print(f"10x the input: x{big['all'] / small['all']:.1f} the time "
           f"(align alone x{big['align'] / small['align']:.1f})")
     ok = big["matched"] == big["packet_events"] and big["offset_error"] < 0.005
