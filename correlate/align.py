@@ -43,7 +43,7 @@ from statistics import median
 from dissect import registry
 from dissect.gcpolicy import paused_collector
 
-from . import blocks, config, logonly, match, offset, peers, spis, split
+from . import blocks, logonly, match, offset, peers, policy, spis, split
 from .model import Event, LogResult
 
 __all__ = ["align", "Alignment", "LogClock", "Attached", "PacketMatch", "DELAY"]
@@ -615,8 +615,8 @@ def _contradicted(events: Sequence[Event], anchors, chosen, index: match.PacketI
         return (f"{mode + ports} of its {len(chosen)} matched packet lines contradict their packets' {what} "
                 f"({example})")
     wire = {p for j in theirs for p in index.wire[j].policies}
-    accepted = {(p.encryption, p.key_length, p.hash, p.group) for p in config.policies_from_events(events)
-                if p.chosen} | config.libreswan_policies(events)
+    accepted = {(p.encryption, p.key_length, p.hash, p.group) for p in policy.policies_from_events(events)
+                if p.chosen} | policy.libreswan_policies(events)
     if wire and accepted and not any(_agree(m, w) for m in accepted for w in wire):
         return (f"the ISAKMP policy it accepted ({'; '.join(sorted(map(_policy_text, accepted))[:2])}) is in "
                 f"none of the capture's SA payloads between its endpoint and its peers "

@@ -34,6 +34,8 @@ from dissect.payloads import ConfigPayload, DeletePayload, IdPayload, NotifyPayl
 from dissect.verdict import NOT_DECRYPTED as NOT_DECRYPTED_NOTE
 
 from . import config as C
+from . import lognames as N
+from . import policy as P
 from . import meanings as M
 from .model import Event
 
@@ -88,7 +90,7 @@ def _value_name(spec, value: int | None) -> str:
     return spec.values.get(value, f"#{value}") if spec.values else str(value)
 
 
-def describe_policy(p: C.IkePolicy) -> str:
+def describe_policy(p: P.IkePolicy) -> str:
     """``AES-CBC-128, hash SHA, Pre-shared key, DH group 2 (Alternate 1024-bit MODP group), lifetime 86400 s``"""
     a = registry.IKE_ATTRIBUTES
     enc = _value_name(a[1], p.encryption) + (f"-{p.key_length}" if p.key_length else "")
@@ -104,7 +106,7 @@ def describe_policy(p: C.IkePolicy) -> str:
     return ", ".join(parts)
 
 
-def describe_ipsec(t: C.IpsecTransform) -> str:
+def describe_ipsec(t: P.IpsecTransform) -> str:
     """``ESP AES-128 with HMAC-SHA, Tunnel, PFS group 14, lifetime 3600 s / 4608000 KB``"""
     parts = []
     if t.ah is not None:
@@ -129,9 +131,9 @@ def describe_ipsec(t: C.IpsecTransform) -> str:
 @dataclass
 class QuickModeContext:
     """One Quick Mode (by message ID): what QM1 offered and QM2 chose."""
-    offered: list[C.IpsecTransform] = field(default_factory=list)
-    chosen: list[C.IpsecTransform] = field(default_factory=list)
-    proxies: C.ProxyIds | None = None
+    offered: list[P.IpsecTransform] = field(default_factory=list)
+    chosen: list[P.IpsecTransform] = field(default_factory=list)
+    proxies: P.ProxyIds | None = None
     initiator: str | None = None
     offered_frame: int | None = None
     chosen_frame: int | None = None
@@ -140,8 +142,8 @@ class QuickModeContext:
 @dataclass
 class SaContext:
     """What earlier messages of one IKE SA said: the phase 1 offer and choice, the Quick Modes."""
-    offered: list[C.IkePolicy] = field(default_factory=list)
-    chosen: C.IkePolicy | None = None
+    offered: list[P.IkePolicy] = field(default_factory=list)
+    chosen: P.IkePolicy | None = None
     offered_frame: int | None = None
     chosen_frame: int | None = None
     quick_modes: OrderedDict = field(default_factory=OrderedDict)
@@ -168,24 +170,24 @@ class SaContext:
             return
         where = f"frame {pkt.frame} ({role})"
         if role in ("MM1", "AM1"):
-            self.offered = [C.policy_of(t, source=where) for p in sa.proposals for t in p.transforms]
+            self.offered = [P.policy_of(t, source=where) for p in sa.proposals for t in p.transforms]
             self.offered_frame = pkt.frame
         elif role in ("MM2", "AM2"):
             ts = [t for p in sa.proposals for t in p.transforms]
             if ts:
-                self.chosen = C.policy_of(ts[0], chosen=True, source=where)
+                self.chosen = P.policy_of(ts[0], chosen=True, source=where)
                 self.chosen_frame = pkt.frame
         elif role in ("QM1", "QM2"):
             qm = self.quick_mode(msg.header.message_id)
             if role == "QM1":
-                qm.offered = C.ipsec_of(sa.proposals, source=where)
+                qm.offered = P.ipsec_of(sa.proposals, source=where)
                 qm.offered_frame, qm.initiator = pkt.frame, pkt.datagram.src
-                qm.proxies = C.proxies_of(msg.payloads) or qm.proxies
+                qm.proxies = P.proxies_of(msg.payloads) or qm.proxies
             else:
-                qm.chosen = C.ipsec_of(sa.proposals, chosen=True, source=where)
+                qm.chosen = P.ipsec_of(sa.proposals, chosen=True, source=where)
                 qm.chosen_frame = pkt.frame
                 qm.initiator = qm.initiator or pkt.datagram.dst
-                qm.proxies = qm.proxies or C.proxies_of(msg.payloads)
+                qm.proxies = qm.proxies or P.proxies_of(msg.payloads)
 
 
 class Explainer:
@@ -213,7 +215,7 @@ class Explainer:
         ``clocks``: :class:`correlate.align.LogClock` per log (``name``, ``address`` — the capture
         endpoint it speaks for, or None —, ``peers``); ``logs``: the :class:`correlate.model.LogResult`
         of each, in the same order, whose events and records give the names of its interface, crypto
-        map, transform set and profiles (:func:`config.names_from_log`).  The first log of an
+        map, transform set and profiles (:func:`lognames.names_from_log`).  The first log of an
         address is the one used."""
         routers: dict[str, C.RouterView] = {}
         for clock, log in zip(clocks, logs):
@@ -221,7 +223,7 @@ class Explainer:
                 continue  # (a log taken for another session's names another router's things)
             peer = clock.peers[0] if getattr(clock, "peers", None) else None
             routers[clock.address] = C.RouterView(clock.address, clock.name,
-                                                  C.names_from_log(log.events, log.records, peer),
+                                                  N.names_from_log(log.events, log.records, peer),
                                                   C.ios_equivalent(log.families))
         return cls(states, list(routers.values()))
 
@@ -439,7 +441,7 @@ def _sa(exp: Explanation, p: SaPayload, role: str, ctx: SaContext, from_initiato
     phase1 = any(q.protocol_id == 1 for q in p.proposals)
     transforms = [t for q in p.proposals for t in q.transforms]
     if phase1:
-        policies = [C.policy_of(t) for t in transforms]
+        policies = [P.policy_of(t) for t in transforms]
         exp.facts["proposals"] = [pol.to_dict() for pol in policies]
         if role in ("MM2", "AM2") and policies:
             exp.lines.append(f"chosen policy: {describe_policy(policies[0])}")
@@ -455,7 +457,7 @@ def _sa(exp: Explanation, p: SaPayload, role: str, ctx: SaContext, from_initiato
                          f"transform{'s' if len(transforms) != 1 else ''}:")
         exp.lines += [f"  transform {t.number}: {describe_policy(pol)}" for t, pol in zip(transforms, policies)]
         return
-    ipsec = C.ipsec_of(p.proposals)
+    ipsec = P.ipsec_of(p.proposals)
     exp.facts["ipsec_proposals"] = [t.to_dict() for t in ipsec]
     spis = sorted({f"0x{int.from_bytes(q.spi, 'big'):08x}" for q in p.proposals if q.spi})
     if role == "QM2":
@@ -474,7 +476,7 @@ def _sa(exp: Explanation, p: SaPayload, role: str, ctx: SaContext, from_initiato
     exp.facts["pfs_group"] = pfs[0] if len(pfs) == 1 else pfs or None
 
 
-def _compared_with_offer(chosen: C.IpsecTransform, qm: QuickModeContext) -> str:
+def _compared_with_offer(chosen: P.IpsecTransform, qm: QuickModeContext) -> str:
     """Which offered transform QM2 took (by algorithms and mode), and a PFS or lifetime that differs."""
     keys = ("encryption", "key_length", "integrity", "ah", "mode")
     n = next((i for i, o in enumerate(qm.offered, 1) if all(getattr(o, k) == getattr(chosen, k) for k in keys)), None)
@@ -491,7 +493,7 @@ def _compared_with_offer(chosen: C.IpsecTransform, qm: QuickModeContext) -> str:
     return text
 
 
-def _offered_number(chosen: C.IkePolicy, offered: list[C.IkePolicy]) -> int | None:
+def _offered_number(chosen: P.IkePolicy, offered: list[P.IkePolicy]) -> int | None:
     keys = ("encryption", "key_length", "hash", "authentication", "group")
     for n, o in enumerate(offered, 1):
         if all(getattr(o, k) == getattr(chosen, k) for k in keys):
@@ -524,13 +526,13 @@ def _ke(exp: Explanation, p, role: str, ctx: SaContext, from_initiator: bool) ->
                      f"({_value_name(registry.IKE_ATTRIBUTES[4], group)}){fit}")
 
 
-def _phase1_policy(exp: Explanation, ctx: SaContext) -> C.IkePolicy | None:
+def _phase1_policy(exp: Explanation, ctx: SaContext) -> P.IkePolicy | None:
     """The IKE SA's policy as far as known: chosen in MM2/AM2 (this message's own SA payload when it
     is the one choosing), else the only one offered, else None."""
     if ctx.chosen is not None:
         return ctx.chosen
     here = exp.facts.get("proposals") or []
-    offered = [C.IkePolicy(**{k: v for k, v in p.items() if k != "names"}) for p in here] or ctx.offered
+    offered = [P.IkePolicy(**{k: v for k, v in p.items() if k != "names"}) for p in here] or ctx.offered
     if len(offered) == 1 or (offered and exp.role.rstrip("?") in ("MM2", "AM2")):
         return offered[0]
     return None
@@ -603,7 +605,7 @@ def _vids(exp: Explanation, vids: list[VendorIdPayload]) -> None:
 
 
 def _proxy_ids(exp: Explanation, payloads) -> None:
-    proxies = C.proxies_of(payloads)
+    proxies = P.proxies_of(payloads)
     if proxies is None:
         exp.lines.append("no proxy IDs: the traffic is that between the two peers' addresses (RFC 2409 §5.5)")
         return
@@ -752,16 +754,16 @@ def _config(pkt: Packet, role: str, ctx: SaContext,
     where = f"frame {pkt.frame} ({role})"
     identity = None
     if role in ("MM1", "AM1", "MM2", "AM2"):
-        data = {"policies": [C.policy_of(t, chosen=not offer, source=where)
+        data = {"policies": [P.policy_of(t, chosen=not offer, source=where)
                              for p in sa.proposals for t in p.transforms]}
         id_payload = next((p for p in msg.payloads if isinstance(p, IdPayload)), None) if role == "AM1" else None
         identity = (id_payload.id_type, id_payload.text) if id_payload is not None and id_payload.text else None
     else:
-        proxies = C.proxies_of(msg.payloads)
+        proxies = P.proxies_of(msg.payloads)
         if proxies is None:
             qm = ctx.quick_modes.get(msg.header.message_id)
             proxies = qm.proxies if qm else None
-        data = {"transforms": C.ipsec_of(sa.proposals, chosen=not offer, source=where), "proxies": proxies}
+        data = {"transforms": P.ipsec_of(sa.proposals, chosen=not offer, source=where), "proxies": proxies}
     configs = []
     for local in sides:
         side = "initiator" if local == initiator else "responder"
@@ -811,12 +813,12 @@ def _roleless_headline(events: list[Event]) -> str:
     return "log lines outside any IKE message: local events (a trigger, a teardown, a state or status change)"
 
 
-def explain_events(events: list[Event], role: str | None = None, names: C.LogNames | None = None) -> Explanation:
+def explain_events(events: list[Event], role: str | None = None, names: N.LogNames | None = None) -> Explanation:
     """The explanation of one message from the log lines that sent or processed it.
 
     ``events``: the events of one message, from one log, in log order; ``role``: the message's role
     when the caller knows it (else :func:`role_of_events`); ``names``: what the whole log names
-    (:func:`config.names_from_log`: interface, crypto map...), else what these lines name.  The
+    (:func:`lognames.names_from_log`: interface, crypto map...), else what these lines name.  The
     configuration implied is that of :func:`config.implied_config_from_events`.
     """
     events = list(events)
@@ -836,19 +838,19 @@ def explain_events(events: list[Event], role: str | None = None, names: C.LogNam
         listed = exp.facts.get("payloads_" + action)
         if listed:
             exp.lines.append(f"payloads {'processed' if action == 'processing' else 'built'}: {', '.join(listed)}")
-    policies = C.policies_from_events(events)
+    policies = P.policies_from_events(events)
     for p in policies:
         verdict = "accepted" if p.chosen else "checked"
         against = f" against local policy {p.priority}" if p.priority else ""
         exp.lines.append(f"phase 1 transform {verdict}{against}: {describe_policy(p)}")
-    transforms = C.transforms_from_events(events)
+    transforms = P.transforms_from_events(events)
     for t in transforms:
         exp.lines.append(f"IPsec transform {'accepted' if t.chosen else 'offered'}: {describe_ipsec(t)}")
     if policies:
         exp.facts["proposals"] = [p.to_dict() for p in policies]
     if transforms:
         exp.facts["ipsec_proposals"] = [t.to_dict() for t in transforms]
-    proxies = C.proxies_from_events(events)
+    proxies = P.proxies_from_events(events)
     if proxies is not None:
         exp.facts["proxy_ids"] = proxies.to_dict()
         exp.lines.append(f"proxy IDs: local {proxies.local}, remote {proxies.remote}"
@@ -1057,7 +1059,7 @@ def _log_sa_created(exp: Explanation, e: Event) -> None:
                                                   "transform": d.get("transform")})
 
 
-#: event kind -> handler(exp, event); proposals are read as a whole (config.policies_from_events), the
+#: event kind -> handler(exp, event); proposals are read as a whole (policy.policies_from_events), the
 #: proposal handler only turns the failed policy checks before an accepted one into checks (:func:`_log_proposal`)
 LOG_HANDLERS = {
     "packet": _log_packet, "payload": _log_payload, "notify": _log_notify, "error": _log_error,

@@ -50,7 +50,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from .blocks import ROLES, Anchor, canonical_payloads
-from .config import policy_of
+from .policy import policy_of
 
 __all__ = ["WirePacket", "wire_packet", "phase1_policies", "PacketIndex", "Edge", "edges", "solve", "proposals",
            "EXACT"]
@@ -336,9 +336,9 @@ def _exact(comp: list[Edge], evs: list[int], pks: list[int]) -> list[Edge]:
     ra = {a: i for i, a in enumerate(evs)}
     rp = {p: i for i, p in enumerate(pks)}
     if len(pks) <= len(evs):
-        outer, inner, key_o, key_i = evs, pks, (lambda ed: ed.a), (lambda ed: rp[ed.p])
+        outer, key_o, key_i = evs, (lambda ed: ed.a), (lambda ed: rp[ed.p])
     else:
-        outer, inner, key_o, key_i = pks, evs, (lambda ed: ed.p), (lambda ed: ra[ed.a])
+        outer, key_o, key_i = pks, (lambda ed: ed.p), (lambda ed: ra[ed.a])
     by_outer: dict[int, list[Edge]] = {}
     for ed in comp:
         by_outer.setdefault(key_o(ed), []).append(ed)

@@ -22,7 +22,7 @@ from dissect.model import Packet, Stats
 from . import findings as F
 from . import logonly
 from .align import Alignment, Attached, PacketMatch, align
-from .config import names_from_log
+from .lognames import names_from_log
 from .explain import Explainer, Explanation, explain_events
 from .model import LogResult
 

@@ -15,6 +15,8 @@ import pytest
 
 from conftest import CAPTURES, SHARED, require_tshark
 from correlate import config as C
+from correlate import lognames as N
+from correlate import policy as P
 from correlate.explain import Explainer
 from correlate.logparse import parse_log
 from dissect.keysources import load_key_file
@@ -292,7 +294,7 @@ def test_seed_transform_set_is_what_the_router_reports():
     assert (t.lifetime_seconds, t.lifetime_kb) == (3600, 4608000)
     assert not any("security-association lifetime" in line for line in cfg.lines)
     # the seed's transform set, read back from the router's own text, is the same transform
-    assert C.transform_keywords(C.transform_from_ios_text(created[0])) == C.transform_keywords(t)
+    assert C.transform_keywords(P.transform_from_ios_text(created[0])) == C.transform_keywords(t)
 
 
 def test_seed_proxy_ids_imply_a_vti():
@@ -311,7 +313,7 @@ def test_seed_proxy_ids_imply_a_vti():
     assert cfg.placeholders == ["ESP-AES-SHA", "IKESCOPE-PROFILE", "Tunnel0"]
     assert any(e.detail.get("interface") == "Tunnel23" for e in events if e.kind == "sa_status")
     # the whole document names the tunnel (``Line protocol on Interface Tunnel23``): it is used
-    names = C.names_from_log(events)
+    names = N.names_from_log(events)
     assert names.interface == "Tunnel23" and names.crypto_map is None  # Tunnel23-head-0 is the VTI's own map
     cfg = C.implied_config_from_events([e for e in events if 160 <= e.record.line <= 200], names=names)
     assert "interface Tunnel23" in cfg.lines and "interface Tunnel0" not in cfg.lines
@@ -325,7 +327,7 @@ def test_ios_log_policy_accepted_against_priority_5():
     if not path.is_file():
         pytest.skip(f"debug sample not at {path}")
     events = parse_log(str(path)).events
-    policies = C.policies_from_events(events)
+    policies = P.policies_from_events(events)
     assert [(p.priority, p.chosen) for p in policies] == [(None, False), (5, True)]
     cfg = C.implied_config_from_events(events)
     assert block(cfg.lines, "crypto isakmp policy 5") == [
@@ -339,7 +341,7 @@ def test_ios_log_policy_accepted_against_priority_5():
 # Pure functions on odd input
 
 def test_unknown_algorithms_become_comments():
-    p = C.IkePolicy(encryption=8, key_length=128, hash=3, authentication=2, group=31, lifetime=None)
+    p = P.IkePolicy(encryption=8, key_length=128, hash=3, authentication=2, group=31, lifetime=None)
     lines = C.isakmp_policy_lines(p, 10)
     assert lines == ["crypto isakmp policy 10",
                      " ! encryption: CAMELLIA-CBC (8) has no IOS keyword",
@@ -348,7 +350,7 @@ def test_unknown_algorithms_become_comments():
                      " ! group: Curve25519 (31) has no IOS keyword",
                      " ! lifetime: not known (the IOS default is 86400 s)"]
     assert C.implied_config() is None
-    t = C.IpsecTransform(integrity=2)  # attributes without an ESP transform ID (a log cut short)
+    t = P.IpsecTransform(integrity=2)  # attributes without an ESP transform ID (a log cut short)
     assert C.transform_set_lines(t)[:2] == ["! the ESP encryption transform is not known from this source",
                                             "! crypto ipsec transform-set ESP-SHA esp-sha-hmac <no IOS equivalent>"]
 
@@ -356,14 +358,14 @@ def test_unknown_algorithms_become_comments():
 def test_ios_text_round_trip():
     for text in ("esp-aes esp-sha-hmac", "esp-aes 256 esp-sha256-hmac", "esp-3des esp-md5-hmac", "esp-gcm 256",
                  "ah-sha-hmac esp-aes 192 esp-sha384-hmac"):
-        assert " ".join(C.transform_keywords(C.transform_from_ios_text(text))[0]) == text
+        assert " ".join(C.transform_keywords(P.transform_from_ios_text(text))[0]) == text
 
 
 def test_addresses_as_ios_writes_them():
     assert C.isakmp_key_lines("2001:db8::3") == ["crypto isakmp key **** address ipv6 2001:DB8::3/128"]
     assert C.isakmp_key_lines("192.0.2.3") == ["crypto isakmp key **** address 192.0.2.3"]
-    proxies = C.ProxyIds("0.0.0.0/0", "0.0.0.0/0")
-    lines, vti = C.protection_lines(C.IpsecTransform(encryption=12, integrity=2, mode=1), proxies, "192.0.2.3")
+    proxies = P.ProxyIds("0.0.0.0/0", "0.0.0.0/0")
+    lines, vti = C.protection_lines(P.IpsecTransform(encryption=12, integrity=2, mode=1), proxies, "192.0.2.3")
     assert vti is True and " tunnel mode ipsec ipv4" in lines
 
 
@@ -380,7 +382,7 @@ def _views_of(case_dir, sides):
     for side in sides:
         name = t[side].get("log") or f"{t[side]['side']}.log"  # the lab's truth names the side (left/right)
         log = parse_log(str(case_dir / name), t.get("clock", {}).get("year"), keep_records=True)
-        views.append(C.RouterView(t[side]["addr"], name, C.names_from_log(log.events, log.records)))
+        views.append(C.RouterView(t[side]["addr"], name, N.names_from_log(log.events, log.records)))
     return t, views
 
 
@@ -491,7 +493,7 @@ def test_ios_samples_name_their_crypto_map_and_interface():
     if not (p08.is_file() and p03.is_file()):
         pytest.skip(f"debug samples not at {SAMPLES}")
     log = parse_log(str(p08), keep_records=True)
-    names = C.names_from_log(log.events, log.records)
+    names = N.names_from_log(log.events, log.records)
     assert (names.crypto_map, names.crypto_map_seq, names.outside, names.interface) == ("CMAP", 10, "Dialer1", None)
     cfg = C.implied_config_from_events(log.events, names=names)
     assert (cfg.local, cfg.peer) == ("203.0.113.200", "203.0.113.100")
@@ -501,7 +503,7 @@ def test_ios_samples_name_their_crypto_map_and_interface():
     assert block(cfg.lines, "interface Dialer1") == ["interface Dialer1", " crypto map CMAP"]
     assert cfg.placeholders == ["ESP-AES256-SHA512", "IKESCOPE-ACL"]
     log = parse_log(str(p03), keep_records=True)
-    names = C.names_from_log(log.events, log.records)
+    names = N.names_from_log(log.events, log.records)
     assert (names.crypto_map, names.outside) == ("outside_map", "Ethernet0/0")
 
 
@@ -544,11 +546,11 @@ def test_sample03_show_output_proxies_feed_the_qm2_crypto_map():
     assert "local  ident (addr/mask/prot/port): (192.168.1.0/255.255.255.0/0/0)" in text[201]
     assert "remote ident (addr/mask/prot/port): (192.168.0.0/255.255.255.0/0/0)" in text[202]
     log = parse_log(str(S03), keep_records=True)
-    names = C.names_from_log(log.events, log.records)
-    assert names.proxies == {"203.0.113.1": C.ProxyIds("192.168.1.0/24", "192.168.0.0/24")}
+    names = N.names_from_log(log.events, log.records)
+    assert names.proxies == {"203.0.113.1": P.ProxyIds("192.168.1.0/24", "192.168.0.0/24")}
     assert names.sources["proxies"] == f"{S03}:196"
     qm2 = _log_only_configs(S03)["QM2"]
-    assert qm2.vti is False and qm2.proxies == C.ProxyIds("192.168.1.0/24", "192.168.0.0/24")
+    assert qm2.vti is False and qm2.proxies == P.ProxyIds("192.168.1.0/24", "192.168.0.0/24")
     assert block(qm2.lines, "ip access-list extended IKESCOPE-ACL") == [
         "ip access-list extended IKESCOPE-ACL", " permit ip 192.168.1.0 0.0.0.255 192.168.0.0 0.0.0.255"]
     assert block(qm2.lines, "crypto map outside_map 10 ipsec-isakmp") == [
@@ -568,7 +570,7 @@ def test_sample01_keyring_isakmp_profile_and_outside_interface():
     text = S01.read_text().splitlines()
     assert text[124].endswith("peer matches VPN profile") and text[125].endswith("Found ADDRESS key in keyring RA")
     log = parse_log(str(S01), keep_records=True)
-    names = C.names_from_log(log.events, log.records)
+    names = N.names_from_log(log.events, log.records)
     assert (names.keyring, names.isakmp_profile, names.identity, names.outside) == (
         "RA", "VPN", "100.64.1.2", "GigabitEthernet1")
     assert (names.sources["keyring"], names.sources["identity"]) == (f"{S01}:126", f"{S01}:118")
@@ -607,7 +609,7 @@ def test_aggressive_mode_hint_in_ios_syntax_for_sample03s_router():
                         " set aggressive-mode client-endpoint ipv4-address 203.0.113.10"]
     assert C.aggressive_mode_lines("203.0.113.1", "spoke1.example", 2)[-1] == \
         " set aggressive-mode client-endpoint fqdn spoke1.example"
-    policy = C.policies_from_events(log.events)[0]
+    policy = P.policies_from_events(log.events)[0]
     cfg = C.implied_config([policy], peer="203.0.113.1", local="203.0.113.10", aggressive=True,
                            identity=(1, "203.0.113.10"))
     assert cfg.lines[-3:] == hint[1:] and not any(line.startswith("crypto isakmp key") for line in cfg.lines)
