@@ -322,6 +322,18 @@ def _records(attached) -> list[tuple[str, object]]:
     return list(seen.values())
 
 
+def _clock_text(clock) -> str:
+    """The log's clock against the capture's: an offset for wall-clock stamps, the moment the router booted
+    (on the capture's clock, UTC) for uptime stamps (``00:27:07``: seconds since boot)."""
+    if clock.clock == "uptime" and clock.offset is not None:
+        import datetime as dt
+        boot = dt.datetime.fromtimestamp(-clock.offset, dt.timezone.utc)
+        plus = f" ± {clock.uncertainty * 1000:.1f} ms" if clock.uncertainty is not None else ""
+        return f"uptime stamps: the router booted at {boot:%Y-%m-%d %H:%M:%S}.{boot.microsecond // 1000:03d} UTC{plus} " \
+               "on the capture's clock"
+    return f"clock {_offset_text(clock.offset, clock.uncertainty)} against the capture"
+
+
 def _offset_text(offset: float | None, uncertainty: float | None) -> str:
     if offset is None:
         return "not placed"
@@ -364,7 +376,7 @@ def _print_timeline(result, config: bool) -> None:
     for clock in al.logs:
         where = (f"not this capture's log ({clock.foreign})" if clock.foreign else
                  f"speaks for {clock.address}" if clock.address else "endpoint not found")
-        out(f"{clock.name}: {where}; clock {_offset_text(clock.offset, clock.uncertainty)} against the capture"
+        out(f"{clock.name}: {where}; {_clock_text(clock)}"
             f"{' (given)' if clock.given else ''}; {clock.matched}/{clock.packet_events - clock.copies} packet lines "
             "matched" + (f" (and {clock.copies} pasted copies of them)" if clock.copies else ""),
             "bold")
@@ -405,19 +417,30 @@ def _copy_starts(attached) -> dict[str, int]:
     return {log: line - (packet_line.get(log, first[log]) - first[log]) for log, line in copy.items()}
 
 
-def _print_records(out, attached) -> None:
-    """The log records placed on a packet, each once; in the pasted copies of its block, a record that says
-    word for word what one shown before says is counted, not shown again."""
+def _record_rows(attached) -> list[tuple[str, object, str, int | None]]:
+    """(log name, record, its line as shown, the line of the record it repeats or None) of the records placed
+    on a packet, each once, in order: in the pasted copies of its block (:func:`_copy_starts`), a record that
+    says word for word what an earlier one of its log said repeats it."""
     starts = _copy_starts(attached)
-    shown: set[tuple[str, str]] = set()
-    copies: dict[str, list[int]] = {}
+    first: dict[tuple[str, str], int] = {}
+    rows = []
     for log, r in _records(attached):
         line = _record_line(r)
         same = (log, " ".join(line.split()))
-        if same in shown and r.line >= starts.get(log, r.line + 1):
+        copy_of = first.get(same) if r.line >= starts.get(log, r.line + 1) else None
+        first.setdefault(same, r.line)
+        rows.append((log, r, line, copy_of))
+    return rows
+
+
+def _print_records(out, attached) -> None:
+    """The log records placed on a packet, each once; a pasted copy of one shown before
+    (:func:`_record_rows`) is counted, not shown again."""
+    copies: dict[str, list[int]] = {}
+    for log, r, line, copy_of in _record_rows(attached):
+        if copy_of is not None:
             copies.setdefault(log, []).append(r.line)
             continue
-        shown.add(same)
         span = f"{r.line}" if r.line == r.last_line else f"{r.line}-{r.last_line}"
         out(f"    {log}:{span}  {line}", "cyan")
     for log, lines in copies.items():
@@ -517,8 +540,11 @@ def _print_log_only(result, config: bool) -> None:
 # --------------------------------------------------------------------------- JSON
 
 def _log_refs(attached) -> list[dict]:
-    return [{"file": log, "line": r.line, "last_line": r.last_line, "text": _record_line(r)}
-            for log, r in _records(attached)]
+    """The ``log`` list of a packet's JSON object; a pasted copy of an earlier record names it (``copy_of``: its
+    line), as the text counts it instead of showing it again."""
+    return [{"file": log, "line": r.line, "last_line": r.last_line, "text": line,
+             **({"copy_of": copy_of} if copy_of is not None else {})}
+            for log, r, line, copy_of in _record_rows(attached)]
 
 
 def _explanation_dict(exp, config: bool) -> dict | None:
@@ -543,7 +569,8 @@ def _json_timeline(result, config: bool) -> None:
         # (seconds to the microsecond: beyond that the digits are float noise, 0.0005000000001018634)
         "logs": [{"file": c.name, "address": c.address, "offset": _us(c.offset), "uncertainty": _us(c.uncertainty),
                   "given": c.given, "resolution": c.resolution, "packet_events": c.packet_events,
-                  "matched": c.matched, "copies": c.copies, "foreign": c.foreign, "notes": c.notes} for c in al.logs],
+                  "matched": c.matched, "copies": c.copies, "foreign": _refused(c, result.logs),
+                  "notes": c.notes} for c in al.logs],
         "packets": len(result.entries),
         "matched": len(al.matches),
         "unmatched_events": [{"file": a.log, "line": a.event.record.line, "text": _record_line(a.event.record)}
@@ -555,6 +582,17 @@ def _json_timeline(result, config: bool) -> None:
         "findings": [f.to_dict() for f in result.findings],
     }
     out.write(json.dumps(summary, ensure_ascii=True) + "\n")
+
+
+def _refused(clock, logs) -> str:
+    """Why the log was not lined up with the capture (the summary's ``foreign``): taken for another session's,
+    or speaking for no endpoint of the capture; "" when it was lined up (or nothing was read from it)."""
+    if clock.foreign:
+        return clock.foreign
+    log = next((x for x in logs if x.name == clock.name), None)
+    if clock.address is None and (log is None or log.events):
+        return "it speaks for no endpoint of the capture"
+    return ""
 
 
 def _json_log_only(result, config: bool) -> None:

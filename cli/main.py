@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import signal
 import sys
 
@@ -157,6 +158,8 @@ def main(argv: list[str] | None = None) -> int:
     bad = next((w for w in argv if w.startswith("--") and w.endswith("=--")), None)
     if bad is not None:
         ap.error(f"{bad.split('=', 1)[0]}: give a value, not --")
+    # a zone west of UTC (--tz -08:00) reads as an option to argparse: it is the value of --tz
+    argv = _signed_values(argv, ("--tz",))
     # argparse takes a command's FILE list from one run of words only: ``correlate cap.pcap --log A=x.log
     # y.log`` left y.log over.  Words left over that are no option go on the list, in their order.
     args, extra = ap.parse_known_args(argv)
@@ -200,6 +203,25 @@ def main(argv: list[str] | None = None) -> int:
         quiet_stdout()
         return EXIT_UNUSABLE
     return EXIT_OK
+
+
+def _signed_values(argv: list[str], options: tuple[str, ...]) -> list[str]:
+    """``--tz -08:00`` as ``--tz=-08:00``: the word after one of ``options`` that starts with a minus and a
+    digit is that option's value, not another option."""
+    out: list[str] = []
+    words = iter(argv)
+    for w in words:
+        if w in options:
+            value = next(words, None)
+            if value is not None and re.match(r"-\d", value):
+                out.append(f"{w}={value}")
+                continue
+            out.append(w)
+            if value is not None:
+                out.append(value)
+            continue
+        out.append(w)
+    return out
 
 
 def quiet_stdout() -> None:

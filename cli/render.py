@@ -6,7 +6,6 @@ No protocol logic lives here: labels come from the model
 from __future__ import annotations
 
 import datetime as _dt
-from typing import Iterable
 
 from rich.console import Console
 from rich.text import Text

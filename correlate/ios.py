@@ -558,8 +558,9 @@ def _ports(m: re.Match, c: _Ctx) -> list[Event]:
 
 def promote_ip_sends(events: list[Event]) -> None:
     """IOS's ``Sending an IKE IPv6 Packet.`` after the ``sending packet to …`` line of the same datagram
-    stays an ``info`` event; one with no such line just before it (a document that quotes only it, as the
-    seed does for QM3) becomes the packet event: sent to the peer of its conn-id's last packet event."""
+    stays an ``info`` event (a ``%LINK-3-UPDOWN``-like message of another facility between them aside); one
+    with no such line just before it (a document that quotes only it, as the seed does for QM3) becomes the
+    packet event: sent to the peer of its conn-id's last packet event."""
     last_packet: dict[tuple[str, int | None], Event] = {}
     previous: Event | None = None
     for i, e in enumerate(events):
@@ -584,7 +585,8 @@ def promote_ip_sends(events: list[Event]) -> None:
                             f"{before.record.line})"
                 e.detail = {**e.detail, "peer_from_line": before.record.line}
                 last_packet[(e.record.file, e.conn_id)] = e
-        previous = e
+        if not e.record.text.startswith("%"):  # (a syslog message of another facility between the two lines)
+            previous = e
 
 
 def _ignoring_delete(m: re.Match, c: _Ctx) -> list[Event]:

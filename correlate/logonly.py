@@ -424,6 +424,8 @@ class _Cutter:
                 self._esp_datagram(e)
         if step.family == "strongswan" and e.kind == "payload" and e.exchange and e.direction == "in":
             step.logged = True  # "parsed ..." is the summary line of a received message
+        if not step.exchange and e.exchange and e.kind in ("packet", "payload"):
+            step.exchange = e.exchange  # (a received message's packet line names none; its summary line does)
         if e.conn_id not in (None, 0) and step.conn_id in (None, 0):
             step.conn_id = e.conn_id  # IOS: phase 1 runs under conn-id 0 until MM4
             self.by_conn[(file, e.conn_id)] = step
@@ -1196,27 +1198,63 @@ def _merge_unlogged(steps: list[Step]) -> list[Step]:
 
 
 def _mark_repeats(steps: list[Step]) -> None:
-    """Pasted copies (same packet line, same millisecond) and retransmissions (same role, direction and
-    message ID again in one IKE SA; IOS and strongSwan also say so themselves)."""
-    seen_lines: dict[tuple[str, str, str, int | None], int] = {}
+    """Pasted copies (same packet line and message ID in the same millisecond, or in the same second for stamps
+    in whole seconds; a message of no known message ID, all its lines the same) and retransmissions (same role, direction and message ID again in one IKE SA;
+    IOS and strongSwan also say so themselves)."""
+    seen_lines: dict[tuple, int] = {}
+    seen_blocks: dict[tuple, list[int]] = {}
     seen_roles: dict[tuple[int, str, str | None, int | None], int] = {}
     for i, step in enumerate(steps):
         if step.sa is None or step.implied:
             continue
         pkt = next((e for e in step.events if e.kind == "packet"), None)
-        if pkt is not None and "." in pkt.record.time_text:
-            # (with the message ID: charon may send two messages of one size in one millisecond, v4-xauth-modecfg)
-            key = (step.file, pkt.record.time_text, pkt.record.text, step.message_id)
-            first = seen_lines.setdefault(key, i)
-            if first != i:
-                step.duplicate_of = first
-                continue
+        if pkt is not None and pkt.record.time_text:
+            # (with the message ID: charon may send two messages of one size in one millisecond, v4-xauth-modecfg; a
+            # true retransmission comes seconds later, and IOS's packet line then names the state it has moved to)
+            if "." in pkt.record.time_text:
+                key: tuple = (step.file, pkt.record.time_text, pkt.record.text, step.message_id)
+                first = seen_lines.setdefault(key, i)
+                if first != i:
+                    step.duplicate_of = first
+                    continue
+            else:
+                first = _pasted_block(step, i, steps, seen_blocks)
+                if first is not None:
+                    step.duplicate_of = first
+                    continue
         if step.role and step.role not in ("INFO", "") and not step.role.startswith("IKE_"):
             rkey = (step.sa, step.role, step.direction, step.message_id)
             if rkey in seen_roles:
                 step.retransmission = True
             else:
                 seen_roles[rkey] = i
+
+
+#: the least lines a message's block has for a repeat of it in the same second to be taken for a pasted copy
+_BLOCK = 3
+
+
+def _pasted_block(step: Step, i: int, steps: list[Step], seen: dict[tuple, list[int]]) -> int | None:
+    """For stamps in whole seconds: the earlier step that ``step`` (the ``i``-th) is a pasted copy of, or None.
+    A packet line repeated in one second may be another message (an ASA logs two INVALID_COOKIE notifies
+    in one second with the same words, sample 13), so a copy is a block of :data:`_BLOCK` lines or more
+    that shares two thirds of its lines (of the smaller's) with an earlier block of the same packet line,
+    message ID and role in the same second (a document quotes a block more than once, cut and wrapped
+    alike or not: the seed's MM6 blocks)."""
+    pkt = next(e for e in step.events if e.kind == "packet")
+    key = (step.file, pkt.record.time_text, pkt.record.text, step.message_id, step.role)
+    texts = set(e.record.text for e in step.events)
+    earlier = seen.setdefault(key, [])
+    first = None
+    if len(texts) >= _BLOCK:
+        for j in earlier:
+            other = set(e.record.text for e in steps[j].events)
+            if len(other) >= _BLOCK and 3 * len(texts & other) >= 2 * min(len(texts), len(other)):
+                first = j
+                break
+    if first is None:
+        earlier.append(i)
+    return first
 
 
 def _fill_gaps(steps: list[Step], sas: list[LogSa]) -> list[Step]:

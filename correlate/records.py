@@ -35,7 +35,7 @@ from itertools import chain, islice
 from collections.abc import Iterable, Iterator
 
 from .model import Record
-from .timestamps import QUICK_STAMP, month_time, stamp_fields, this_year
+from .timestamps import QUICK_STAMP, month_time, parse_tz, stamp_fields, this_year, zone_of_stamp
 
 __all__ = ["split_records", "family_of"]
 
@@ -124,6 +124,7 @@ def split_records(lines: Iterable[str], name: str, year: int | None = None, tz: 
     # A log without years that runs over New Year: a stamp months before the last one is in the next year
     # (``roll`` years are added to the year the stamps take; a stamp with a year of its own resets it).
     roll, last_time = 0, None
+    zones_said: set[str] = set()  # the zones of stamps that parse_tz does not know, said once each
     for number, raw in enumerate(lines, 1):
         line = raw.rstrip("\r\n")
         # fast lane: an IOS stamp with its colon, or a charon filelog line (stamp, then "14[IKE] "); the
@@ -216,6 +217,8 @@ def split_records(lines: Iterable[str], name: str, year: int | None = None, tz: 
             continue
         show = False
         time, text, body, uptime, host, seq, tag, year_given = fields
+        if time is not None and time.tzinfo is tz and text[-1:].isalnum() and problems is not None:
+            _unknown_zone(text, zones_said, problems, name, number, tz)
         if year_given:
             seen_year, roll = time.year, 0
         if time is not None:
@@ -249,6 +252,19 @@ def split_records(lines: Iterable[str], name: str, year: int | None = None, tz: 
         if more:
             _join(current, more)
         yield current
+
+
+def _unknown_zone(stamp: str, said: set[str], problems: list[str], name: str, number: int,
+                  tz: dt.tzinfo | None) -> None:
+    """Say once per zone that a stamp names a time zone ikescope does not know (its time is then read in
+    ``tz``, or without a zone)."""
+    zone = zone_of_stamp(stamp)
+    if zone is None or zone in said or parse_tz(zone) is not None:
+        return
+    said.add(zone)
+    problems.append(f"{name}:{number}: time zone {zone!r} of the stamps is not known: they are read "
+                    f"{'in the zone --tz gives' if tz is not None else 'without a zone'}; give --tz with its "
+                    "UTC offset (--tz=+01:00)")
 
 
 #: how far a stamp without a year may fall before the last one and still be in the same year
@@ -350,8 +366,10 @@ def fold_width(lines: Iterable[str]) -> tuple[Iterable[str], int]:
     characters: then no line is longer than 60, and many lines of exactly 60 go on in the next line (one
     that is not blank and does not start as they do, as a log's next record would).  Such cuts, at least 3
     and 2 % of the lines that are not blank, over the log's first 20,000 lines, and a width of 40 or more,
-    say a fold.  A log wrapped at word boundaries (``fold -s``, ``fmt``, a document) has lines of many
-    lengths below its width, so it is not taken for one (its lines are joined with a blank, as before)."""
+    say a fold, unless its stamped lines were wrapped at word boundaries (:func:`_word_wrapped`): a log
+    wrapped by ``fold -s``, ``fmt``, a ticket system or a document has lines of many lengths below its width,
+    a few of them at the width itself by chance, so it is not taken for one (its lines are joined with a
+    blank, as before)."""
     if isinstance(lines, list):
         head, rest = lines[:_FOLD_SAMPLE], None
     else:
@@ -363,11 +381,40 @@ def fold_width(lines: Iterable[str]) -> tuple[Iterable[str], int]:
         filled = sum(1 for line in head if line.strip())
         cuts = sum(1 for line, after in zip(head, head[1:])
                    if len(line) == width and after.strip() and after[:6] != line[:6])
-        if cuts < 3:
+        if cuts < 3 or cuts < 0.02 * filled or _word_wrapped(head, width):
             width = 0
     else:
         width = 0
     return (lines if rest is None else chain(head, rest)), width
+
+
+#: a row of a charon hex dump ("   0: 28 AD DA 3F ..."): fixed columns, whose wrap says nothing of how words were
+_DUMP_ROW = re.compile(r"\d+: (?:[0-9A-F]{2} ){4}")
+
+
+def _word_wrapped(head: list[str], width: int) -> bool:
+    """Whether the log's stamped lines were wrapped at word boundaries at ``width`` (a ticket system's or a
+    terminal's word wrap), not cut mid-word: of them, those a little shorter than the width (85 % or more)
+    that go on in the next line are at least twice as many as those exactly as long (the prose of a
+    document around them does not count, a document may wrap its prose and quote its log cut; nor do the
+    rows of charon's hex dumps, whose fixed columns often end at the width)."""
+    near = cut = 0
+    for line, after in zip(head, head[1:]):
+        n = len(line)
+        if n >= width * 0.85 and after.strip() and after[:6] != line[:6] and _stamped(line) \
+                and not _DUMP_ROW.search(line):
+            if n == width:
+                cut += 1
+            else:
+                near += 1
+    return near >= 3 and near >= 2 * cut
+
+
+def _stamped(line: str) -> bool:
+    try:
+        return stamp_fields(line) is not None
+    except ValueError:
+        return False
 
 
 def _join(record: Record, more: list[str]) -> None:

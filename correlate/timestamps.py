@@ -40,7 +40,7 @@ _MONTHS = {m: i for i, m in enumerate(("jan", "feb", "mar", "apr", "may", "jun",
 #: Zone abbreviations IOS `clock timezone` users pick most, as UTC offsets in hours
 ZONES = {"UTC": 0, "GMT": 0, "Z": 0, "WET": 0, "WEST": 1, "CET": 1, "CEST": 2, "MET": 1, "MEST": 2, "EET": 2,
          "EEST": 3, "MSK": 3, "IST": 5.5, "SGT": 8, "HKT": 8, "CST": -6, "CDT": -5, "JST": 9, "KST": 9,
-         "AEST": 10, "AEDT": 11, "NZST": 12, "NZDT": 13, "EST": -5, "EDT": -4, "MST": -7, "MDT": -6,
+         "AEST": 10, "AEDT": 11, "NZST": 12, "NZDT": 13, "EST": -5, "EDT": -4, "MST": -7, "MDT": -6, "BST": 1,
          "PST": -8, "PDT": -7, "AKST": -9, "AKDT": -8, "HST": -10, "BRT": -3, "ART": -3}
 
 
@@ -57,6 +57,12 @@ class Stamp:
     seq: int | None = None
     tag: str = ""            # the syslog tag ("charon", "charon-systemd[812]"), when a header had one
     year_given: bool = False  # the stamp wrote its year (later stamps without one take it)
+
+
+def zone_of_stamp(stamp: str) -> str | None:
+    """The time zone a stamp as written names (``*Sep 21 10:33:43.293 CEST`` -> ``CEST``, ``GMT+2``), or None."""
+    m = _STAMP_ZONE.search(stamp)
+    return m["zone"] if m else None
 
 
 def parse_tz(text: str) -> dt.tzinfo | None:
@@ -86,17 +92,27 @@ _RFC5424 = re.compile(r"<\d{1,3}>\d\s+(?P<iso>\d{4}-\d{2}-\d{2}T[0-9:.,]+(?:Z|[+
                       r"(?P<host>\S+)\s+\S+\s+\S+\s+\S+\s+(?:-|\[.*?\])\s?")
 _PRI = re.compile(r"<\d{1,3}>")
 _ISO = re.compile(r"(?P<iso>\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(?:[.,]\d{1,9})?(?:Z|[+-]\d{2}:?\d{2})?)\s+"
-                  r"(?:(?P<host>[A-Za-z0-9][\w.\-]*)\s+(?P<tag>[A-Za-z][\w./\-]*(?:\[\d+\])?):\s?)?")
+                  r"(?:(?P<host>[A-Za-z0-9][\w.:\-]*)\s+(?:(?P<tag>[A-Za-z][\w./\-]*(?:\[\d+\])?)|\d{1,10}):\s?)?")
 #: IOS/ASA: optional sequence number, optional * or ., date, time, optional zone, colon
+_ZONE = r"(?P<zone>[A-Za-z]{1,5}(?:[+-]\d{1,2}(?::?\d{2})?)?)"
+#: the zone at the end of a stamp as written (after its clock)
+_STAMP_ZONE = re.compile(r"\d{2}(?:[.,]\d+)?\s+" + _ZONE + r"$")
 _CISCO = re.compile(r"(?:(?P<seq>\d{1,10}):\s+)?[*.]?" + _DATE + r"\s+" + _CLOCK
-                    + r"(?:\s+(?P<zone>[A-Za-z]{1,5}))?\s*:\s?")
+                    + r"(?:\s+" + _ZONE + r")?\s*:\s?")
 _UPTIME = re.compile(r"(?:(?P<seq>\d{1,10}):\s+)?[*.]?(?P<up>\d{1,2}:\d{2}:\d{2}(?:\.\d{1,3})?|(?:\d+[ywdh]){1,3}):\s")
+#: how the messages of the devices whose debug ikescope reads start (after a syslog server's host name)
+_DEVICE_HEADS = r"ISAKMP|IPSEC|IKEv2|CRYPTO|KMI|IPSec|%[A-Z]|\*?[A-Z][a-z]{2}\s+\d{1,2}\s+\d{1,2}:"
+
+
 #: A line that starts with a month: the IOS/ASA form (optional zone, then a colon), an RFC 3164 header
 #: without <PRI> (host, tag, colon), or a console form without the final colon (ASA "[IKEv1]", strongSwan
 #: "14[IKE]"), in one regex: each line takes one match
 _MONTH_FIRST = re.compile(r"[*.]?" + _DATE + r"\s+" + _CLOCK
-                          + r"(?:(?P<colon>(?:\s+(?P<zone>[A-Za-z]{1,5}))?\s*:\s?)"
+                          + r"(?:(?P<colon>(?:\s+" + _ZONE + r")?\s*:\s?)"
                           r"|\s+(?P<host>[A-Za-z0-9][\w.:\-]*)\s+(?:(?P<tag>[\w./\-]+(?:\[\d+\])?)?\s*:\s?|(?=%))"
+                          # a syslog server's header with a host and no tag before a device's message
+                          # ("Sep 21 08:33:43 10.0.0.2 ISAKMP (1011): ...")
+                          r"|\s+(?P<bare>[A-Za-z0-9][\w.:\-]*)\s+(?=" + _DEVICE_HEADS + r")"
                           r"|\s+(?=\S))")
 
 
@@ -213,6 +229,7 @@ def stamp_fields(line: str, year: int | None = None, tz: dt.tzinfo | None = None
             time = month_time(m, year or this_year(), tz)
             head = m[0]  # == s[:m.end()]: the match starts at 0
             host, colon, y = m.group("host", "colon", "y")
+            host = host or m["bare"]
             if host:
                 return time, head.rstrip(), s[len(head):], None, host, None, m["tag"] or "", bool(y)
             return (time, head.rstrip(" :") if colon is not None else head.rstrip(), s[len(head):], None, "", None,

@@ -428,7 +428,7 @@ def _substructures(p: Payload, data: bytes, body_base: int, more: int, what: str
     (offset in ``data``, unpacked ``fmt`` fields); problems become notes at
     their offsets (``body_base`` is where ``data`` starts in the payload body).
     """
-    pos, nxt = 0, more
+    pos, nxt, last = 0, more, 0
     while nxt != 0:
         if pos >= len(data):
             if pos:

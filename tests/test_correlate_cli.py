@@ -556,3 +556,40 @@ def test_log_only_headers_show_direction_for_whack_and_tcpdump_lines():
     tcpdump = [h.split()[:4] for h in heads if "198.51.100.23" in h]
     assert tcpdump[:2] in ([["MM1", "192.0.2.209", "→", "198.51.100.23"], ["MM2", "198.51.100.23", "→", "192.0.2.209"]],
                            [["MM1", "192.0.2.209", "->", "198.51.100.23"], ["MM2", "198.51.100.23", "->", "192.0.2.209"]])
+
+
+def test_uptime_stamps_say_when_the_router_booted():
+    """The seed's initiator log with uptime stamps (``00:27:07.273:``, the router booted at 08:06:36 on its
+    own clock): the header says when it booted on the capture's clock, from the same offset as the wall-clock
+    stamps give (-3:27:13.249), not an offset of millions of hours."""
+    import datetime as dt
+    import re
+    text = (SEED / "initiator.log").read_text()
+
+    def uptime(m):
+        t = dt.datetime.strptime(m[1], "%H:%M:%S.%f") - dt.datetime.strptime("08:06:36", "%H:%M:%S")
+        s = t.total_seconds()
+        return f"{int(s // 3600):02d}:{int(s % 3600 // 60):02d}:{s % 60:06.3f}:"
+    up = re.sub(r"\*Sep 21 (\d\d:\d\d:\d\d\.\d{3}):", uptime, text)
+    assert up != text and "*Sep" not in up
+    r = correlate(SEED / "capture.pcap", "-", "--year", "2012", stdin=up.encode())
+    assert r.returncode == 0, r.stderr
+    assert "uptime stamps: the router booted at 2012-09-21 11:33:49.249 UTC" in r.stdout.decode().splitlines()[0]
+
+
+def test_a_syslog_message_between_a_packet_line_and_its_send_path_line():
+    """A ``%LINK-3-UPDOWN`` message logged between ``sending packet to …`` and ``Sending an IKE IPv6 Packet.``
+    of one datagram: the second line is still no packet of its own, so the log matches as without it."""
+    text = (SEED / "initiator.log").read_text()
+    link = "*Sep 21 08:33:43.293: %LINK-3-UPDOWN: Interface GigabitEthernet0/2, changed state to down\n"
+    lines = text.splitlines(keepends=True)
+    at = [i for i, line in enumerate(lines) if "Sending an IKE IPv6 Packet" in line]
+    assert at
+    for i in reversed(at):
+        lines.insert(i, link)
+    plain = _jsonl(correlate(SEED / "capture.pcap", SEED / "initiator.log", "--year", "2012", "--json"))[1]
+    r = correlate(SEED / "capture.pcap", "-", "--year", "2012", "--json", stdin="".join(lines).encode())
+    summary = _jsonl(r)[1]
+    keys = ("address", "offset", "uncertainty", "packet_events", "matched", "copies", "foreign")
+    assert [[c[k] for k in keys] for c in summary["logs"]] == [[c[k] for k in keys] for c in plain["logs"]]
+    assert summary["findings"] == plain["findings"] and summary["unmatched_events"] == []

@@ -114,6 +114,46 @@ def test_syslog_header_on_every_line_keeps_wrapped_records():
     assert {e["spi"] for e in again if e["kind"] == "sa_created"} >= {0x45F16A9A, 0x221A7153}
 
 
+@pytest.mark.parametrize("prefix", [
+    "2012-09-21T08:33:44.000+00:00 10.0.0.1 4711: ",  # rsyslog's RFC 3339 stamp, host, the device's sequence number
+    "Sep 21 08:33:44 10.0.0.1 ",                      # a syslog header with a host and no tag
+])
+def test_syslog_server_headers_before_the_routers_lines(prefix):
+    """The bundled seed log with a syslog server's header before each record (on its first physical line):
+    the same packet events as without it."""
+    text = (CAPTURES / "seed-ios-ipv6" / "initiator.log").read_text()
+    relayed = "".join(f"{prefix}{line}\n" if line.startswith("*") else f"{line}\n" for line in text.splitlines())
+    plain = [json.loads(x) for x in log(CAPTURES / "seed-ios-ipv6" / "initiator.log", "--json", "--year", "2012")
+             .stdout.splitlines()]
+    r = log("-", "--json", "--year", "2012", stdin=relayed.encode())
+    assert r.returncode == 0, r.stderr
+    again = [json.loads(x) for x in r.stdout.splitlines()]
+    key = lambda e: (e["direction"], e["peer"], e["peer_port"], e["message_id"])  # noqa: E731
+    assert [key(e) for e in again if e["kind"] == "packet"] == [key(e) for e in plain if e["kind"] == "packet"] != []
+    assert {e.get("host") for e in again if e["kind"] == "packet"} == {"10.0.0.1"}
+
+
+def test_stamps_with_a_utc_offset_zone_and_an_unknown_zone():
+    """``GMT+2`` in a stamp is read as +02:00; a zone ikescope does not know is said once, with what to give."""
+    text = (CAPTURES / "seed-ios-ipv6" / "initiator.log").read_text()
+    gmt = text.replace("08:33:43.", "10:33:43.").replace(".273: ", ".273 GMT+2: ")
+    r = log("-", "--json", "--year", "2012", stdin=gmt.encode())
+    first = json.loads(r.stdout.splitlines()[0])
+    assert first["time"] == "2012-09-21T10:33:43.273000+02:00" and r.returncode == 0, r.stderr
+    odd = text.replace(".273: ", ".273 XYZ: ")
+    r = log("-", "--json", "--year", "2012", stdin=odd.encode())
+    assert r.returncode == 1
+    assert r.stderr.decode().splitlines() == ["ikescope: standard input:1: time zone 'XYZ' of the stamps is not known: "
+                                              "they are read without a zone; give --tz with its UTC offset (--tz=+01:00)"]
+
+
+def test_a_zone_west_of_utc_given_after_a_blank():
+    """``--tz -08:00`` (not only ``--tz=-08:00``): the value of --tz, not an option."""
+    r = log(CAPTURES / "seed-ios-ipv6" / "initiator.log", "--json", "--year", "2012", "--tz", "-08:00")
+    assert r.returncode == 0, r.stderr
+    assert json.loads(r.stdout.splitlines()[0])["time"].endswith("-08:00")
+
+
 def test_utf16_logs_read_as_text():
     """PowerShell's `>` writes UTF-16 (with a BOM): the same events as the UTF-8 log, and no complaint."""
     path = CAPTURES / "v6-aggressive" / "right.log"

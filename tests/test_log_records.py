@@ -137,6 +137,14 @@ def _fold(text: str, width: int) -> str:
                      for i in range(0, max(len(line), 1), width)) + "\n"
 
 
+def _stamped(line: str) -> bool:
+    from correlate.timestamps import stamp_fields
+    try:
+        return stamp_fields(line) is not None
+    except ValueError:
+        return False
+
+
 def _packets(result):
     return [(e.direction, e.peer, e.peer_port, e.local_port, e.message_id, e.bytes, e.record.time)
             for e in result.events if e.kind == "packet"]
@@ -149,7 +157,8 @@ def test_fold_width_only_for_folded_logs(path):
     assert fold_width(text.splitlines())[1] == 0  # no real log is taken for a folded one
     for width in (60, 80):
         folded = _fold(text, width)
-        if sum(len(line) > width for line in text.splitlines()) >= 3:
+        # (log lines cut: the seed document's own log lines are wrapped at 80, and only its prose is longer)
+        if sum(len(line) > width and _stamped(line) for line in text.splitlines()) >= 3:
             assert fold_width(folded.splitlines())[1] == width
 
 
@@ -164,6 +173,23 @@ def test_folded_mid_word_logs_keep_their_packets(path, width):
     folded = parse_log_text(_fold(text, width), path.name, 2026)
     assert _packets(folded) == _packets(whole)
     assert [e.spi for e in folded.events if e.spi] == [e.spi for e in whole.events if e.spi]
+
+
+@pytest.mark.parametrize("path", _logs(), ids=lambda p: f"{p.parent.name}/{p.name}")
+def test_word_wrapped_logs_keep_their_packets(path):
+    """A log wrapped at word boundaries at 80 columns (a ticket system, a terminal: the word that does not fit
+    goes to the next line, some lines happen to end at the column itself) is no log cut mid-word: its pieces
+    are joined with a blank, so every packet event is the one of the whole lines."""
+    import textwrap
+    from correlate.logparse import parse_log_text
+    from correlate.records import fold_width
+    text = path.read_text(errors="replace")
+    wrapped = "\n".join(piece for line in text.splitlines()
+                        for piece in (textwrap.wrap(line, 80, break_long_words=False, break_on_hyphens=False)
+                                      or [""])) + "\n"
+    assert fold_width(wrapped.splitlines())[1] == 0
+    whole = parse_log_text(text, path.name, 2026)
+    assert _packets(parse_log_text(wrapped, path.name, 2026)) == _packets(whole)
 
 
 def test_a_log_over_new_year_takes_the_next_year():

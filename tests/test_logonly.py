@@ -555,3 +555,34 @@ def test_ikev2_offer_lines_belong_to_the_message_they_build():
     assert offer.startswith("IKE proposal 1 offered, 15 transforms: AES-CBC, AES-CBC, AES-CBC, SHA512")
     assert offer.endswith("DH_GROUP_1536_MODP/Group 5, DH_GROUP_1024_MODP/Group 2")
     assert len(exp.facts["ikev2_proposals"][0]["transforms"]) == 15
+
+
+def test_received_messages_name_their_exchange():
+    """A charon log's received message: its packet line names no exchange, its summary line does
+    (``parsed ID_PROT response 0 [ SA V V V V ]``): the step has it, as a sent one does."""
+    from correlate.logparse import parse_log
+    from correlate.logonly import analyse
+    log = parse_log(str(CAPTURES / "v6-aes128-sha1-modp1024" / "left.log"))
+    steps = [s for s in analyse(log, log.records).timeline.steps if s.role]
+    want = {"MM": "ID_PROT", "QM": "QUICK_MODE", "IN": "INFORMATIONAL_V1"}
+    assert {s.direction for s in steps} == {"in", "out"}
+    assert all(s.exchange == want[s.role[:2]] for s in steps), [(s.role, s.exchange) for s in steps]
+
+
+def test_pasted_copies_with_stamps_in_whole_seconds():
+    """The seed's logs with their milliseconds cut off: the blocks the document quotes again are still pasted
+    copies (the same packet line, message ID and role in the same second, and two thirds of their lines the
+    same), not retransmissions, as with milliseconds; QM1 and QM3, received in one second with the same
+    packet line, stay two messages."""
+    import re
+    from correlate.findings import findings_from_log
+    from correlate.logonly import analyse
+    from correlate.logparse import parse_log_text
+    for name in ("initiator.log", "responder.log"):
+        text = (CAPTURES / "seed-ios-ipv6" / name).read_text()
+        cut = re.sub(r"(\d\d:\d\d:\d\d)\.\d{3}", r"\1", text)
+        with_ms, without = (analyse(parse_log_text(t, name, 2012)) for t in (text, cut))
+        copies = lambda a: [(s.first_line, s.role, s.duplicate_of is not None) for s in a.timeline.steps]  # noqa: E731
+        assert copies(without) == copies(with_ms)
+        log = parse_log_text(cut, name, 2012)
+        assert "retransmissions" not in {f.code for f in findings_from_log(log.events, log.records)}
