@@ -55,6 +55,7 @@ _DETAIL_LABELS = (
     ("ike_sas", "IKE SAs with one peer"), ("behind_nat", "NAT-D mismatch for"),
     ("port_floating", "port floating 500 -> 4500"), ("reasons", "reasons"),
     ("missing", "not in the log"), ("proven", "not in the excerpt, but the log's other lines show it"),
+    ("later", "phase 1 completed later at"),
     ("logs", "logs"),
 )
 
@@ -569,7 +570,30 @@ def _log_rules(events: list[Event], records: Iterable[Record], tl: Timeline | No
     for code, sentence, record in hints:
         if code in c.by_code:
             c.add(code, [record], more=sentence)
-    return c.result()
+    found = c.result()
+    _later_success(found, tl)
+    return found
+
+
+#: phase 1 failures that a later IKE SA with the peer, established in the same log, shows were overcome
+_PHASE1_FAILURES = frozenset({"no-psk", "psk-mismatch", "auth-failed", "cert-verify-failed"})
+
+
+def _later_success(found: list[Finding], tl: Timeline) -> None:
+    """A phase 1 failure after which the same log shows phase 1 complete (MM6 or AM3 with the same peer, or
+    any when the failure names none) says so: the failure was fixed in between (a key added, say) or passing.
+    It stays a failure: the log shows it happened."""
+    for f in found:
+        if f.code not in _PHASE1_FAILURES or not f.log:
+            continue
+        last = max(f.log, key=lambda r: (r.file, r.last_line))
+        done = next((s for s in tl.steps if s.role in ("MM6", "AM3") and s.events and not s.implied
+                     and s.file == last.file and s.first_line > last.last_line), None)
+        if done is None:
+            continue
+        f.detail["later"] = f"{done.file}:{done.first_line}"
+        f.explanation += (f" Later in the same log phase 1 completed ({done.role} at line {done.first_line}): the "
+                          "cause was removed in between (a key added, a configuration changed), or it was passing.")
 
 
 def _step_index(tl: Timeline, wanted: set[int]) -> dict[int, Step]:

@@ -98,9 +98,20 @@ def test_03_no_pre_shared_key():
     found = by_code(of_log(path))
     assert [f.code for f in failures(found.values())] == ["no-psk"]
     assert covered(found["no-psk"], lines_matching(path, r"No pre-shared key with 203\.0\.113\.1")[0])
+    # the second attempt, after the key was added, completes phase 1: said, and it stays the failure it was
+    later = found["no-psk"].detail["later"]
+    assert later.startswith(f"{path}:") and int(later.rsplit(":", 1)[1]) > max(r.line for r in found["no-psk"].log)
+    assert "Later in the same log phase 1 completed (MM6 at line" in found["no-psk"].explanation
     # the pasted `show crypto ipsec sa`: #pkts encaps: 4, #pkts decaps: 0
     one_way = found["one-way-traffic"]
     assert one_way.detail["counters"] == ["203.0.113.1: 4 packets out, 0 packets in (sent but nothing received)"]
+
+
+@pytest.mark.parametrize("side", ["left", "right"])
+def test_a_failure_never_overcome_says_nothing_later(side):
+    """The lab's PSK mismatch never completes phase 1: its failure names no later success."""
+    found = by_code(of_log(CAPTURES / "v6-psk-mismatch" / f"{side}.log"))
+    assert failures(found.values()) and all("later" not in f.detail for f in found.values())
 
 
 def test_04_asa_crypto_map_policy_not_found():
