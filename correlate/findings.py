@@ -457,6 +457,8 @@ class _Collector:
                 self._refs[code].add(key)
                 if len(f.log) < MAX_LOG_REFS:
                     f.log.append(LogRef.of(r))
+                else:
+                    _widen(f.log, LogRef.of(r))
         for n in frames:
             if n not in self._frames[code]:
                 self._frames[code].add(n)
@@ -487,6 +489,22 @@ class _Collector:
             _nat_verdict(f)
             out.append(f)
         return _ordered(_superseded(out))
+
+
+def _widen(refs: list[LogRef], new: LogRef) -> None:
+    """``refs`` full (:data:`MAX_LOG_REFS`): ``new`` takes the place of the last of a text cited more than
+    once, when its own text is not cited yet, so that the lines kept show every kind of evidence (a log of
+    many sessions repeats its NAT-D lines before the line that says the ports floated)."""
+    texts = [" ".join(r.text.split()) for r in refs]
+    if " ".join(new.text.split()) in texts:
+        return
+    seen: dict[str, int] = {}
+    for t in texts:
+        seen[t] = seen.get(t, 0) + 1
+    for i in range(len(refs) - 1, -1, -1):
+        if seen[texts[i]] > 1:
+            refs[i] = new
+            return
 
 
 def _superseded(findings: list[Finding]) -> list[Finding]:
@@ -1575,7 +1593,11 @@ def merge(*lists: Iterable[Finding]) -> list[Finding]:
                     g.explanation += " " + sentence
             g.frames = sorted(set(g.frames) | set(f.frames))[:MAX_FRAMES]
             refs = {(r.file, r.line): r for r in g.log + f.log}
-            g.log = [refs[k] for k in sorted(refs)][:MAX_LOG_REFS]
+            kept = [refs[k] for k in sorted(refs)]
+            g.log = kept[:MAX_LOG_REFS]
+            for r in kept[MAX_LOG_REFS:]:
+                _widen(g.log, r)
+            g.log.sort(key=lambda r: (r.file, r.line))
             for k, v in f.detail.items():
                 if k == "evidence":
                     a, b = g.detail.get(k) or {}, v or {}

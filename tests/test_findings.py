@@ -633,3 +633,16 @@ def test_a_wrong_psk_given_is_called_the_wrong_psk(case, keys, verdict):
     f = by_code(findings_from_capture(d.packets(), d.decryptor))["keys-given-wrong"]
     assert f.title == "The pre-shared key given is wrong (it does not give the peers' hashes)"
     assert f.detail["verdict"] == verdict and "PSK given to ikescope is wrong" in f.explanation
+
+
+def test_cited_lines_of_a_long_log_show_every_kind_of_evidence():
+    """A log that repeats its sessions (v4-rekey-dpd's left log sixteen times over): the 20
+    lines a finding keeps still show each distinct line the single log cites, not only the first lines."""
+    from correlate.logparse import parse_log_text
+    text = (CAPTURES / "v4-rekey-dpd" / "left.log").read_text()
+    once = by_code(of_log(CAPTURES / "v4-rekey-dpd" / "left.log"))["nat-detected"]
+    log = parse_log_text(text * 16, "left.log", 2026)
+    many = by_code(findings_from_log(log.events, log.records))["nat-detected"]
+    assert many.detail["evidence"]["log_lines"] > 20 == len(many.log)
+    distinct = lambda f: {" ".join(r.text.split()) for r in f.log}  # noqa: E731
+    assert distinct(many) == distinct(once)
