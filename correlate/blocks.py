@@ -43,6 +43,9 @@ the message, for matching with the wire:
   thread, a line that did (IOS ``Send initial contact`` ... ``ID payload`` ...
   ``sending packet``): an IOS ``Old State = IKE_R_MM1 New State = IKE_R_MM2``
   after ``sending packet`` belongs to the packet sent;
+* the farther in time, the worse: an anchor more than half a second (plus the stamps' resolution) from
+  the event loses score for each further second (charon reuses its threads, so the last message a
+  thread handled may be seconds older than the lines it writes before it builds the next one);
 * never across more than :data:`HORIZON` seconds, to an anchor of another IOS
   conn-id, or, in a charon log whose lines carry IKE_SA tags, from a line
   without a tag (plugin loading, configuration dumps);
@@ -637,6 +640,7 @@ def attach(events: Sequence[Event], found: list[Anchor], mids: Sequence[int | No
                 clean = clean and fit.within(found[k])
             elif best is None or sc > best[0]:
                 best = (sc, k, how)
+        clean = clean and not fit.late
         if best is not None:
             _s, k, how = best
             if mid is not None and mids[k] == mid:
@@ -663,14 +667,24 @@ def _neighbours(ks: list[int], p: int, cands: dict[int, str], how: str) -> None:
 _HORIZON = dt.timedelta(seconds=HORIZON)
 
 
+#: how far an anchor may lie from an event before each further second costs it :data:`_LATE_COST` points of
+#: score (plus the stamps' resolution: whole seconds for a stamp without a fraction)
+_LATE = dt.timedelta(seconds=0.5)
+_LATE_COARSE = _LATE + dt.timedelta(seconds=1)
+_LATE_COST = 2.0
+
+
 class _Fit:
-    """What an event brings to the choice of its anchor, computed once."""
-    __slots__ = ("i", "time", "conn", "mid", "builds", "strand", "charon", "after_building")
+    """What an event brings to the choice of its anchor, computed once; ``late``: whether a candidate's score
+    paid for its distance in time (such a choice depends on the event's own time, so it is not remembered)."""
+    __slots__ = ("i", "time", "conn", "mid", "builds", "strand", "charon", "after_building", "slack", "late")
 
     def __init__(self, e: Event, i: int, strand: int | None, builds: bool | None, charon: bool,
                  after_building: bool):
         self.i, self.time, self.conn, self.mid = i, e.record.time, _conn(e), e.message_id
         self.builds, self.strand, self.charon, self.after_building = builds, strand, charon, after_building
+        self.slack = _LATE if "." in e.record.time_text else _LATE_COARSE
+        self.late = False
 
     def within(self, a: Anchor) -> bool:
         """Whether anchor ``a`` is within :data:`HORIZON` seconds of the event (True without stamps)."""
@@ -682,10 +696,15 @@ class _Fit:
         cannot be its."""
         before = a.index < self.i
         ta = a.event.record.time
-        if self.time is not None and ta is not None and abs(self.time - ta) > _HORIZON:
-            return None
-        ca = a.event.conn_id or None
         s = 0.0
+        if self.time is not None and ta is not None:
+            gap = abs(self.time - ta)
+            if gap > _HORIZON:
+                return None
+            if gap > self.slack:  # (charon reuses a thread: its last message may be seconds old)
+                s -= _LATE_COST * (gap - self.slack).total_seconds()
+                self.late = True
+        ca = a.event.conn_id or None
         if self.conn is not None and ca is not None:
             if self.conn != ca:
                 if self.charon:

@@ -975,6 +975,7 @@ def _group(steps: list[Step]) -> list[LogSa]:
     sas: list[LogSa] = []
     open_: dict[tuple, _SaState] = {}
     of_peer: dict[tuple[str, str | None], _SaState] = {}  # (file, peer) -> its latest IKE SA
+    latest: dict[str, int] = {}  # charon: file -> the IKE SA unique ID its last step named
     _borrow_peers(steps)
     for i, step in enumerate(steps):
         if step.family == "show" or (not step.events and not step.implied):
@@ -984,6 +985,11 @@ def _group(steps: list[Step]) -> list[LogSa]:
             if not step.role:
                 continue  # events before the first message: no IKE SA to put them in
         key = _sa_key(step)
+        if step.family == "strongswan":
+            if step.conn_id not in (None, 0):
+                latest[step.file] = step.conn_id
+            elif step.file in latest:  # (ike_name = no: only lines that name "IKE_SA lab[2]" tell the IKE SA,
+                key = key[:3] + (latest[step.file],)  # and the lines after them are that IKE SA's)
         if step.family == "libreswan" and not step.events and i and steps[i - 1].sa is not None:
             key = _sa_key(steps[i - 1])  # an implied answer (:func:`_libreswan_answers`): its message's IKE SA
         st = open_.get(key)

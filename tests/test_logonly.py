@@ -586,3 +586,22 @@ def test_pasted_copies_with_stamps_in_whole_seconds():
         assert copies(without) == copies(with_ms)
         log = parse_log_text(cut, name, 2012)
         assert "retransmissions" not in {f.code for f in findings_from_log(log.events, log.records)}
+
+
+@pytest.mark.parametrize("side", ["left", "right"])
+def test_charon_logs_without_ike_sa_tags(side):
+    """charon with ``ike_name = no`` writes no ``<lab|1>`` tag: only lines that name ``IKE_SA lab[2]`` tell the
+    IKE SA, and the lines after them are its.  v4-rekey-dpd's re-authentication is a second IKE SA, not
+    retransmissions of the first's messages: the same roles, retransmissions and findings as with tags."""
+    from correlate.findings import findings_from_log
+    from correlate.logparse import parse_log_text
+    text = (CAPTURES / "v4-rekey-dpd" / f"{side}.log").read_text()
+    bare = re.sub(r" <(?:[^<>|]*\|)?\d+> ", " ", text)
+    assert bare != text and "<lab|" not in bare
+
+    def seen(t):
+        log = parse_log_text(t, f"{side}.log", 2026)
+        steps = analyse(log, log.records).timeline.steps
+        return ([(s.role, s.retransmission) for s in steps if s.role and not s.implied],
+                sorted(f.code for f in findings_from_log(log.events, log.records)))
+    assert seen(bare) == seen(text)
