@@ -156,6 +156,9 @@ def run_correlate(args: argparse.Namespace) -> int:
                   "endpoint", file=sys.stderr)
             return EXIT_UNUSABLE
         addresses[ip] = path
+    if [capture, *files].count("-") > 1:
+        print("ikescope: standard input (-) is given more than once: one file can be read from it", file=sys.stderr)
+        return EXIT_UNUSABLE
     if not files:
         print("ikescope: no log given (give the logs after the capture, or --log ADDR=FILE)", file=sys.stderr)
         return EXIT_UNUSABLE
@@ -276,7 +279,12 @@ def run_correlate(args: argparse.Namespace) -> int:
     if hint:
         print(f"ikescope: {hint}", file=sys.stderr)
     stats = result.stats
-    partial = stats.truncated or stats.undecodable or stats.malformed or km.problems or key_problems or problems
+    # a log not lined up (another session's, no endpoint of the capture, nothing read) or an offset given that
+    # matches none of its packet lines is input that could not be used
+    unused = any(c.foreign or c.address is None or (c.given and c.packet_events and not c.matched)
+                 for c in result.alignment.logs)
+    partial = stats.truncated or stats.undecodable or stats.malformed or km.problems or key_problems or problems \
+        or unused
     return EXIT_PARTIAL if partial else EXIT_OK
 
 

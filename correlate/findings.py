@@ -52,7 +52,7 @@ _DETAIL_LABELS = (
     ("responder_lifetime", "responder lifetime"), ("counters", "counters"), ("sessions", "sessions"),
     ("resent", "resent"), ("r_u_there_sent", "R-U-THERE sent"), ("r_u_there_received", "R-U-THERE received"),
     ("r_u_there", "R-U-THERE"), ("acks", "R-U-THERE-ACK"), ("quick_modes", "Quick Modes after an answered one"),
-    ("ike_sas", "IKE SAs with one peer"), ("behind_nat", "NAT-D mismatch for"),
+    ("ike_sas", "IKE SAs with one peer"), ("nat_d_mismatch", "NAT-D mismatch for"),
     ("port_floating", "port floating 500 -> 4500"), ("reasons", "reasons"),
     ("missing", "not in the log"), ("proven", "not in the excerpt, but the log's other lines show it"),
     ("later", "phase 1 completed later at"),
@@ -158,9 +158,8 @@ CATALOG: dict[str, Kind] = {
         "side does not send into the tunnel (its crypto ACL, NAT exemption or routing does not match the "
         "traffic), or its ESP is dropped on the path (UDP 4500 / IP 50 filtered).")),
     "retransmissions": Kind(WARNING, "IKE retransmissions", (
-        "Messages were sent again because no answer came in time: packet loss, a peer that is slow or cannot "
-        "process the message (with a PSK mismatch the responder cannot decrypt MM5, so the initiator resends "
-        "it).")),
+        "Messages were sent again because no answer came in time: packet loss, or a peer that is slow or cannot "
+        "process the message.")),
     "invalid-spi": Kind(WARNING, "ESP for an unknown SPI", (
         "ESP arrived for an SPI that has no SA here (`%CRYPTO-4-RECVD_PKT_INV_SPI`): one side cleared or "
         "re-keyed its SAs and the other keeps using the old ones. `crypto isakmp invalid-spi-recovery` and DPD "
@@ -967,6 +966,10 @@ def _invalid_cookie(c: _Collector, steps: list[Step], notes: _Notes) -> None:
               stuck_at="MM_WAIT_MSG4" if waiting else None)
 
 
+#: what a resent MM5 most often means
+_MM5_RESENT = "With a PSK mismatch the responder cannot decrypt MM5, so the initiator resends it."
+
+
 def _retransmissions(c: _Collector, steps: list[Step]) -> None:
     resent = [s for s in steps if s.retransmission]
     notes = [e for s in steps for e in s.events
@@ -976,7 +979,8 @@ def _retransmissions(c: _Collector, steps: list[Step]) -> None:
         return
     counts = Counter(s.role for s in resent if s.role)
     records = [e.record for s in resent for e in _packet_line(s)] + [e.record for e in notes]
-    c.add("retransmissions", records, sums={"resent": dict(counts)})
+    c.add("retransmissions", records, sums={"resent": dict(counts)},
+          more=_MM5_RESENT if counts.get("MM5") else "")
     answered = {s.role for s in steps if s.direction == "in" and not s.implied}
     first = {"MM1": "MM2", "AM1": "AM2", "IKE_SA_INIT request": "IKE_SA_INIT response"}
     for role, answer in first.items():
@@ -985,7 +989,7 @@ def _retransmissions(c: _Collector, steps: list[Step]) -> None:
 
 
 def _nat(c: _Collector, steps: list[Step]) -> None:
-    """NAT-T from a log: its lines that say an end is behind NAT (``behind_nat``: the addresses whose NAT-D
+    """NAT-T from a log: its lines that say an end is behind NAT (``nat_d_mismatch``: the addresses whose NAT-D
     hash did not match, :func:`_nat_verdict`) and IKE moving from UDP 500 to 4500."""
     records = []
     ports = []
@@ -1004,7 +1008,7 @@ def _nat(c: _Collector, steps: list[Step]) -> None:
     started = any(500 in (pp, lp) for (pp, lp, _r) in ports)
     if records or (floated and started):
         c.add("nat-detected", records + floated[:1], port_floating=bool(floated and started) or None,
-              behind_nat=_ends(steps, claims) or None)
+              nat_d_mismatch=_ends(steps, claims) or None)
 
 
 def _ends(steps: list[Step], claims: set[str]) -> list[str]:
@@ -1029,9 +1033,9 @@ _NAT_BOTH_EXPLANATION = (
 
 
 def _nat_verdict(f: Finding) -> None:
-    """NAT-T found at both ends at once (``behind_nat`` names two addresses) is not named a NAT: the title and
+    """NAT-T found at both ends at once (``nat_d_mismatch`` names two addresses) is not named a NAT: the title and
     explanation say what it may be (:data:`_NAT_BOTH`); the sentences about this case ("Here ...") stay."""
-    ends = f.detail.get("behind_nat") or []
+    ends = f.detail.get("nat_d_mismatch") or []
     if f.code != "nat-detected" or len(set(ends)) < 2:
         return
     f.title = _NAT_BOTH
@@ -1440,7 +1444,7 @@ def _capture_nat(c: _Collector, st: _CapSa) -> None:
         what = ("NAT_DETECTION_SOURCE_IP / NAT_DETECTION_DESTINATION_IP notifies (RFC 7296 §2.23)" if sa.version == 2
                 else "NAT-D payloads (RFC 3947 §3.2)")
         c.add("nat-detected", frames=mismatched + floated[:1], port_floating=bool(floated and started) or None,
-              behind_nat=list(dict.fromkeys(ends)),
+              nat_d_mismatch=list(dict.fromkeys(ends)),
               more=f"Here the {what} do not match the addresses and ports seen in the capture.")
     elif floated and started:
         c.add("nat-detected", frames=floated[:1], port_floating=True)

@@ -91,8 +91,10 @@ _DATE = r"(?P<mon>[A-Za-z]{3})\s+(?P<d>\d{1,2})(?:\s+(?P<y>\d{4}))?"
 _RFC5424 = re.compile(r"<\d{1,3}>\d\s+(?P<iso>\d{4}-\d{2}-\d{2}T[0-9:.,]+(?:Z|[+-]\d{2}:?\d{2})?)\s+"
                       r"(?P<host>\S+)\s+\S+\s+\S+\s+\S+\s+(?:-|\[.*?\])\s?")
 _PRI = re.compile(r"<\d{1,3}>")
-_ISO = re.compile(r"(?P<iso>\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(?:[.,]\d{1,9})?(?:Z|[+-]\d{2}:?\d{2})?)\s+"
-                  r"(?:(?P<host>[A-Za-z0-9][\w.:\-]*)\s+(?:(?P<tag>[A-Za-z][\w./\-]*(?:\[\d+\])?)|\d{1,10}):\s?)?")
+_ISO = re.compile(r"(?P<iso>\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(?:[.,]\d{1,9})?(?:Z|[+-]\d{2}:?\d{2})?)[\s,]+"
+                  # Kiwi Syslog's "Local7.Debug" facility and level, tab- or comma-separated, before the host
+                  r"(?:[A-Z][a-z]+\d?\.[A-Z][a-z]+[\s,]+(?=[A-Za-z0-9]))?"
+                  r"(?:(?P<host>[A-Za-z0-9][\w.:\-]*)[\s,]+(?:(?P<tag>[A-Za-z][\w./\-]*(?:\[\d+\])?)|\d{1,10}):\s?)?")
 #: IOS/ASA: optional sequence number, optional * or ., date, time, optional zone, colon
 _ZONE = r"(?P<zone>[A-Za-z]{1,5}(?:[+-]\d{1,2}(?::?\d{2})?)?)"
 #: the zone at the end of a stamp as written (after its clock)

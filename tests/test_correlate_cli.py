@@ -321,7 +321,7 @@ def test_forced_log_of_another_tunnel_is_refused_with_its_findings():
     assert {"invalid-cookie", "retransmissions"} <= codes
     for log in (s03, s13):
         r = correlate(pcap, "--log", f"10.1.61.155={log}", "--json")
-        assert r.returncode == 0, r.stderr
+        assert r.returncode == 1, r.stderr  # (refused: a log not lined up is input not usable)
         _packets, summary = _jsonl(r)
         assert summary["matched"] == 0 and summary["logs"][0]["matched"] == 0
         assert summary["logs"][0]["address"] == "10.1.61.155"
@@ -337,7 +337,7 @@ def test_wrong_offset_is_said_with_the_estimate():
     truth = json.loads((SEED / "truth.json").read_text())["clock"]
     args = (SEED / "capture.pcap", SEED.relative_to(REPO) / "initiator.log", "--year", "2012", "--tz", "UTC")
     r = correlate(*args, "--offset=-3h27m", "--json")
-    assert r.returncode == 0
+    assert r.returncode == 1  # (an offset that matches none of the log's packet lines: input not usable)
     err = r.stderr.decode()
     assert _jsonl(r)[1]["logs"][0]["matched"] == 0
     option = err.split("(--offset=", 1)[1].split(")", 1)[0]
@@ -471,7 +471,7 @@ def test_a_forced_log_of_another_session_reports_nothing_against_the_capture():
     pcap = _PUBLIC / "tcpdump" / "ISAKMP_sa_setup.pcap"
     s13 = next(_SAMPLES.glob("13-*.txt"))
     r = correlate(pcap, "--log", f"10.0.0.1={s13}")
-    assert r.returncode == 0, r.stderr
+    assert r.returncode == 1, r.stderr  # (a log not lined up: input not usable)
     out, err = r.stdout.decode(), r.stderr.decode()
     assert out.splitlines()[0].startswith(f"{s13}: not this capture's log (the peer it names (198.51.100.233)")
     assert "Findings: none" in out and "[error]" not in out
@@ -593,3 +593,9 @@ def test_a_syslog_message_between_a_packet_line_and_its_send_path_line():
     keys = ("address", "offset", "uncertainty", "packet_events", "matched", "copies", "foreign")
     assert [[c[k] for k in keys] for c in summary["logs"]] == [[c[k] for k in keys] for c in plain["logs"]]
     assert summary["findings"] == plain["findings"] and summary["unmatched_events"] == []
+
+
+def test_standard_input_named_twice_is_refused():
+    r = correlate("-", "-", stdin=(SEED / "initiator.log").read_bytes())
+    assert r.returncode == 2 and r.stderr.decode().splitlines() == [
+        "ikescope: standard input (-) is given more than once: one file can be read from it"]

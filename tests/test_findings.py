@@ -545,7 +545,7 @@ def test_nat_d_mismatch_on_both_sides_is_not_named_a_nat(case):
     for found in (by_code(of_capture(case)), _merged(case)):
         f = found["nat-detected"]
         assert f.title.startswith("NAT-T in use: NAT-D mismatch on both sides")
-        assert set(f.detail["behind_nat"]) == peers and "UDP encapsulation" in f.explanation
+        assert set(f.detail["nat_d_mismatch"]) == peers and "UDP encapsulation" in f.explanation
         assert "found an address or port changed" not in f.explanation
     rfc = "RFC 7296 §2.23" if t["ike_version"] == 2 else "RFC 3947"
     other = "RFC 3947" if t["ike_version"] == 2 else "RFC 7296"
@@ -559,7 +559,7 @@ def test_nat_from_one_log_and_a_real_nat_stay_a_nat():
     for path in (CAPTURES / "v4-natt" / "left.log", sample("01")):
         f = by_code(of_log(path))["nat-detected"]
         assert f.title == CATALOG["nat-detected"].title
-        assert len(f.detail.get("behind_nat") or [None]) == 1
+        assert len(f.detail.get("nat_d_mismatch") or [None]) == 1
 
 
 def test_dpd_counts_once():

@@ -117,6 +117,8 @@ def test_syslog_header_on_every_line_keeps_wrapped_records():
 @pytest.mark.parametrize("prefix", [
     "2012-09-21T08:33:44.000+00:00 10.0.0.1 4711: ",  # rsyslog's RFC 3339 stamp, host, the device's sequence number
     "Sep 21 08:33:44 10.0.0.1 ",                      # a syslog header with a host and no tag
+    "2012-09-21 08:33:44\tLocal7.Debug\t10.0.0.1\t4711: ",  # Kiwi Syslog (Windows), tab-separated
+    "2012-09-21 08:33:44,Local7.Debug,10.0.0.1,4711: ",      # the same, comma-separated
 ])
 def test_syslog_server_headers_before_the_routers_lines(prefix):
     """The bundled seed log with a syslog server's header before each record (on its first physical line):
