@@ -267,7 +267,8 @@ def explain_packet(pkt: Packet, ctx: SaContext | None = None, state: Any = None,
     its log gives; when none is, or ``perspective`` is None, for the exchange's initiator.  Each is
     labelled (its log, its role).  ``log``: the log events of the lines that sent or processed the
     packet; for an encrypted message that was not decrypted, what their payload and notify lines say
-    it carries is added, marked "from the log" (:func:`_log_view`).
+    it carries is added, marked "from the log" (:func:`_log_view`), with what they say was negotiated
+    (:func:`_negotiated`) and the configuration that implies per router (:func:`_config_from_logs`).
     """
     if pkt.isakmp is None:
         return _not_ike(pkt)
@@ -299,6 +300,9 @@ def explain_packet(pkt: Packet, ctx: SaContext | None = None, state: Any = None,
         exp.facts["retransmission_of"] = msg.retransmission_of
     if msg.encrypted and not msg.decrypted:
         _encrypted(exp, msg, meaning, log)
+        if log:  # what its log lines say was negotiated, and the configuration that implies
+            _negotiated(exp, log, "from the log: ")
+            exp.config = _config_from_logs(log, role, perspective)
         if role == "INFO" and "MM5" in ctx.phase1_roles and "MM6" not in ctx.phase1_roles:
             exp.lines.append("an encrypted Informational answers MM5 where MM6 should be: typically the responder's "
                              "error notify (PAYLOAD-MALFORMED or INVALID-HASH-INFORMATION) because MM5 does not "
@@ -838,14 +842,31 @@ def explain_events(events: list[Event], role: str | None = None, names: N.LogNam
         listed = exp.facts.get("payloads_" + action)
         if listed:
             exp.lines.append(f"payloads {'processed' if action == 'processing' else 'built'}: {', '.join(listed)}")
+    _negotiated(exp, events)
+    if meaning and not exp.lines:
+        exp.lines.append(f"normally carries {meaning.carries}")
+    exp.config = C.implied_config_from_events(events, names=names, role=role)
+    return exp
+
+
+def _negotiated(exp: Explanation, events: Sequence[Event], prefix: str = "") -> None:
+    """What log lines say was negotiated, as lines and facts of ``exp`` (each line after ``prefix``): the
+    phase 1 transforms checked or accepted, the IPsec transforms offered or accepted, the proxy IDs."""
+    said: set[str] = set()  # (a block quoted again says the same: each line once)
     policies = P.policies_from_events(events)
     for p in policies:
         verdict = "accepted" if p.chosen else "checked"
         against = f" against local policy {p.priority}" if p.priority else ""
-        exp.lines.append(f"phase 1 transform {verdict}{against}: {describe_policy(p)}")
+        line = f"{prefix}phase 1 transform {verdict}{against}: {describe_policy(p)}"
+        if line not in said:
+            said.add(line)
+            exp.lines.append(line)
     transforms = P.transforms_from_events(events)
     for t in transforms:
-        exp.lines.append(f"IPsec transform {'accepted' if t.chosen else 'offered'}: {describe_ipsec(t)}")
+        line = f"{prefix}IPsec transform {'accepted' if t.chosen else 'offered'}: {describe_ipsec(t)}"
+        if line not in said:
+            said.add(line)
+            exp.lines.append(line)
     if policies:
         exp.facts["proposals"] = [p.to_dict() for p in policies]
     if transforms:
@@ -853,12 +874,19 @@ def explain_events(events: list[Event], role: str | None = None, names: N.LogNam
     proxies = P.proxies_from_events(events)
     if proxies is not None:
         exp.facts["proxy_ids"] = proxies.to_dict()
-        exp.lines.append(f"proxy IDs: local {proxies.local}, remote {proxies.remote}"
+        exp.lines.append(f"{prefix}proxy IDs: local {proxies.local}, remote {proxies.remote}"
                          + (": any to any, as a VTI negotiates" if proxies.any_to_any else ""))
-    if meaning and not exp.lines:
-        exp.lines.append(f"normally carries {meaning.carries}")
-    exp.config = C.implied_config_from_events(events, names=names, role=role)
-    return exp
+
+
+def _config_from_logs(events: Sequence[Event], role: str, perspective) -> C.ImpliedConfig | None:
+    """The configuration the log lines placed on an undecrypted message imply, per router whose log they
+    are from (:func:`config.implied_config_from_events`, with the names that router's log gives)."""
+    views = {v.label: v for v in _views(perspective).values() if v.label}
+    by_file: dict[str, list[Event]] = {}
+    for e in events:
+        by_file.setdefault(e.record.file, []).append(e)
+    return C.combine(C.implied_config_from_events(evs, names=views[f].names if f in views else None, role=role)
+                     for f, evs in by_file.items())
 
 
 def _log_event(exp: Explanation, e: Event) -> None:

@@ -599,3 +599,18 @@ def test_standard_input_named_twice_is_refused():
     r = correlate("-", "-", stdin=(SEED / "initiator.log").read_bytes())
     assert r.returncode == 2 and r.stderr.decode().splitlines() == [
         "ikescope: standard input (-) is given more than once: one file can be read from it"]
+
+
+def test_without_keys_an_encrypted_message_is_explained_from_its_log_lines():
+    """The seed without keys: QM1 is encrypted, and the responder's lines placed on it say what it carried
+    (the transform the router accepted, the proxy IDs) and imply its transform set and VTI, as the log alone
+    (--log-only) says; each line once, though the document quotes the block four times."""
+    packets, _summary = _jsonl(correlate(SEED / "capture.pcap", SEED / "initiator.log", SEED / "responder.log",
+                                         "--year", "2012", "--json"))
+    qm1 = next(p for p in packets if p["explanation"]["role"] == "QM1")
+    lines = qm1["explanation"]["lines"]
+    accepted = [x for x in lines if x.startswith("from the log: IPsec transform accepted: ESP AES-128 with HMAC-SHA")]
+    assert len(accepted) == 1 and "from the log: proxy IDs: local ::/0, remote ::/0: any to any, as a VTI negotiates" \
+        in lines
+    config = qm1["explanation"]["config"]["lines"]
+    assert "crypto ipsec transform-set ESP-AES-SHA esp-aes esp-sha-hmac" in config and "interface Tunnel23" in config
