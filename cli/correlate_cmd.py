@@ -13,6 +13,7 @@ import re
 import sys
 
 from correlate.logparse import LogError, parse_log
+from correlate.offset import clock_text
 from correlate.offset import year_written
 from dissect import payloads
 from dissect.capture import CaptureError
@@ -343,15 +344,7 @@ def _clock_text(clock) -> str:
 
 
 def _offset_text(offset: float | None, uncertainty: float | None) -> str:
-    if offset is None:
-        return "not placed"
-    sign = "-" if offset <= -0.0005 else "+"
-    x = round(abs(offset), 3)
-    h, rest = divmod(x, 3600)
-    m, s = divmod(rest, 60)
-    clock = f"{int(h)}:{int(m):02d}:{s:06.3f}" if h else (f"{int(m)}:{s:06.3f}" if m else f"{s:.3f} s")
-    plus = f" ± {uncertainty * 1000:.1f} ms" if uncertainty is not None else ""
-    return f"{sign}{clock}{plus}"
+    return "not placed" if offset is None else clock_text(offset, uncertainty)
 
 
 def _writer():

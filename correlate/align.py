@@ -274,6 +274,9 @@ def _one_log(log: LogResult, name: str, index: match.PacketIndex, talks, address
     clock, chosen, anchors = _one_log_clock(log, name, index, talks, addresses, offsets, delay, proof)
     if not chosen and not clock.foreign and clock.address is not None:
         why = _unplaced(log.events, anchors, proof, clock.given)
+        if why is not None and clock.given and anchors and \
+                _correlate(anchors, index, clock.address, None, delay)[1]:
+            why = None  # (the offset given is wrong, not the log: its own estimate matches, as its note says)
         if why is not None:
             clock.foreign = why
             clock.notes.append(f"{name}: nothing ties the log to this capture ({why}): its findings are not "
@@ -828,8 +831,8 @@ def _correlate(anchors, index, endpoint, given, delay):
             est = est2
     notes.extend(est.notes)
     if given is not None:
-        notes.append(f"offset given as {given:+.3f} s; the matched packets suggest {est.offset:+.3f} s "
-                     f"± {est.uncertainty:.3f} s")
+        notes.append(f"offset given as {offset.clock_text(given)}; the matched packets suggest "
+                     f"{offset.clock_text(est.offset, est.uncertainty)}")
     return est, chosen, notes
 
 

@@ -317,7 +317,13 @@ def _initiating(m: re.Match, c: _Ctx, msg: str) -> list[Event]:
     if m["policy"]:
         d["policy"] = m["policy"]
     peer, port = _endpoint(m["to"])
-    return [c.event("state", msg, exchange=exchange, peer=peer or c.peer, peer_port=port, detail=d)]
+    mid = _MSGID.search(msg)  # Openswan: "initiating Quick Mode ... {using isakmp#1 msgid:8b3c1a2f ...}"
+    return [c.event("state", msg, exchange=exchange, peer=peer or c.peer, peer_port=port, detail=d,
+                    message_id=_hex(mid[1]) if mid else None)]
+
+
+#: the message ID in a brace list of pluto's ("{using isakmp#1 msgid:8b3c1a2f proposal=...}")
+_MSGID = re.compile(r"\bmsgid:([0-9a-fA-F]{1,8})\b")
 
 
 def _openswan_initiate(m: re.Match, c: _Ctx, msg: str) -> list[Event]:
@@ -328,8 +334,12 @@ def _openswan_initiate(m: re.Match, c: _Ctx, msg: str) -> list[Event]:
 
 
 def _responding(m: re.Match, c: _Ctx, msg: str) -> list[Event]:
-    d: dict[str, Any] = {"responding": True}
-    return [c.event("state", msg, exchange=_MODES[m["mode"].lower()], message_id=_hex(m["mid"]), detail=d)]
+    """``responding to Quick Mode proposal {msgid:22ac6853}``, ``responding to Main Mode from unknown peer``:
+    pluto logs no line of its own for the exchange's first message it received, so this one is that message
+    (I1, received)."""
+    d: dict[str, Any] = {"responding": True, "message": "I1", "story": m[0].strip()}
+    return [c.event("packet", msg, direction="in", exchange=_MODES[m["mode"].lower()], message_id=_hex(m["mid"]),
+                    detail=d)]
 
 
 def _peer_id(m: re.Match, c: _Ctx, msg: str) -> list[Event]:

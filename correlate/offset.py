@@ -43,7 +43,7 @@ from statistics import median
 
 from .model import Record
 
-__all__ = ["event_seconds", "resolution", "clock_kind", "vote", "bound", "OffsetEstimate", "Pair",
+__all__ = ["clock_text", "event_seconds", "resolution", "clock_kind", "vote", "bound", "OffsetEstimate", "Pair",
            "VOTE_SLACK", "duration_text", "year_written"]
 
 _EPOCH = dt.datetime(1970, 1, 1)
@@ -107,12 +107,16 @@ _COARSE_UPTIME = ((re.compile(r"\d+w\d+d"), 86400.0), (re.compile(r"\d+d\d+h"), 
 
 
 def resolution(record: Record) -> float:
-    """The resolution of a record's stamp in seconds: 0.001 for ``13:44:40.425``, 1.0 for
-    ``13:44:40`` or ``00:27:07``, 3600 for an uptime ``2d03h``, 86400 for ``1w2d``."""
+    """The resolution of a record's stamp in seconds: 0.001 for ``13:44:40.425`` (and for ``13:44:40.425000``,
+    milliseconds padded with zeros), 1.0 for ``13:44:40`` or ``00:27:07``, 3600 for an uptime ``2d03h``,
+    86400 for ``1w2d``."""
     text = record.time_text
     m = _FRACTION.search(text)
     if m:
-        return 10.0 ** -len(m[1])
+        digits = m[1]
+        if len(digits) > 3 and digits.endswith("000"):  # milliseconds padded to micro- or nanoseconds (a
+            digits = digits.rstrip("0").ljust(3, "0")    # syslog server's format): as fine as they really are
+        return 10.0 ** -len(digits)
     if record.time is None and record.uptime is not None:
         for pattern, res in _COARSE_UPTIME:
             if pattern.search(text):
@@ -262,3 +266,15 @@ def _slope(pairs: list[Pair]) -> float | None:
         return None
     return sum((p.t - mt) * (p.d - md) for p in pairs) / var
 
+
+def clock_text(seconds: float, uncertainty: float | None = None) -> str:
+    """An offset as ikescope writes it everywhere: ``-3:27:13.249``, ``-17.000 s`` under a minute, ``-730 d
+    0:00:00.000`` from two days on, and `` ± 0.5 ms`` after it when ``uncertainty`` (seconds) is given."""
+    sign = "-" if seconds <= -0.0005 else "+"
+    x = round(abs(seconds), 3)
+    h, rest = divmod(x, 3600)
+    m, s = divmod(rest, 60)
+    text = f"{int(h)}:{int(m):02d}:{s:06.3f}" if h else (f"{int(m)}:{s:06.3f}" if m else f"{s:.3f} s")
+    if h >= 48:
+        text = f"{int(h // 24)} d {int(h % 24)}:{int(m):02d}:{s:06.3f}"
+    return f"{sign}{text}" + (f" ± {uncertainty * 1000:.1f} ms" if uncertainty is not None else "")

@@ -181,10 +181,12 @@ def test_openswan_state_prefixes():
 
 
 def test_responder_and_aggressive_mode():
+    # (pluto logs no line of its own for the first message it received: "responding to" is that message)
     e = _one('"east" #1: responding to Main Mode')
-    assert (e.kind, e.exchange, e.detail["responding"]) == ("state", "ID_PROT", True)
+    assert (e.kind, e.direction, e.exchange, e.detail["responding"], e.detail["message"]) == \
+        ("packet", "in", "ID_PROT", True, "I1")
     e = _one('"east" #2: responding to Quick Mode proposal {msgid:4bd3ff5b}')
-    assert (e.exchange, e.message_id, e.conn_id) == ("QUICK_MODE", 0x4BD3FF5B, 2)
+    assert (e.kind, e.direction, e.exchange, e.message_id, e.conn_id) == ("packet", "in", "QUICK_MODE", 0x4BD3FF5B, 2)
     e = _one('"east" #2: sent Quick Mode reply, inbound IPsec SA installed, expecting confirmation')
     assert (e.kind, e.direction, e.exchange, e.detail["message"]) == ("packet", "out", "QUICK_MODE", "R1")
     e = _one('1v1 "road" #1: sent Aggressive Mode request')
@@ -353,3 +355,37 @@ def test_never_raises():
     assert libreswan.events(_rec("")) == []
     assert libreswan.events(Record("t", 1, 1, None, [])) == []   # type: ignore[arg-type]
     assert libreswan.events(Record("t", 1, 1, 123, [])) == []    # type: ignore[arg-type]
+
+
+def test_openswan_responding_to_a_quick_mode_proposal_is_its_qm1():
+    """Openswan's responder (the wording of the openswan-libpluto test descriptions, with a syslog stamp):
+    ``responding to Quick Mode proposal {msgid:22ac6853}`` opens the QM1 it received, with its message ID,
+    after the Main Mode it answered."""
+    from correlate.logonly import analyse
+    from correlate.logparse import parse_log_text
+    text = ('Nov 29 13:44:51 sun pluto[25970]: "rw" #1: responding to Main Mode from unknown peer 192.0.2.100\n'
+            'Nov 29 13:44:51 sun pluto[25970]: "rw" #1: STATE_MAIN_R1: sent MR1, expecting MI2\n'
+            'Nov 29 13:44:52 sun pluto[25970]: "rw" #2: responding to Quick Mode proposal {msgid:22ac6853}\n'
+            'Nov 29 13:44:52 sun pluto[25970]: "rw" #2:     us: 10.2.0.0/16===192.168.0.2[sun@strongswan.org]\n')
+    log = parse_log_text(text, "pluto.log", 2026)
+    qm1 = [e for e in log.events if e.kind == "packet" and e.exchange == "QUICK_MODE"]
+    assert [(e.direction, e.message_id, e.detail["message"]) for e in qm1] == [("in", 0x22AC6853, "I1")]
+    roles = [(s.role, s.implied) for s in analyse(log, log.records).timeline.steps if s.role]
+    assert ("MM1", False) in roles and ("QM1", False) in roles
+
+
+def test_openswan_initiating_quick_mode_names_its_message_id():
+    """Openswan's initiator: ``initiating Quick Mode ... {using isakmp#1 msgid:8b3c1a2f ...}`` names the
+    exchange's message ID, so its QM3 (``sent QI2``) has it and QM1/QM2 are implied before it."""
+    from correlate.logonly import analyse
+    from correlate.logparse import parse_log_text
+    text = ('Nov 29 13:44:51 road pluto[1234]: "road" #2: initiating Quick Mode PSK+ENCRYPT+TUNNEL+PFS+UP '
+            '{using isakmp#1 msgid:8b3c1a2f proposal=AES(12)_128-SHA1(2)_160 pfsgroup=OAKLEY_GROUP_MODP1024}\n'
+            'Nov 29 13:44:52 road pluto[1234]: "road" #2: transition from state STATE_QUICK_I1 to state STATE_QUICK_I2\n'
+            'Nov 29 13:44:52 road pluto[1234]: "road" #2: STATE_QUICK_I2: sent QI2, IPsec SA established tunnel mode '
+            '{ESP=>0x1a2b3c4d <0x5e6f7a8b xfrm=AES_128-HMAC_SHA1 NATOA=none NATD=none DPD=none}\n')
+    log = parse_log_text(text, "openswan.log", 2026)
+    assert [e.message_id for e in log.events if e.detail.get("initiating")] == [0x8B3C1A2F]
+    steps = analyse(log, log.records).timeline.steps
+    assert [(s.role, s.implied, s.message_id) for s in steps if s.role.startswith("QM")] == [
+        ("QM1", True, 0x8B3C1A2F), ("QM2", True, 0x8B3C1A2F), ("QM3", False, 0x8B3C1A2F)]
