@@ -278,6 +278,23 @@ def test_unshifted_logs_have_an_offset_near_zero(tmp_path):
         assert clock.uncertainty < 0.001
 
 
+def test_milliseconds_padded_to_microseconds_keep_their_resolution(tmp_path):
+    """A syslog server that writes the lab's millisecond stamps with six digits (``13:44:51.247000``): the
+    resolution is still a millisecond, so the send and receive bounds agree and no note says otherwise."""
+    case = "v4-aes128-sha1-modp1024"
+    year = _year(_truth(case))
+    logs = []
+    for side in SIDES:
+        text = (CAPTURES / case / f"{side}.log").read_text()
+        padded = re.sub(r"^(\w{3} +\d+ \d\d:\d\d:\d\d\.\d{3})", r"\g<1>000", text, flags=re.M)
+        assert padded != text
+        logs.append(parse_log_text(padded, f"{side}.log", year=year))
+    al = align(Dissector(str(CAPTURES / case / "capture.pcap")).packets(), logs)
+    assert [c.resolution for c in al.logs] == [0.001, 0.001]
+    assert all(abs(c.offset) < 0.005 and c.matched == c.packet_events for c in al.logs)
+    assert not any("disagree" in n for n in al.notes)
+
+
 def test_seconds_resolution_widens_the_uncertainty(tmp_path):
     """Stamps without milliseconds (IOS without msec, ASA): the offset is still bounded by causality,
     the interval is as wide as whole seconds allow, and it contains the shift."""

@@ -614,3 +614,16 @@ def test_without_keys_an_encrypted_message_is_explained_from_its_log_lines():
         in lines
     config = qm1["explanation"]["config"]["lines"]
     assert "crypto ipsec transform-set ESP-AES-SHA esp-aes esp-sha-hmac" in config and "interface Tunnel23" in config
+
+
+def test_a_wrong_offset_for_every_log_refuses_none():
+    """``--offset=-3h`` for both seed logs (27 min off): neither log matches at that offset, and each is said
+    to with its own estimate; neither is taken for another session's (the offset is wrong, not the logs)."""
+    r = correlate(SEED / "capture.pcap", SEED / "initiator.log", SEED / "responder.log", "--year", "2012",
+                  "--offset=-3h", "--json")
+    assert r.returncode == 1
+    summary = _jsonl(r)[1]
+    assert [(c["matched"], c["foreign"]) for c in summary["logs"]] == [(0, ""), (0, "")]
+    err = r.stderr.decode()
+    assert err.count("the offset given (-3h0m00.000s) matches only 0 of its") == 2
+    assert "not the capture's" not in err
