@@ -623,7 +623,8 @@ def attach(events: Sequence[Event], found: list[Anchor], mids: Sequence[int | No
         known = chosen.get(key)
         if known is not None:
             te, ta = e.record.time, found[known[0]].event.record.time
-            if te is None or ta is None or abs(te - ta) <= _HORIZON:
+            # (a choice is taken again only as near in time as it was made: farther, the choice is weighed)
+            if te is None or ta is None or abs(te - ta) <= (_LATE if "." in e.record.time_text else _LATE_COARSE):
                 result[i] = known
                 continue
         fit = _Fit(e, i, strand, builds, charon, after_building)
@@ -640,7 +641,9 @@ def attach(events: Sequence[Event], found: list[Anchor], mids: Sequence[int | No
                 clean = clean and fit.within(found[k])
             elif best is None or sc > best[0]:
                 best = (sc, k, how)
-        clean = clean and not fit.late
+        if best is not None and fit.late:  # remembered only when the anchor chosen is near the event in time
+            ta = found[best[1]].event.record.time
+            clean = clean and (fit.time is None or ta is None or abs(fit.time - ta) <= fit.slack)
         if best is not None:
             _s, k, how = best
             if mid is not None and mids[k] == mid:
@@ -676,7 +679,7 @@ _LATE_COST = 2.0
 
 class _Fit:
     """What an event brings to the choice of its anchor, computed once; ``late``: whether a candidate's score
-    paid for its distance in time (such a choice depends on the event's own time, so it is not remembered)."""
+    paid for its distance in time (a choice is remembered, and taken again, only for an anchor near in time)."""
     __slots__ = ("i", "time", "conn", "mid", "builds", "strand", "charon", "after_building", "slack", "late")
 
     def __init__(self, e: Event, i: int, strand: int | None, builds: bool | None, charon: bool,

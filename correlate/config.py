@@ -322,6 +322,7 @@ def _acl_entry(proxies: ProxyIds, v6: bool) -> str:
     return f" permit {proto} {side(proxies.local, proxies.local_port)} {side(proxies.remote, proxies.remote_port)}"
 
 
+@functools.lru_cache(maxsize=4096)  # (the same few traffic selectors in every exchange of a capture)
 def _acl_address(text: str, v6: bool) -> str:
     if "-" in text:
         return f"{text} ! an address range: IOS ACLs need it as subnets"

@@ -300,7 +300,7 @@ def explain_packet(pkt: Packet, ctx: SaContext | None = None, state: Any = None,
         exp.facts["retransmission_of"] = msg.retransmission_of
     if msg.encrypted and not msg.decrypted:
         _encrypted(exp, msg, meaning, log)
-        if log:  # what its log lines say was negotiated, and the configuration that implies
+        if any(e.kind == "proposal" for e in log):  # what its lines say was negotiated, the configuration implied
             _negotiated(exp, log, "from the log: ")
             exp.config = _config_from_logs(log, role, perspective)
         if role == "INFO" and "MM5" in ctx.phase1_roles and "MM6" not in ctx.phase1_roles:

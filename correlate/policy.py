@@ -138,6 +138,7 @@ def value_name(spec, value: int | None) -> str | None:
     return spec.values.get(value, f"#{value}") if spec.values else str(value)
 
 
+@functools.lru_cache(maxsize=4096)  # (the same few traffic selectors in every exchange of a capture)
 def _is_any(text: str) -> bool:
     try:
         return ipaddress.ip_network(text, strict=False).prefixlen == 0
