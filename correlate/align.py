@@ -279,8 +279,7 @@ def _one_log(log: LogResult, name: str, index: match.PacketIndex, talks, address
             why = None  # (the offset given is wrong, not the log: its own estimate matches, as its note says)
         if why is not None:
             clock.foreign = why
-            clock.notes.append(f"{name}: nothing ties the log to this capture ({why}): its findings are not "
-                               "the capture's")
+            clock.notes.append(f"{name}: nothing ties the log to this capture ({why})")
     return clock, chosen, anchors
 
 

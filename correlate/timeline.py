@@ -102,12 +102,23 @@ def _build(dissector, logs: Sequence[LogResult], addresses: Mapping[str, str] | 
             if clock.address is not None and not clock.foreign:
                 placed.append(found)
             elif log.events:  # (a log nothing was read from has no findings to leave out)
-                why = "was not taken as this capture's (above)" if clock.foreign else \
-                    "speaks for no endpoint of the capture"
-                alignment.notes.append(f"{clock.name}: {why}, so its findings are left out (correlate --log-only "
-                                       "gives them)")
+                _findings_left_out(alignment.notes, clock)
         found = F.merge(rules.finish(decryptor), *placed, F.findings_from_alignment(alignment))
     return Timeline(entries, alignment, found, dissector.stats, list(logs))
+
+
+def _findings_left_out(notes: list[str], clock) -> None:
+    """Say that a log's findings are left out: at the end of the note that refused it (one line, not two),
+    or in a note of its own for a log that speaks for no endpoint of the capture."""
+    tail = "its findings are left out (correlate --log-only gives them)"
+    if clock.foreign:
+        for k in range(len(notes) - 1, -1, -1):
+            if notes[k].startswith(f"{clock.name}: ") and clock.foreign in notes[k]:
+                notes[k] = f"{notes[k]}; {tail}"
+                return
+        notes.append(f"{clock.name}: was not taken as this capture's ({clock.foreign}); {tail}")
+        return
+    notes.append(f"{clock.name}: speaks for no endpoint of the capture, so {tail}")
 
 
 def _findings_of_logs(logs: Sequence[LogResult]) -> list[list[F.Finding]]:
