@@ -82,7 +82,8 @@ class LogClock:
     ``uncertainty``   seconds either side of ``offset`` (None when no offset)
     ``drift``         seconds per second the offset changes (0.0 unless the stamps needed it)
     ``resolution``    the stamps' resolution in seconds (0.001 for msec, 1.0 without)
-    ``given``         the offset was given, not estimated
+    ``given``         the offset was given, not estimated; ``estimate_matched``: then, when it matched fewer
+                      than half of the packet lines, how many the log's own estimate matches (else None)
     ``packet_events`` its send/receive events; ``matched`` how many got a packet of their own; ``copies`` how
                       many repeat an earlier line (same stamp and text: a document quoting a block twice) and
                       share its packet
@@ -101,6 +102,7 @@ class LogClock:
     reference: float | None = None
     resolution: float = 1.0
     given: bool = False
+    estimate_matched: int | None = None
     packet_events: int = 0
     matched: int = 0
     copies: int = 0
@@ -274,8 +276,7 @@ def _one_log(log: LogResult, name: str, index: match.PacketIndex, talks, address
     clock, chosen, anchors = _one_log_clock(log, name, index, talks, addresses, offsets, delay, proof)
     if not chosen and not clock.foreign and clock.address is not None:
         why = _unplaced(log.events, anchors, proof, clock.given)
-        if why is not None and clock.given and anchors and \
-                _correlate(anchors, index, clock.address, None, delay)[1]:
+        if why is not None and clock.estimate_matched:
             why = None  # (the offset given is wrong, not the log: its own estimate matches, as its note says)
         if why is not None:
             clock.foreign = why
@@ -380,7 +381,9 @@ def _one_log_clock(log: LogResult, name: str, index: match.PacketIndex, talks, a
         tie = _evidence(events, anchors, chosen, index, endpoint, proof)
         notes.append(f"{far}: the router's clock is wrong, not the log (the capture has its {tie})")
     if given is not None and kind != "none":
-        notes.extend(_given_offset_check(name, anchors, index, endpoint, float(given), chosen, delay))
+        checked, clock.estimate_matched = _given_offset_check(name, anchors, index, endpoint, float(given), chosen,
+                                                               delay)
+        notes.extend(checked)
     clock.address = endpoint
     clock.notes.extend(f"{name}: {n}" for n in notes)
     clock.matched = len(chosen)
@@ -627,22 +630,23 @@ def _contradicted(events: Sequence[Event], anchors, chosen, index: match.PacketI
 
 
 def _given_offset_check(name: str, anchors, index: match.PacketIndex, endpoint: str, given: float, chosen,
-                        delay: float) -> list[str]:
-    """A note when the offset given matches fewer than half of the log's packet lines (pasted copies
-    aside): the estimate (computed anyway), how many lines it matches, and the option that gives it."""
+                        delay: float) -> tuple[list[str], int | None]:
+    """(a note, the packet lines the log's own estimate matches) when the offset given matches fewer than
+    half of the log's packet lines (pasted copies aside): the note names the estimate (computed anyway), how
+    many lines it matches, and the option that gives it; ([], None) otherwise."""
     lines = sum(1 for a in anchors if a.copy_of is None)
     got = sum(1 for ed in chosen if anchors[ed.a].copy_of is None)
     if 2 * got >= lines:
-        return []
+        return [], None
     aside = " (pasted copies aside)" if lines < len(anchors) else ""
     head = f"the offset given ({offset.duration_text(given)}) matches only {got} of its {lines} packet lines{aside}"
     est, found, _notes = _correlate(anchors, index, endpoint, None, delay)
     better = sum(1 for ed in found if anchors[ed.a].copy_of is None)
     if est is None or better <= got:
-        return [f"{head}; no estimate matches more"]
+        return [f"{head}; no estimate matches more"], better
     est_text = offset.duration_text(est.offset)
     return [f"{head}; the estimate, {est_text} ± {est.uncertainty * 1000:.1f} ms, matches {better} "
-            f"(--offset={name}={est_text})"]
+            f"(--offset={name}={est_text})"], better
 
 
 def _mid_text(mid: int) -> str:
@@ -954,6 +958,7 @@ def _summary_frames(events: Sequence[Event], places: list[tuple[int | None, str]
     by_frame: dict[int, match.WirePacket] | None = None
     out: dict[int, int | None] = {}
     tol = clock.resolution + (clock.uncertainty or 0.0) + SUMMARY_SLACK
+    capture_time = _capture_time(clock)
     for i, e in enumerate(events):
         if e.kind != "payload" or e.message_id is None or not e.exchange or e.direction not in ("in", "out"):
             continue
@@ -969,21 +974,16 @@ def _summary_frames(events: Sequence[Event], places: list[tuple[int | None, str]
             if w is not None and _summary_fits(e, role, w, endpoint):
                 continue
             contradicted = w is not None
-        seconds = offset.event_seconds(e.record, clock.clock)
-        t = clock.capture_time(seconds) if seconds is not None else None
+        t = capture_time(e)
         if t is None:
             if contradicted:
                 out[i] = None
             continue
         best: list[tuple[float, int]] = []
         for far in index.partners.get(endpoint, ()):
-            pair = (endpoint, far) if e.direction == "out" else (far, endpoint)
-            group = index.groups.get(pair)
-            if group is None:
-                continue
-            times, ids = group
-            for j in range(bisect.bisect_left(times, t - tol), bisect.bisect_right(times, t + tol)):
-                w = wire[ids[j]]
+            src, dst = (endpoint, far) if e.direction == "out" else (far, endpoint)
+            for j in index.between(src, dst, t - tol, t + tol):
+                w = wire[j]
                 if _summary_fits(e, role, w, endpoint):
                     best.append((abs(w.time - t), w.frame))
         best.sort()

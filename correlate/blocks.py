@@ -515,10 +515,8 @@ def _socket_pairs(events: Sequence[Event], found: list[Anchor],
         return out
     received = [k for k, a in enumerate(found) if not a.out]
     if frames is not None:  # matched ones by their frames, last first; then the others, last first
-        received.sort(key=lambda k: (frames[k] is not None, frames[k] or 0, k))
+        received.sort(key=lambda k: (frames[k] is not None, frames[k] or 0, k), reverse=True)
     else:
-        received.reverse()
-    if frames is not None:
         received.reverse()
     order = [k for k, a in enumerate(found) if a.out] + received
     for k in order:
@@ -624,7 +622,7 @@ def attach(events: Sequence[Event], found: list[Anchor], mids: Sequence[int | No
         if known is not None:
             te, ta = e.record.time, found[known[0]].event.record.time
             # (a choice is taken again only as near in time as it was made: farther, the choice is weighed)
-            if te is None or ta is None or abs(te - ta) <= (_LATE if "." in e.record.time_text else _LATE_COARSE):
+            if te is None or ta is None or abs(te - ta) <= _slack(e):
                 result[i] = known
                 continue
         fit = _Fit(e, i, strand, builds, charon, after_building)
@@ -641,7 +639,7 @@ def attach(events: Sequence[Event], found: list[Anchor], mids: Sequence[int | No
                 clean = clean and fit.within(found[k])
             elif best is None or sc > best[0]:
                 best = (sc, k, how)
-        if best is not None and fit.late:  # remembered only when the anchor chosen is near the event in time
+        if best is not None:  # remembered only when the anchor chosen is near the event in time
             ta = found[best[1]].event.record.time
             clean = clean and (fit.time is None or ta is None or abs(fit.time - ta) <= fit.slack)
         if best is not None:
@@ -677,17 +675,21 @@ _LATE_COARSE = _LATE + dt.timedelta(seconds=1)
 _LATE_COST = 2.0
 
 
+def _slack(e: Event) -> dt.timedelta:
+    """How far an anchor may lie from ``e`` in time before its score pays for it (:data:`_LATE`)."""
+    return _LATE if "." in e.record.time_text else _LATE_COARSE
+
+
 class _Fit:
-    """What an event brings to the choice of its anchor, computed once; ``late``: whether a candidate's score
-    paid for its distance in time (a choice is remembered, and taken again, only for an anchor near in time)."""
-    __slots__ = ("i", "time", "conn", "mid", "builds", "strand", "charon", "after_building", "slack", "late")
+    """What an event brings to the choice of its anchor, computed once; ``slack``: :func:`_slack` (a choice
+    is remembered, and taken again, only for an anchor that near in time)."""
+    __slots__ = ("i", "time", "conn", "mid", "builds", "strand", "charon", "after_building", "slack")
 
     def __init__(self, e: Event, i: int, strand: int | None, builds: bool | None, charon: bool,
                  after_building: bool):
         self.i, self.time, self.conn, self.mid = i, e.record.time, _conn(e), e.message_id
         self.builds, self.strand, self.charon, self.after_building = builds, strand, charon, after_building
-        self.slack = _LATE if "." in e.record.time_text else _LATE_COARSE
-        self.late = False
+        self.slack = _slack(e)
 
     def within(self, a: Anchor) -> bool:
         """Whether anchor ``a`` is within :data:`HORIZON` seconds of the event (True without stamps)."""
@@ -706,7 +708,6 @@ class _Fit:
                 return None
             if gap > self.slack:  # (charon reuses a thread: its last message may be seconds old)
                 s -= _LATE_COST * (gap - self.slack).total_seconds()
-                self.late = True
         ca = a.event.conn_id or None
         if self.conn is not None and ca is not None:
             if self.conn != ca:

@@ -852,21 +852,13 @@ def explain_events(events: list[Event], role: str | None = None, names: N.LogNam
 def _negotiated(exp: Explanation, events: Sequence[Event], prefix: str = "") -> None:
     """What log lines say was negotiated, as lines and facts of ``exp`` (each line after ``prefix``): the
     phase 1 transforms checked or accepted, the IPsec transforms offered or accepted, the proxy IDs."""
-    said: set[str] = set()  # (a block quoted again says the same: each line once)
     policies = P.policies_from_events(events)
-    for p in policies:
-        verdict = "accepted" if p.chosen else "checked"
-        against = f" against local policy {p.priority}" if p.priority else ""
-        line = f"{prefix}phase 1 transform {verdict}{against}: {describe_policy(p)}"
-        if line not in said:
-            said.add(line)
-            exp.lines.append(line)
     transforms = P.transforms_from_events(events)
-    for t in transforms:
-        line = f"{prefix}IPsec transform {'accepted' if t.chosen else 'offered'}: {describe_ipsec(t)}"
-        if line not in said:
-            said.add(line)
-            exp.lines.append(line)
+    lines = [f"{prefix}phase 1 transform {'accepted' if p.chosen else 'checked'}"
+             f"{f' against local policy {p.priority}' if p.priority else ''}: {describe_policy(p)}" for p in policies]
+    lines += [f"{prefix}IPsec transform {'accepted' if t.chosen else 'offered'}: {describe_ipsec(t)}"
+              for t in transforms]
+    exp.lines.extend(dict.fromkeys(lines))  # (a block quoted again says the same: each line once)
     if policies:
         exp.facts["proposals"] = [p.to_dict() for p in policies]
     if transforms:

@@ -1204,9 +1204,10 @@ def _merge_unlogged(steps: list[Step]) -> list[Step]:
 
 
 def _mark_repeats(steps: list[Step]) -> None:
-    """Pasted copies (same packet line and message ID in the same millisecond, or in the same second for stamps
-    in whole seconds; a message of no known message ID, all its lines the same) and retransmissions (same role, direction and message ID again in one IKE SA;
-    IOS and strongSwan also say so themselves)."""
+    """Pasted copies and retransmissions.  A copy repeats an earlier message's packet line with its stamp
+    and message ID: to the millisecond, or, for stamps in whole seconds, as a block of lines
+    (:func:`_pasted_block`).  A retransmission is the same role, direction and message ID again in one IKE
+    SA (IOS and strongSwan also say so themselves)."""
     seen_lines: dict[tuple, int] = {}
     seen_blocks: dict[tuple, list[int]] = {}
     seen_roles: dict[tuple[int, str, str | None, int | None], int] = {}
@@ -1218,16 +1219,12 @@ def _mark_repeats(steps: list[Step]) -> None:
             # (with the message ID: charon may send two messages of one size in one millisecond, v4-xauth-modecfg; a
             # true retransmission comes seconds later, and IOS's packet line then names the state it has moved to)
             if "." in pkt.record.time_text:
-                key: tuple = (step.file, pkt.record.time_text, pkt.record.text, step.message_id)
-                first = seen_lines.setdefault(key, i)
-                if first != i:
-                    step.duplicate_of = first
-                    continue
+                first = seen_lines.setdefault((step.file, pkt.record.time_text, pkt.record.text, step.message_id), i)
             else:
-                first = _pasted_block(step, i, steps, seen_blocks)
-                if first is not None:
-                    step.duplicate_of = first
-                    continue
+                first = _pasted_block(step, pkt, i, steps, seen_blocks)
+            if first is not None and first != i:
+                step.duplicate_of = first
+                continue
         if step.role and step.role not in ("INFO", "") and not step.role.startswith("IKE_"):
             rkey = (step.sa, step.role, step.direction, step.message_id)
             if rkey in seen_roles:
@@ -1240,14 +1237,14 @@ def _mark_repeats(steps: list[Step]) -> None:
 _BLOCK = 3
 
 
-def _pasted_block(step: Step, i: int, steps: list[Step], seen: dict[tuple, list[int]]) -> int | None:
-    """For stamps in whole seconds: the earlier step that ``step`` (the ``i``-th) is a pasted copy of, or None.
+def _pasted_block(step: Step, pkt: Event, i: int, steps: list[Step], seen: dict[tuple, list[int]]) -> int | None:
+    """For stamps in whole seconds: the earlier step that ``step`` (the ``i``-th, ``pkt`` its packet line) is a
+    pasted copy of, or None.
     A packet line repeated in one second may be another message (an ASA logs two INVALID_COOKIE notifies
     in one second with the same words, sample 13), so a copy is a block of :data:`_BLOCK` lines or more
     that shares two thirds of its lines (of the smaller's) with an earlier block of the same packet line,
     message ID and role in the same second (a document quotes a block more than once, cut and wrapped
     alike or not: the seed's MM6 blocks)."""
-    pkt = next(e for e in step.events if e.kind == "packet")
     key = (step.file, pkt.record.time_text, pkt.record.text, step.message_id, step.role)
     texts = set(e.record.text for e in step.events)
     earlier = seen.setdefault(key, [])

@@ -30,7 +30,7 @@ from . import asa, ios, libreswan, show, strongswan
 from .model import Event, LogResult, Record
 from .records import split_records
 from .secrets import mask_record, might_hold
-from .timestamps import stamp_fields
+from .timestamps import starts_with_stamp
 
 __all__ = ["parse_log", "parse_log_bytes", "parse_log_text", "LogError", "PARSERS"]
 
@@ -201,13 +201,6 @@ _STAMP_REACH = 40
 _STAMP_START = re.compile(r"\s*[*.]?(?:[A-Za-z]{3}\W|\d)")
 
 
-def _stamped(line: str) -> bool:
-    """Whether ``line`` starts with a stamp that reads (:func:`correlate.timestamps.stamp_fields`)."""
-    try:
-        return stamp_fields(line) is not None
-    except ValueError:
-        return False
-
 
 def _not_utf8(name: str, lines: list[str], before: int, seen: list[int]) -> str:
     """The one problem line that says where a log has bytes that are not UTF-8 (each decoded as U+FFFD):
@@ -220,7 +213,7 @@ def _not_utf8(name: str, lines: list[str], before: int, seen: list[int]) -> str:
         if at < 0:
             continue
         first, count = first or n, count + 1
-        if not stamp and at < _STAMP_REACH and _STAMP_START.match(line) and not _stamped(line):
+        if not stamp and at < _STAMP_REACH and _STAMP_START.match(line) and not starts_with_stamp(line):
             stamp = n
     seen[:] = first, count, stamp
     text = f"{name}:{first}: bytes that are not UTF-8" + (", the first on this line" if count == 1 else

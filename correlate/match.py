@@ -171,6 +171,15 @@ class PacketIndex:
                 return sport, dport
         return None, None
 
+    def between(self, src: str, dst: str, lo: float, hi: float) -> list[int]:
+        """Positions in :attr:`wire` of the packets from ``src`` to ``dst`` sent from ``lo`` to ``hi``
+        (capture seconds, both included), in time order."""
+        group = self.groups.get((src, dst))
+        if group is None:
+            return []
+        times, ids = group
+        return ids[bisect.bisect_left(times, lo):bisect.bisect_right(times, hi)]
+
     def keyed(self, src: str, dst: str, key: tuple) -> list[int]:
         """Packets of (src, dst) whose (length or None, message ID or None) equal ``key``'s non-None parts."""
         shape = (key[0] is not None, key[1] is not None)
@@ -251,14 +260,11 @@ def edges(anchors: Sequence[Anchor], index: PacketIndex, endpoint: str, offset_a
             hi = after.time + after.res - offset_at(after.time) + uncertainty + delay if after else float("inf")
             mid = None
         for src, dst in index.pairs_for(a, endpoint):
-            times, ids = index.groups.get((src, dst), ((), ()))
-            if not times:
+            window = index.between(src, dst, lo, hi)
+            if not window:
                 continue
             ports = index.ports_for(a, src, dst)
-            i0 = bisect.bisect_left(times, lo)
-            i1 = bisect.bisect_right(times, hi)
-            for q in range(i0, i1):
-                j = ids[q]
+            for j in window:
                 w = index.wire[j]
                 if _hard(a, w, ports):
                     found.append(Edge(k, j, _soft(a, w), None if mid is None else mid - w.time))

@@ -35,7 +35,8 @@ from itertools import chain, islice
 from collections.abc import Iterable, Iterator
 
 from .model import Record
-from .timestamps import QUICK_STAMP, month_time, parse_tz, stamp_fields, this_year, zone_of_stamp
+from .timestamps import (QUICK_STAMP, month_time, parse_tz, stamp_fields, starts_with_stamp, this_year,
+                         zone_of_stamp)
 
 __all__ = ["split_records", "family_of"]
 
@@ -401,7 +402,7 @@ def _word_wrapped(head: list[str], width: int) -> bool:
     near = cut = 0
     for line, after in zip(head, head[1:]):
         n = len(line)
-        if n >= width * 0.85 and after.strip() and after[:6] != line[:6] and _stamped(line) \
+        if n >= width * 0.85 and after.strip() and after[:6] != line[:6] and starts_with_stamp(line) \
                 and not _DUMP_ROW.search(line):
             if n == width:
                 cut += 1
@@ -409,12 +410,6 @@ def _word_wrapped(head: list[str], width: int) -> bool:
                 near += 1
     return near >= 3 and near >= 2 * cut
 
-
-def _stamped(line: str) -> bool:
-    try:
-        return stamp_fields(line) is not None
-    except ValueError:
-        return False
 
 
 def _join(record: Record, more: list[str]) -> None:

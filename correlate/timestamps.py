@@ -32,7 +32,8 @@ import re
 from dataclasses import dataclass
 from time import time as _clock
 
-__all__ = ["Stamp", "split_stamp", "stamp_fields", "parse_tz", "ZONES", "QUICK_STAMP", "month_time", "this_year"]
+__all__ = ["Stamp", "split_stamp", "stamp_fields", "starts_with_stamp", "parse_tz", "ZONES", "QUICK_STAMP",
+           "month_time", "this_year"]
 
 _MONTHS = {m: i for i, m in enumerate(("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct",
                                        "nov", "dec"), 1)}
@@ -195,6 +196,15 @@ def split_stamp(line: str, year: int | None = None, tz: dt.tzinfo | None = None)
     stamp that is one in form but not a date (Feb 30, month 13)."""
     fields = stamp_fields(line, year, tz)
     return None if fields is None else Stamp(*fields)
+
+
+def starts_with_stamp(line: str) -> bool:
+    """Whether ``line`` starts with a stamp that reads as a date and time (:func:`stamp_fields`; a stamp in
+    the form of one that is no date, Feb 30, does not)."""
+    try:
+        return stamp_fields(line) is not None
+    except ValueError:
+        return False
 
 
 def stamp_fields(line: str, year: int | None = None, tz: dt.tzinfo | None = None) -> tuple | None:
