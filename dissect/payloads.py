@@ -321,13 +321,14 @@ class Transform:
         """The policy in a few words, in the order Cisco's configuration lists it:
         ``AES-CBC-128 SHA PSK DH2 86400s`` (Phase 1, RFC 2409 App. A) or
         ``ESP AES-128 HMAC-SHA Tunnel PFS-DH14 3600s 4608000KB`` (IPsec DOI,
-        RFC 2407 §4.5); lifetimes in seconds (s) and kilobytes (KB)."""
+        RFC 2407 §4.5); lifetimes in seconds (s) and kilobytes (KB); a Life-Duration that no Life-Type
+        came before has no unit, and is shown bare (as the packet tree shows it)."""
         phase1 = self.protocol_id == 1
         # attribute type -> slot, per DOI: (cipher, key length, hash/auth alg, auth method/encap, group, life type, life)
         types = (1, 14, 2, 3, 4, 11, 12) if phase1 else (None, 6, 5, 4, 3, 1, 2)
         slots: dict[int, str] = {}
         lives: list[str] = []
-        unit = "s"
+        unit = ""
         for a in self.attributes:
             if a.value is None or a.type not in types:
                 continue

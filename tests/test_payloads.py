@@ -19,6 +19,7 @@ import struct
 
 import pytest
 
+from conftest import PUBLIC
 from dissect import payloads as payloads_mod
 from dissect.isakmp import HEADER_LEN, decode_message
 from dissect.model import ERROR
@@ -966,3 +967,19 @@ def test_decode_payload_direct_never_raises():
                 p = decode_payload(version, ptype, 28, 4 + n, 0, bytes([0xFF] * n))
                 p.to_dict()
                 p.details()
+
+
+_DUPLICATE_LIFE = PUBLIC / "suricata-verify" / "ikev1-duplicate-proposals" / "generated.pcap"
+
+
+@pytest.mark.skipif(not _DUPLICATE_LIFE.exists(), reason="../shared/public-captures is not there")
+def test_a_life_duration_before_any_life_type_has_no_unit():
+    """suricata-verify's ikev1-duplicate-proposals: a Life-Duration (86400) comes before the Life-Type
+    (seconds) and a second Life-Duration (65535) follows it.  The summary, as the packet tree, gives the
+    first no unit (suricata logs it as "Unknown"): only the second is in seconds."""
+    from dissect.pipeline import Dissector
+    (pkt,) = [p for p in Dissector(str(_DUPLICATE_LIFE)).packets() if p.isakmp is not None]
+    sa = pkt.isakmp.payloads[0]
+    (t,) = sa.proposals[0].transforms
+    assert [(a.type, a.value) for a in t.attributes if a.type in (11, 12)] == [(12, 86400), (11, 1), (12, 65535)]
+    assert t.summary() == "AES-CBC-128 SHA PSK DH2 86400 65535s"
